@@ -1,0 +1,12 @@
+/*
+ * behaviors.h - the standard behaviours (counter, collector, forwarder,
+ * ring), written against actord/behavior.h exactly as a user's would be.
+ */
+#ifndef ACTORD_BEHAVIORS_H
+#define ACTORD_BEHAVIORS_H
+
+/* Registers every standard behaviour with actor_register.  Called once by
+ * the engine before its first use. */
+void behaviors_register_standard(void);
+
+#endif

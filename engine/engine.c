@@ -1,0 +1,988 @@
+/*
+ * engine.c - the behaviour registry, the behaviour API of
+ * actord/behavior.h, and the step loop.
+ *
+ * One step is one call of a behaviour.  The engine picks a runnable
+ * actor, finds the first message in its mailbox that matches the shapes
+ * it waits for (selective receive is decided here, never by the
+ * behaviour), calls the behaviour, and stores in the same transaction:
+ * the consumed message's removal, the new continuation and state, every
+ * message sent and every actor spawned.  Many steps share a transaction
+ * (eng_run); any storage error rolls the whole transaction back, so each
+ * step is applied entirely or not at all.
+ */
+#include "engine/engine.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "actord/behavior.h"
+#include "behaviors/behaviors.h"
+#include "engine/shape.h"
+#include "store/store.h"
+
+#define REGISTRY_MAX 64
+#define RUNQ_FETCH 64
+
+static const struct behavior *registry[REGISTRY_MAX];
+static int registry_count;
+static pthread_once_t standard_once = PTHREAD_ONCE_INIT;
+
+struct eng {
+    struct store *st;     /* owned */
+    struct eng_opts opts; /* with defaults filled in */
+};
+
+/* The running actor of one step (struct actor of behavior.h). */
+struct actor {
+    struct eng *e;           /* borrowed */
+    struct store_actor *row; /* borrowed: the stored actor */
+    json_t *args;            /* owned */
+    json_t *state;           /* owned */
+    json_t *msg;             /* owned: the matched message, or NULL */
+    int matched;             /* index of the matched shape */
+    int point;               /* resume point set by actor_receive */
+    json_t *shapes;          /* owned: set by actor_receive */
+    json_t *result;          /* owned: set by actor_exit */
+    json_t *error;           /* owned: set by actor_fail */
+    int err;                 /* first storage error of the step, or 0 */
+};
+
+/* ---- the registry ---- */
+
+int
+actor_register(const struct behavior *b)
+{
+    if (b == NULL || b->name == NULL || b->step == NULL ||
+        registry_count == REGISTRY_MAX)
+        return -1;
+    for (int i = 0; i < registry_count; i++)
+        if (strcmp(registry[i]->name, b->name) == 0)
+            return -1;
+    registry[registry_count++] = b;
+    return 0;
+}
+
+static void
+eng__register_standard(void)
+{
+    behaviors_register_standard();
+}
+
+/* Returns the registered behaviour named name, or NULL (borrowed). */
+static const struct behavior *
+eng__behavior(const char *name)
+{
+    for (int i = 0; i < registry_count; i++)
+        if (strcmp(registry[i]->name, name) == 0)
+            return registry[i];
+    return NULL;
+}
+
+json_t *
+eng_behaviors(void)
+{
+    pthread_once(&standard_once, eng__register_standard);
+    json_t *list = json_array();
+    for (int i = 0; list && i < registry_count; i++)
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s}", "name",
+                                        registry[i]->name, "doc",
+                                        registry[i]->doc ? registry[i]->doc
+                                                         : ""));
+    return json_pack("{s:o*}", "behaviors", list);
+}
+
+/* ---- small helpers ---- */
+
+/* Returns new compact JSON text of v (any value), or NULL. */
+static char *
+eng__dump(const json_t *v)
+{
+    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+/* Returns a new reference to the JSON in text, or, should the stored
+ * text not parse, the text as a JSON string, so a document still shows
+ * it.  NULL text gives JSON null. */
+static json_t *
+eng__load(const char *text)
+{
+    if (text == NULL)
+        return json_null();
+    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+    return v ? v : json_string(text);
+}
+
+const char *
+actor_address_name(const json_t *v)
+{
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_object(v) && json_object_size(v) == 1)
+        return json_string_value(json_object_get(v, "$address"));
+    return NULL;
+}
+
+/* Writes a fresh random name "a-" + 16 hex digits into buf. */
+static void
+eng__random_name(char *buf, size_t len)
+{
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != sizeof r)
+        r = (uint64_t)ad_mono_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)rand();
+    snprintf(buf, len, "a-%016llx", (unsigned long long)r);
+}
+
+/* ---- opening ---- */
+
+int
+eng_open(const char *path, const struct eng_opts *opts, struct eng **out)
+{
+    pthread_once(&standard_once, eng__register_standard);
+    struct eng *e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return AD_ENOMEM;
+    if (opts)
+        e->opts = *opts;
+    if (e->opts.batch_steps <= 0)
+        e->opts.batch_steps = 256;
+    if (e->opts.batch_ms <= 0)
+        e->opts.batch_ms = 50;
+    struct store_opts so = {.busy_timeout_ms = e->opts.busy_timeout_ms,
+                            .sync_full = e->opts.sync_full};
+    int err = store_open(path, &so, &e->st);
+    if (err != AD_OK) {
+        free(e);
+        return err;
+    }
+    *out = e;
+    return AD_OK;
+}
+
+void
+eng_close(struct eng *e)
+{
+    if (e == NULL)
+        return;
+    store_close(e->st);
+    free(e);
+}
+
+const char *
+eng_errmsg(struct eng *e)
+{
+    return store_errmsg(e->st);
+}
+
+int
+eng_changed(struct eng *e)
+{
+    return store_changed(e->st);
+}
+
+int
+eng_health(struct eng *e)
+{
+    int64_t n;
+    return store_mailbox_count(e->st, 0, &n);
+}
+
+int
+eng_unstrand(struct eng *e)
+{
+    int err = store_begin(e->st);
+    if (err != AD_OK)
+        return err;
+    err = store_unstrand(e->st);
+    if (err != AD_OK) {
+        store_rollback(e->st);
+        return err;
+    }
+    return store_commit(e->st);
+}
+
+/* ---- documents ---- */
+
+/* Returns a new actor document for row a, or NULL. */
+static json_t *
+eng__doc(struct eng *e, const struct store_actor *a)
+{
+    int64_t mailbox = 0;
+    if (store_mailbox_count(e->st, a->id, &mailbox) != AD_OK)
+        return NULL;
+    char created[AD_TIME_LEN], updated[AD_TIME_LEN];
+    return json_pack("{s:s, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:s, s:s}",
+                     "name", a->name, "behavior", a->behavior, "status",
+                     store_status_name(a->status), "state",
+                     eng__load(a->state), "mailbox", (json_int_t)mailbox,
+                     "waiting_for", eng__load(a->waiting_for), "result",
+                     eng__load(a->result), "error", eng__load(a->error),
+                     "created", ad_time_iso(a->created, created), "updated",
+                     ad_time_iso(a->updated, updated));
+}
+
+int
+eng_doc_ended(const json_t *doc)
+{
+    const char *st = json_string_value(json_object_get(doc, "status"));
+    enum store_status s;
+    return st && store_status_parse(st, &s) == AD_OK && store_status_ended(s);
+}
+
+/* Loads the document of name into *doc, inside the caller's
+ * transaction. */
+static int
+eng__doc_by_name(struct eng *e, const char *name, json_t **doc)
+{
+    struct store_actor a = {0};
+    int err = store_actor_by_name(e->st, name, &a);
+    if (err != AD_OK)
+        return err;
+    *doc = eng__doc(e, &a);
+    store_actor_release(&a);
+    return *doc ? AD_OK : AD_ENOMEM;
+}
+
+int
+eng_get(struct eng *e, const char *name, json_t **doc)
+{
+    int err = store_begin_read(e->st);
+    if (err != AD_OK)
+        return err;
+    err = eng__doc_by_name(e, name, doc);
+    store_rollback(e->st);
+    return err;
+}
+
+/* ---- delivery ---- */
+
+/*
+ * Appends msg (borrowed) to the mailbox of the actor named to, inside the
+ * caller's write transaction, and makes the receiver runnable when it
+ * waits for a message of this shape.  sender may be NULL.  Returns 0,
+ * AD_ENOTFOUND, AD_EDEAD or a storage error.
+ */
+static int
+eng__deliver(struct eng *e, const char *to, const char *sender,
+             const json_t *msg, int64_t *seq)
+{
+    int64_t id;
+    enum store_status status;
+    char *waiting = NULL;
+    int err = store_actor_peek(e->st, to, &id, &status, &waiting);
+    if (err != AD_OK)
+        return err;
+    if (store_status_ended(status)) {
+        err = AD_EDEAD;
+        goto out;
+    }
+    char *body = eng__dump(msg);
+    if (body == NULL) {
+        err = AD_ENOMEM;
+        goto out;
+    }
+    int64_t now = ad_now_ms();
+    err = store_mailbox_append(e->st, id, sender, body, strlen(body), now,
+                               seq);
+    free(body);
+    if (err != AD_OK || status != STORE_WAITING || waiting == NULL)
+        goto out;
+    json_t *shapes = json_loads(waiting, 0, NULL);
+    if (shapes && shape_match_any(shapes, msg) >= 0)
+        err = store_actor_set_status(e->st, id, STORE_RUNNABLE, now);
+    json_decref(shapes);
+out:
+    free(waiting);
+    return err;
+}
+
+int
+eng_send(struct eng *e, const char *name, const json_t *msg, int64_t *seq)
+{
+    int err = store_begin(e->st);
+    if (err != AD_OK)
+        return err;
+    err = eng__deliver(e, name, NULL, msg, seq);
+    if (err != AD_OK) {
+        store_rollback(e->st);
+        return err;
+    }
+    /* Commit before the caller replies 202. */
+    return store_commit(e->st);
+}
+
+int
+eng_send_many(struct eng *e, const char *const *names, json_t *const *msgs,
+              size_t n, int *errs, int64_t *seqs)
+{
+    int err = store_begin(e->st);
+    if (err != AD_OK)
+        return err;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t seq = 0;
+        errs[i] = eng__deliver(e, names[i], NULL, msgs[i], &seq);
+        if (seqs)
+            seqs[i] = seq;
+        switch (errs[i]) {
+        case AD_OK:
+            break;
+        case AD_ENOTFOUND:
+        case AD_EDEAD:
+            bad = 1;
+            break;
+        default: /* storage errors end the batch */
+            store_rollback(e->st);
+            return errs[i];
+        }
+    }
+    if (bad) {
+        store_rollback(e->st);
+        return AD_EINVAL;
+    }
+    return store_commit(e->st);
+}
+
+/* ---- spawning ---- */
+
+/* Checks behaviour name and args (borrowed, object or NULL); sets *b. */
+static int
+eng__check_spawn(const char *behavior, const json_t *args,
+                 const struct behavior **b, const char **why)
+{
+    *b = eng__behavior(behavior);
+    if (*b == NULL)
+        return AD_EBEHAVIOR;
+    if (args != NULL && !json_is_object(args)) {
+        if (why)
+            *why = "args must be an object";
+        return AD_EBADARGS;
+    }
+    if ((*b)->check_args) {
+        json_t *empty = args ? NULL : json_object();
+        const char *w = (*b)->check_args(args ? args : empty);
+        json_decref(empty);
+        if (w != NULL) {
+            if (why)
+                *why = w;
+            return AD_EBADARGS;
+        }
+    }
+    return AD_OK;
+}
+
+/*
+ * Inserts a runnable actor name of behaviour b with args, inside the
+ * caller's write transaction.  An ended actor of that name is replaced;
+ * a live one is AD_EEXISTS.
+ */
+static int
+eng__create(struct eng *e, const char *name, const struct behavior *b,
+            const json_t *args)
+{
+    int64_t id;
+    enum store_status status;
+    char *waiting = NULL;
+    int err = store_actor_peek(e->st, name, &id, &status, &waiting);
+    free(waiting);
+    if (err == AD_OK) {
+        if (!store_status_ended(status))
+            return AD_EEXISTS;
+        err = store_actor_remove(e->st, id);
+    } else if (err == AD_ENOTFOUND) {
+        err = AD_OK;
+    }
+    if (err != AD_OK)
+        return err;
+    char *args_text = args ? eng__dump(args) : NULL;
+    if (args && args_text == NULL)
+        return AD_ENOMEM;
+    int64_t now = ad_now_ms();
+    struct store_actor a = {
+        .name = (char *)name,
+        .behavior = (char *)b->name,
+        .version = b->version,
+        .status = STORE_RUNNABLE,
+        .args = args_text,
+        .created = now,
+        .updated = now,
+    };
+    err = store_actor_insert(e->st, &a);
+    free(args_text);
+    return err;
+}
+
+int
+eng_spawn(struct eng *e, const char *name, const char *behavior,
+          const json_t *args, json_t **doc, const char **why)
+{
+    const struct behavior *b;
+    int err = eng__check_spawn(behavior, args, &b, why);
+    if (err != AD_OK)
+        return err;
+    if (name != NULL && !ad_name_valid(name, strlen(name)))
+        return AD_EBADNAME;
+    err = store_begin(e->st);
+    if (err != AD_OK)
+        return err;
+    char gen[32];
+    for (int tries = 0;; tries++) {
+        if (name == NULL)
+            eng__random_name(gen, sizeof gen);
+        err = eng__create(e, name ? name : gen, b, args);
+        if (err != AD_EEXISTS || name != NULL || tries == 8)
+            break;
+    }
+    if (err == AD_OK)
+        err = eng__doc_by_name(e, name ? name : gen, doc);
+    if (err != AD_OK) {
+        store_rollback(e->st);
+        return err;
+    }
+    err = store_commit(e->st);
+    if (err != AD_OK) {
+        json_decref(*doc);
+        *doc = NULL;
+    }
+    return err;
+}
+
+/* ---- kill, list, mailbox ---- */
+
+int
+eng_kill(struct eng *e, const char *name, json_t **doc)
+{
+    struct store_actor a = {0};
+    int err = store_begin(e->st);
+    if (err != AD_OK)
+        return err;
+    err = store_actor_by_name(e->st, name, &a);
+    if (err != AD_OK)
+        goto fail;
+    if (store_status_ended(a.status)) {
+        err = AD_EDEAD;
+        goto fail;
+    }
+    a.status = STORE_KILLED;
+    free(a.waiting_for);
+    a.waiting_for = NULL;
+    a.updated = ad_now_ms();
+    err = store_actor_save(e->st, &a);
+    if (err != AD_OK)
+        goto fail;
+    *doc = eng__doc(e, &a);
+    if (*doc == NULL) {
+        err = AD_ENOMEM;
+        goto fail;
+    }
+    store_actor_release(&a);
+    err = store_commit(e->st);
+    if (err != AD_OK) {
+        json_decref(*doc);
+        *doc = NULL;
+    }
+    return err;
+fail:
+    store_actor_release(&a);
+    store_rollback(e->st);
+    return err;
+}
+
+struct list_ctx {
+    struct eng *e;
+    json_t *actors; /* borrowed */
+    const char *last; /* name of the last actor added, borrowed from list */
+};
+
+static int
+eng__list_one(void *ctx, struct store_actor *a)
+{
+    struct list_ctx *lc = ctx;
+    json_t *doc = eng__doc(lc->e, a);
+    if (doc == NULL || json_array_append_new(lc->actors, doc) != 0)
+        return AD_ENOMEM;
+    lc->last = json_string_value(json_object_get(doc, "name"));
+    return AD_OK;
+}
+
+int
+eng_list(struct eng *e, const char *behavior, const char *status,
+         const char *after, int limit, json_t **out)
+{
+    enum store_status st;
+    if (status && store_status_parse(status, &st) != AD_OK)
+        return AD_EINVAL;
+    if (limit <= 0)
+        return AD_EINVAL;
+    struct list_ctx lc = {.e = e, .actors = json_array()};
+    if (lc.actors == NULL)
+        return AD_ENOMEM;
+    int more = 0;
+    int err = store_begin_read(e->st);
+    if (err == AD_OK)
+        err = store_actor_list(e->st, behavior, status, after, limit,
+                               eng__list_one, &lc, &more);
+    store_rollback(e->st);
+    if (err != AD_OK) {
+        json_decref(lc.actors);
+        return err;
+    }
+    *out = json_pack("{s:o, s:s?}", "actors", lc.actors, "next",
+                     more ? lc.last : NULL);
+    return *out ? AD_OK : AD_ENOMEM;
+}
+
+struct mailbox_ctx {
+    json_t *messages; /* borrowed */
+};
+
+static int
+eng__mailbox_one(void *ctx, int64_t seq, const char *sender,
+                 const char *body, size_t len)
+{
+    struct mailbox_ctx *mc = ctx;
+    json_t *b = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+    json_t *m = json_pack("{s:I, s:s?, s:o}", "seq", (json_int_t)seq, "from",
+                          sender, "body", b ? b : json_string(body));
+    if (m == NULL || json_array_append_new(mc->messages, m) != 0)
+        return AD_ENOMEM;
+    return AD_OK;
+}
+
+int
+eng_mailbox(struct eng *e, const char *name, int64_t after, int limit,
+            json_t **out)
+{
+    struct mailbox_ctx mc = {.messages = json_array()};
+    if (mc.messages == NULL)
+        return AD_ENOMEM;
+    int64_t id;
+    enum store_status status;
+    char *waiting = NULL;
+    int err = store_begin_read(e->st);
+    if (err == AD_OK)
+        err = store_actor_peek(e->st, name, &id, &status, &waiting);
+    free(waiting);
+    if (err == AD_OK)
+        err = store_mailbox_scan(e->st, id, after, limit, eng__mailbox_one,
+                                 &mc);
+    store_rollback(e->st);
+    if (err != AD_OK) {
+        json_decref(mc.messages);
+        return err;
+    }
+    *out = json_pack("{s:o}", "messages", mc.messages);
+    return *out ? AD_OK : AD_ENOMEM;
+}
+
+/* ---- the behaviour API ---- */
+
+int
+actor_resume_point(struct actor *a)
+{
+    return a->row->resume;
+}
+
+const char *
+actor_name(struct actor *a)
+{
+    return a->row->name;
+}
+
+json_t *
+actor_self(struct actor *a)
+{
+    return json_pack("{s:s}", "$address", a->row->name);
+}
+
+const json_t *
+actor_args(struct actor *a)
+{
+    return a->args;
+}
+
+json_t *
+actor_state(struct actor *a)
+{
+    return a->state;
+}
+
+void
+actor_set_state(struct actor *a, json_t *state)
+{
+    if (!json_is_object(state)) {
+        json_decref(state);
+        return;
+    }
+    json_decref(a->state);
+    a->state = state;
+}
+
+const json_t *
+actor_message(struct actor *a)
+{
+    return a->msg;
+}
+
+int
+actor_matched(struct actor *a)
+{
+    return a->matched;
+}
+
+int
+actor_send(struct actor *a, const json_t *to, json_t *msg)
+{
+    const char *name = actor_address_name(to);
+    if (name == NULL || msg == NULL) {
+        json_decref(msg);
+        return -1;
+    }
+    if (a->err == AD_OK) {
+        int err = eng__deliver(a->e, name, a->row->name, msg, NULL);
+        /* A message to an unknown or ended actor is dropped. */
+        if (err != AD_ENOTFOUND && err != AD_EDEAD)
+            a->err = err;
+    }
+    json_decref(msg);
+    return 0;
+}
+
+json_t *
+actor_spawn(struct actor *a, const char *behavior, json_t *args)
+{
+    const struct behavior *b;
+    json_t *addr = NULL;
+    if (a->err != AD_OK ||
+        eng__check_spawn(behavior, args, &b, NULL) != AD_OK)
+        goto out;
+    for (int tries = 0; tries < 100; tries++) {
+        char name[AD_NAME_MAX + 32];
+        a->row->spawned++;
+        int n = snprintf(name, sizeof name, "%s.%lld", a->row->name,
+                         (long long)a->row->spawned);
+        if (n < 0 || n > AD_NAME_MAX)
+            eng__random_name(name, sizeof name);
+        int err = eng__create(a->e, name, b, args);
+        if (err == AD_EEXISTS)
+            continue;
+        if (err != AD_OK) {
+            a->err = err;
+            break;
+        }
+        addr = json_pack("{s:s}", "$address", name);
+        if (addr == NULL)
+            a->err = AD_ENOMEM;
+        break;
+    }
+out:
+    json_decref(args);
+    return addr;
+}
+
+enum actor_step
+actor_receive(struct actor *a, int point, json_t *shapes)
+{
+    char why[200];
+    if (!json_is_array(shapes) || json_array_size(shapes) == 0) {
+        json_decref(shapes);
+        return actor_fail(a, "receive needs a non-empty array of shapes");
+    }
+    size_t i;
+    json_t *s;
+    json_array_foreach(shapes, i, s)
+    {
+        if (shape_check(s, why, sizeof why) != 0) {
+            json_decref(shapes);
+            return actor_fail(a, "bad shape %zu in receive: %s", i, why);
+        }
+    }
+    json_decref(a->shapes);
+    a->shapes = shapes;
+    a->point = point;
+    return ACTOR_WAIT;
+}
+
+enum actor_step
+actor_exit(struct actor *a, json_t *result)
+{
+    json_decref(a->result);
+    a->result = result ? result : json_null();
+    return ACTOR_EXIT;
+}
+
+enum actor_step
+actor_fail(struct actor *a, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_decref(a->error);
+    a->error = json_pack("{s:s}", "message", msg);
+    return ACTOR_FAIL;
+}
+
+/* ---- the step ---- */
+
+struct match_ctx {
+    const json_t *shapes; /* borrowed */
+    int64_t last;         /* last seq looked at that did not match */
+    int64_t seq;          /* seq of the match, or 0 */
+    json_t *msg;          /* new: the matched message, or NULL */
+    int index;            /* the shape that matched */
+};
+
+static int
+eng__match_one(void *ctx, int64_t seq, const char *sender, const char *body,
+               size_t len)
+{
+    (void)sender;
+    struct match_ctx *mc = ctx;
+    json_t *m = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+    int i = m ? shape_match_any(mc->shapes, m) : -1;
+    if (i < 0) {
+        json_decref(m);
+        mc->last = seq;
+        return AD_OK;
+    }
+    mc->seq = seq;
+    mc->msg = m;
+    mc->index = i;
+    return 1;
+}
+
+/* Looks through the mailbox of actor id after seq after for the first
+ * message that matches one of shapes; fills mc. */
+static int
+eng__find(struct eng *e, int64_t id, const json_t *shapes, int64_t after,
+          struct match_ctx *mc)
+{
+    memset(mc, 0, sizeof *mc);
+    mc->shapes = shapes;
+    mc->last = after;
+    return store_mailbox_scan(e->st, id, after, 0, eng__match_one, mc);
+}
+
+/* Marks row stranded with an error document; the continuation, state and
+ * mailbox stay as they were. */
+static int
+eng__strand(struct eng *e, struct store_actor *row, const char *code,
+            const char *message)
+{
+    json_t *doc = json_pack("{s:s, s:s}", "error", code, "message", message);
+    free(row->error);
+    row->error = doc ? eng__dump(doc) : NULL;
+    json_decref(doc);
+    row->status = STORE_STRANDED;
+    row->updated = ad_now_ms();
+    return store_actor_save(e->st, row);
+}
+
+/* Replaces *field (owned text) with the JSON text of v (borrowed). */
+static int
+eng__set_text(char **field, const json_t *v)
+{
+    char *t = v ? eng__dump(v) : NULL;
+    if (v && t == NULL)
+        return AD_ENOMEM;
+    free(*field);
+    *field = t;
+    return AD_OK;
+}
+
+/*
+ * Runs one step of the runnable actor id inside the caller's write
+ * transaction.  Returns 0 (also when there was nothing to do) or a
+ * storage error, after which the caller must roll back.
+ */
+static int
+eng__step(struct eng *e, int64_t id)
+{
+    struct store_actor row = {0};
+    struct actor a = {.e = e, .row = &row};
+    struct match_ctx mc = {0};
+    json_t *shapes = NULL;
+    char why[256];
+    int err = store_actor_by_id(e->st, id, &row);
+    if (err != AD_OK)
+        return err == AD_ENOTFOUND ? AD_OK : err;
+    if (row.status != STORE_RUNNABLE)
+        goto out;
+    const struct behavior *b = eng__behavior(row.behavior);
+    if (b == NULL || b->version != row.version) {
+        snprintf(why, sizeof why,
+                 "behaviour %s version %d is not in this build",
+                 row.behavior, row.version);
+        err = eng__strand(e, &row, "unknown_behavior", why);
+        goto out;
+    }
+    a.args = json_loads(row.args, 0, NULL);
+    a.state = json_loads(row.state, 0, NULL);
+    if (!json_is_object(a.args) || !json_is_object(a.state)) {
+        err = eng__strand(e, &row, "bad_state",
+                          "stored args or state is not a JSON object");
+        goto out;
+    }
+    if (row.waiting_for != NULL) {
+        shapes = json_loads(row.waiting_for, 0, NULL);
+        if (shapes == NULL) {
+            err = eng__strand(e, &row, "bad_state",
+                              "stored shapes are not JSON");
+            goto out;
+        }
+        err = eng__find(e, id, shapes, row.scanned, &mc);
+        if (err != AD_OK)
+            goto out;
+        if (mc.msg == NULL) {
+            /* Woken, but nothing matches (yet): wait on. */
+            row.status = STORE_WAITING;
+            row.scanned = mc.last;
+            err = store_actor_save(e->st, &row);
+            goto out;
+        }
+        a.msg = mc.msg;
+        mc.msg = NULL;
+        a.matched = mc.index;
+    }
+
+    enum actor_step r = b->step(&a);
+    if (a.err != AD_OK) {
+        err = a.err;
+        goto out;
+    }
+    if (r == ACTOR_STRANDED) {
+        snprintf(why, sizeof why, "resume point %d of %s is not in this build",
+                 row.resume, row.behavior);
+        err = eng__strand(e, &row, "unknown_resume_point", why);
+        goto out;
+    }
+    if (r == ACTOR_WAIT && a.shapes == NULL)
+        r = actor_fail(&a, "the step returned without a receive");
+    else if (r == ACTOR_EXIT && a.result == NULL)
+        r = actor_exit(&a, NULL);
+    else if (r == ACTOR_FAIL && a.error == NULL)
+        r = actor_fail(&a, "the step failed");
+    else if (r != ACTOR_WAIT && r != ACTOR_EXIT && r != ACTOR_FAIL)
+        r = actor_fail(&a, "the step returned %d", (int)r);
+    if (mc.seq != 0 && (err = store_mailbox_take(e->st, mc.seq)) != AD_OK)
+        goto out;
+    row.updated = ad_now_ms();
+    if ((err = eng__set_text(&row.state, a.state)) != AD_OK)
+        goto out;
+    if (r == ACTOR_WAIT) {
+        char *text = eng__dump(a.shapes);
+        if (text == NULL) {
+            err = AD_ENOMEM;
+            goto out;
+        }
+        /* Same shapes as before: what was already looked at cannot match
+         * now either, so the scan goes on from the consumed message. */
+        int64_t from = row.waiting_for && mc.seq &&
+                               strcmp(text, row.waiting_for) == 0
+                           ? mc.seq
+                           : 0;
+        free(row.waiting_for);
+        row.waiting_for = text;
+        row.resume = a.point;
+        struct match_ctx next;
+        err = eng__find(e, id, a.shapes, from, &next);
+        json_decref(next.msg);
+        if (err != AD_OK)
+            goto out;
+        row.status = next.seq ? STORE_RUNNABLE : STORE_WAITING;
+        row.scanned = next.last;
+    } else {
+        free(row.waiting_for);
+        row.waiting_for = NULL;
+        row.scanned = 0;
+        if (r == ACTOR_EXIT) {
+            row.status = STORE_EXITED;
+            err = eng__set_text(&row.result, a.result);
+        } else {
+            row.status = STORE_FAILED;
+            err = eng__set_text(&row.error, a.error);
+        }
+        if (err != AD_OK)
+            goto out;
+    }
+    err = store_actor_save(e->st, &row);
+out:
+    json_decref(shapes);
+    json_decref(mc.msg);
+    json_decref(a.args);
+    json_decref(a.state);
+    json_decref(a.msg);
+    json_decref(a.shapes);
+    json_decref(a.result);
+    json_decref(a.error);
+    store_actor_release(&row);
+    return err;
+}
+
+int
+eng_run(struct eng *e, long max_steps, int64_t max_ms, long *steps)
+{
+    int64_t start = ad_mono_ms();
+    long done = 0;
+    int err = AD_OK;
+    if (steps)
+        *steps = 0;
+    for (;;) {
+        if ((max_steps > 0 && done >= max_steps) ||
+            (max_ms > 0 && ad_mono_ms() - start >= max_ms))
+            break;
+        err = store_begin(e->st);
+        if (err != AD_OK)
+            return err;
+        int64_t t0 = ad_mono_ms();
+        long in_tx = 0;
+        int idle = 0;
+        for (;;) {
+            long room = e->opts.batch_steps - in_tx;
+            if (max_steps > 0 && max_steps - done - in_tx < room)
+                room = max_steps - done - in_tx;
+            if (room <= 0 || ad_mono_ms() - t0 >= e->opts.batch_ms)
+                break;
+            int64_t ids[RUNQ_FETCH];
+            int n = 0;
+            err = store_runnable(e->st, ids,
+                                 room < RUNQ_FETCH ? (int)room : RUNQ_FETCH,
+                                 &n);
+            if (err != AD_OK)
+                break;
+            if (n == 0) {
+                idle = 1;
+                break;
+            }
+            for (int i = 0; i < n && err == AD_OK; i++)
+                err = eng__step(e, ids[i]);
+            if (err != AD_OK)
+                break;
+            in_tx += n;
+        }
+        if (err != AD_OK) {
+            store_rollback(e->st);
+            return err;
+        }
+        if (in_tx == 0) {
+            store_rollback(e->st);
+            break;
+        }
+        err = store_commit(e->st);
+        if (err != AD_OK)
+            return err;
+        done += in_tx;
+        if (steps)
+            *steps = done;
+        if (idle)
+            break;
+    }
+    return AD_OK;
+}

@@ -1,0 +1,112 @@
+/*
+ * engine.h - the actor engine, as fcgi/ and cli/ see it: spawn, send,
+ * get, kill, list, and the step loop that runs behaviours.  The engine
+ * never sees HTTP; it speaks JSON documents and enum ad_err.  One struct
+ * eng is one database connection: use it from one thread at a time (a
+ * process may hold many, one per thread).
+ */
+#ifndef ACTORD_ENGINE_H
+#define ACTORD_ENGINE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+struct eng;
+
+struct eng_opts {
+    int busy_timeout_ms; /* 0: 5000 */
+    int sync_full;       /* 1: synchronous=FULL; 0: NORMAL */
+    int batch_steps;     /* steps per transaction in eng_run; 0: 256 */
+    int batch_ms;        /* longest a transaction of eng_run holds the
+                            write lock, ms; 0: 50 */
+};
+
+/* Opens the engine on the database at path (created and migrated when
+ * needed).  *out is new, freed with eng_close.  Returns 0 or an ad_err. */
+int eng_open(const char *path, const struct eng_opts *opts,
+             struct eng **out);
+
+/* Closes e.  Accepts NULL. */
+void eng_close(struct eng *e);
+
+/* The last storage error message, for logs (borrowed). */
+const char *eng_errmsg(struct eng *e);
+
+/*
+ * Spawns an actor of behaviour behavior with args (borrowed; NULL means
+ * {}, otherwise an object) under name (NULL: a generated name).  A live
+ * actor of that name is AD_EEXISTS; an ended one is replaced.  On
+ * success *doc is a new reference to the actor document.  On
+ * AD_EBADARGS *why (may be NULL) is set to a static sentence.
+ */
+int eng_spawn(struct eng *e, const char *name, const char *behavior,
+              const json_t *args, json_t **doc, const char **why);
+
+/*
+ * Sends msg (borrowed, any JSON value) to the actor named name and
+ * commits before returning.  *seq (may be NULL) is the message's seq.
+ * Returns 0, AD_ENOTFOUND, AD_EDEAD, or a storage error.
+ */
+int eng_send(struct eng *e, const char *name, const json_t *msg,
+             int64_t *seq);
+
+/*
+ * Sends n messages in one transaction: msgs[i] (borrowed) to names[i].
+ * All or nothing: errs[i] is set for every message (0 or its ad_err),
+ * and if any is not 0 nothing is sent and AD_EINVAL is returned.  seqs
+ * (may be NULL) receives the seqs.  A storage error is returned as is.
+ */
+int eng_send_many(struct eng *e, const char *const *names,
+                  json_t *const *msgs, size_t n, int *errs, int64_t *seqs);
+
+/* Sets *doc to a new reference to the actor document of name, or returns
+ * AD_ENOTFOUND. */
+int eng_get(struct eng *e, const char *name, json_t **doc);
+
+/* Ends the live actor name with status killed.  *doc as eng_get.
+ * Returns AD_ENOTFOUND or AD_EDEAD for an actor that has ended. */
+int eng_kill(struct eng *e, const char *name, json_t **doc);
+
+/*
+ * Sets *out to {"actors": [DOC, ...], "next": NAME or null}: up to limit
+ * actors in name order after the name after (NULL: from the start),
+ * filtered by behavior and status (either may be NULL).  AD_EINVAL for
+ * an unknown status.
+ */
+int eng_list(struct eng *e, const char *behavior, const char *status,
+             const char *after, int limit, json_t **out);
+
+/* Sets *out to {"messages": [{"seq": N, "from": NAME|null,
+ * "body": ...}, ...]}, up to limit after seq after. */
+int eng_mailbox(struct eng *e, const char *name, int64_t after, int limit,
+                json_t **out);
+
+/* A new {"behaviors": [{"name": B, "doc": TEXT}, ...]}. */
+json_t *eng_behaviors(void);
+
+/* Returns 1 when the actor document doc (borrowed) is of an ended actor. */
+int eng_doc_ended(const json_t *doc);
+
+/*
+ * Runs runnable actors, many steps per transaction, until none is
+ * runnable, max_steps steps were run (<= 0: no limit) or max_ms passed
+ * (<= 0: no limit).  *steps (may be NULL) counts the steps run.
+ * Returns 0 or a storage error (the failed transaction is rolled back;
+ * its steps will run again).
+ */
+int eng_run(struct eng *e, long max_steps, int64_t max_ms, long *steps);
+
+/* Returns 1 when another connection committed since the last call. */
+int eng_changed(struct eng *e);
+
+/* Makes every stranded actor runnable again, so that a build that
+ * knows its behaviour runs it (call once at start-up). */
+int eng_unstrand(struct eng *e);
+
+/* Returns 0 when the database answers a query. */
+int eng_health(struct eng *e);
+
+#endif

@@ -1,0 +1,583 @@
+/*
+ * main.c - actord, the FastCGI program (and plain CGI program).
+ *
+ * Under FastCGI it runs worker threads that answer requests through
+ * fcgi_route, each with its own engine (one SQLite connection), and one
+ * scheduler thread that runs runnable actors as soon as work arrives:
+ * from this process's requests (signalled) or from another process
+ * (actorctl from cron, a second actord: noticed by polling the
+ * database's data_version every POLL_MS).  Under CGI it answers one
+ * request and, before answering, drains runnable work up to a budget.
+ *
+ * Signals: SIGINT and SIGTERM are blocked in every thread and taken by a
+ * signal thread with sigwait, which sets the stop flag and shuts the
+ * listening socket down so that blocked accepts return; requests and the
+ * transaction in flight finish, then the process exits.
+ */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "fcgi/fcgi.h"
+
+#define POLL_MS 100
+#define CGI_BUDGET_STEPS 10000
+#define CGI_BUDGET_MS 1000
+
+struct options {
+    const char *db;        /* database path */
+    const char *listen;    /* "unix:PATH", "HOST:PORT", or NULL */
+    int threads;           /* request threads */
+    size_t max_body;       /* bytes */
+    struct eng_opts eng;
+};
+
+/* What the threads of one process share. */
+struct hub {
+    pthread_mutex_t mu;
+    pthread_cond_t changed; /* broadcast when actors may have changed */
+    pthread_cond_t work;    /* signalled when work was queued */
+    unsigned long gen;      /* bumped with every broadcast of changed */
+    int work_pending;       /* 1 when a request queued work */
+    volatile sig_atomic_t stop;
+    int listen_fd;
+    const struct options *opt;
+};
+
+static struct hub hub = {
+    .mu = PTHREAD_MUTEX_INITIALIZER,
+    .changed = PTHREAD_COND_INITIALIZER,
+    .work = PTHREAD_COND_INITIALIZER,
+    .listen_fd = -1,
+};
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+        "usage: actord [options]\n"
+        "\n"
+        "The actord FastCGI program: durable actors in SQLite behind a web\n"
+        "server.  With --listen it serves FastCGI on that socket in the\n"
+        "foreground until SIGTERM or SIGINT.  Without it, it serves FastCGI\n"
+        "on standard input when that is a socket (spawn-fcgi, mod_fcgid),\n"
+        "or else runs once as a CGI program.\n"
+        "\n"
+        "options:\n"
+        "  --db PATH          database file (default ./actord.db, or\n"
+        "                     $ACTORD_DB); created and migrated as needed\n"
+        "  --listen ADDR      unix:PATH or 127.0.0.1:PORT\n"
+        "  --threads N        request threads (default 16); long-polls\n"
+        "                     hold one each\n"
+        "  --max-body BYTES   largest request body (default 1048576)\n"
+        "  --sync MODE        normal (default) or full: SQLite synchronous\n"
+        "                     setting; see docs/durability.md\n"
+        "  --batch N          actor steps per transaction (default 256)\n"
+        "  --help             this text\n");
+}
+
+/* Parses argv into o; exits on --help or a usage error. */
+static void
+parse_options(int argc, char **argv, struct options *o)
+{
+    static const struct option longs[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"listen", required_argument, NULL, 'l'},
+        {"threads", required_argument, NULL, 't'},
+        {"max-body", required_argument, NULL, 'm'},
+        {"sync", required_argument, NULL, 's'},
+        {"batch", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *env = getenv("ACTORD_DB");
+    o->db = env && *env ? env : "actord.db";
+    o->threads = 16;
+    o->max_body = FCGI_MAX_BODY_DEFAULT;
+    int c;
+    char *end;
+    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+        switch (c) {
+        case 'd': o->db = optarg; break;
+        case 'l': o->listen = optarg; break;
+        case 't':
+            o->threads = (int)strtol(optarg, &end, 10);
+            if (*end || o->threads < 1 || o->threads > 1024)
+                goto bad;
+            break;
+        case 'm':
+            o->max_body = (size_t)strtoull(optarg, &end, 10);
+            if (*end || o->max_body < 1 || o->max_body > (1u << 30))
+                goto bad;
+            break;
+        case 's':
+            if (strcmp(optarg, "full") == 0)
+                o->eng.sync_full = 1;
+            else if (strcmp(optarg, "normal") != 0)
+                goto bad;
+            break;
+        case 'b':
+            o->eng.batch_steps = (int)strtol(optarg, &end, 10);
+            if (*end || o->eng.batch_steps < 1)
+                goto bad;
+            break;
+        case 'h': usage(stdout); exit(0);
+        default: goto bad;
+        }
+    }
+    if (optind == argc)
+        return;
+bad:
+    usage(stderr);
+    exit(2);
+}
+
+static void
+log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes one line to stderr with a timestamp. */
+static void
+log_msg(const char *fmt, ...)
+{
+    char ts[AD_TIME_LEN];
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s actord[%d]: %s\n", ad_time_iso(ad_now_ms(), ts),
+            (int)getpid(), line);
+}
+
+/* Tells waiting long-polls that actors may have changed. */
+static void
+hub_broadcast(void)
+{
+    pthread_mutex_lock(&hub.mu);
+    hub.gen++;
+    pthread_cond_broadcast(&hub.changed);
+    pthread_mutex_unlock(&hub.mu);
+}
+
+/* Tells the scheduler that work was queued. */
+static void
+hub_kick(void)
+{
+    pthread_mutex_lock(&hub.mu);
+    hub.work_pending = 1;
+    pthread_cond_signal(&hub.work);
+    pthread_mutex_unlock(&hub.mu);
+}
+
+static void
+deadline_in(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000;
+    }
+}
+
+/* fcgi_config.wait under FastCGI: sleeps until the next broadcast. */
+static int
+wait_fastcgi(void *ctx, struct eng *e, int ms)
+{
+    (void)ctx;
+    (void)e;
+    struct timespec ts;
+    deadline_in(&ts, ms);
+    pthread_mutex_lock(&hub.mu);
+    unsigned long gen = hub.gen;
+    while (!hub.stop && hub.gen == gen)
+        if (pthread_cond_timedwait(&hub.changed, &hub.mu, &ts) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&hub.mu);
+    return hub.stop ? -1 : 0;
+}
+
+/* fcgi_config.wait under CGI: nobody else runs the actors, so run them. */
+static int
+wait_cgi(void *ctx, struct eng *e, int ms)
+{
+    (void)ctx;
+    long steps = 0;
+    eng_run(e, 0, ms, &steps);
+    if (steps == 0)
+        usleep((useconds_t)(ms < 50 ? ms : 50) * 1000);
+    return 0;
+}
+
+/* Reads the request body from in (FastCGI) or stdin (CGI, in NULL) into
+ * a new buffer *out (NUL-terminated), at most max + 1 bytes. */
+static int
+read_body(FCGX_Stream *in, size_t max, char **out, size_t *len,
+          int *truncated)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    if (buf == NULL)
+        return -1;
+    for (;;) {
+        if (n == cap) {
+            if (cap > max)
+                break;
+            cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            char *nb = realloc(buf, cap + 1);
+            if (nb == NULL) {
+                free(buf);
+                return -1;
+            }
+            buf = nb;
+        }
+        int r = in ? FCGX_GetStr(buf + n, (int)(cap - n), in)
+                   : (int)fread(buf + n, 1, cap - n, stdin);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    buf[n] = '\0';
+    *truncated = n > max;
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/* Fills req from the CGI/FastCGI parameters given by get. */
+static void
+fill_request(struct fcgi_request *req, const char *(*get)(const char *,
+                                                          void *),
+             void *ctx, char *pathbuf, size_t pathlen)
+{
+    req->method = get("REQUEST_METHOD", ctx);
+    req->path = get("PATH_INFO", ctx);
+    req->query = get("QUERY_STRING", ctx);
+    if (req->path == NULL || *req->path == '\0') {
+        /* No PATH_INFO: take the path of the URI. */
+        const char *uri = get("DOCUMENT_URI", ctx);
+        if (uri == NULL)
+            uri = get("REQUEST_URI", ctx);
+        if (uri == NULL)
+            uri = "/";
+        snprintf(pathbuf, pathlen, "%s", uri);
+        char *q = strchr(pathbuf, '?');
+        if (q)
+            *q = '\0';
+        req->path = pathbuf;
+    }
+    const char *cl = get("CONTENT_LENGTH", ctx);
+    req->content_length = -1;
+    if (cl && *cl) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(cl, &end, 10);
+        /* An absurd or malformed length is refused before any read. */
+        req->content_length = (*end || errno || v < 0) ? (long long)1 << 62
+                                                       : v;
+    }
+}
+
+static int
+wants_body(const struct fcgi_request *req)
+{
+    return req->method && (strcmp(req->method, "POST") == 0 ||
+                           strcmp(req->method, "PUT") == 0);
+}
+
+/* Formats the head and body of resp; *body is new (free). */
+static int
+format_response(const struct fcgi_request *req, struct fcgi_response *resp,
+                char *head, size_t headlen, char **body)
+{
+    *body = NULL;
+    if (resp->body && strcmp(req->method ? req->method : "", "HEAD") != 0) {
+        *body = json_dumps(resp->body, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (*body == NULL)
+            return -1;
+    }
+    snprintf(head, headlen,
+             "Status: %d %s\r\nContent-Type: application/json\r\n"
+             "Cache-Control: no-store\r\n%s\r\n",
+             resp->status, fcgi_reason(resp->status), resp->headers);
+    return 0;
+}
+
+static const char *
+get_fcgx(const char *name, void *ctx)
+{
+    return FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
+}
+
+static const char *
+get_env(const char *name, void *ctx)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+/* Logs a server-side error answer. */
+static void
+log_failure(struct eng *e, const struct fcgi_request *req,
+            const struct fcgi_response *resp)
+{
+    if (resp->status >= 500)
+        log_msg("%s %s: %d %s (%s)", req->method ? req->method : "-",
+                req->path, resp->status,
+                json_string_value(json_object_get(resp->body, "error")),
+                eng_errmsg(e));
+}
+
+/* One request thread: accept, route, answer, until stopped. */
+static void *
+worker_main(void *arg)
+{
+    (void)arg;
+    static pthread_mutex_t accept_mu = PTHREAD_MUTEX_INITIALIZER;
+    struct eng *e = NULL;
+    int err = eng_open(hub.opt->db, &hub.opt->eng, &e);
+    if (err != AD_OK) {
+        log_msg("cannot open %s: %s", hub.opt->db, ad_strerror(err));
+        return NULL;
+    }
+    struct fcgi_config cfg = {.max_body = hub.opt->max_body,
+                              .wait = wait_fastcgi};
+    FCGX_Request fr;
+    FCGX_InitRequest(&fr, hub.listen_fd, 0);
+    while (!hub.stop) {
+        pthread_mutex_lock(&accept_mu);
+        int rc = hub.stop ? -1 : FCGX_Accept_r(&fr);
+        pthread_mutex_unlock(&accept_mu);
+        if (rc < 0)
+            break;
+        struct fcgi_request req = {0};
+        struct fcgi_response resp = {0};
+        char pathbuf[2048], head[1024];
+        char *in = NULL, *out = NULL;
+        fill_request(&req, get_fcgx, &fr, pathbuf, sizeof pathbuf);
+        if (wants_body(&req) &&
+            (req.content_length < 0 ||
+             (unsigned long long)req.content_length <= cfg.max_body)) {
+            if (read_body(fr.in, cfg.max_body, &in, &req.body_len,
+                          &req.body_truncated) != 0)
+                req.body_truncated = 1;
+            req.body = in;
+        }
+        fcgi_route(e, &cfg, &req, &resp);
+        if (resp.wrote)
+            hub_kick();
+        log_failure(e, &req, &resp);
+        if (format_response(&req, &resp, head, sizeof head, &out) == 0) {
+            FCGX_PutS(head, fr.out);
+            if (out) {
+                FCGX_PutS(out, fr.out);
+                FCGX_PutS("\n", fr.out);
+            }
+        }
+        free(out);
+        free(in);
+        fcgi_response_free(&resp);
+        FCGX_Finish_r(&fr);
+    }
+    FCGX_Free(&fr, 0);
+    eng_close(e);
+    return NULL;
+}
+
+/* The scheduler: runs runnable actors whenever there may be work. */
+static void *
+scheduler_main(void *arg)
+{
+    (void)arg;
+    struct eng *e = NULL;
+    int err = eng_open(hub.opt->db, &hub.opt->eng, &e);
+    if (err != AD_OK) {
+        log_msg("scheduler cannot open %s: %s", hub.opt->db,
+                ad_strerror(err));
+        hub.stop = 1;
+        return NULL;
+    }
+    eng_unstrand(e);
+    while (!hub.stop) {
+        long steps = 0;
+        err = eng_run(e, 0, 200, &steps);
+        if (err != AD_OK && err != AD_EBUSY)
+            log_msg("scheduler: %s (%s)", ad_strerror(err), eng_errmsg(e));
+        if (steps > 0 || eng_changed(e))
+            hub_broadcast();
+        if (steps > 0 && err == AD_OK)
+            continue;
+        struct timespec ts;
+        deadline_in(&ts, err == AD_OK ? POLL_MS : 500);
+        pthread_mutex_lock(&hub.mu);
+        while (!hub.stop && !hub.work_pending)
+            if (pthread_cond_timedwait(&hub.work, &hub.mu, &ts) == ETIMEDOUT)
+                break;
+        hub.work_pending = 0;
+        pthread_mutex_unlock(&hub.mu);
+    }
+    eng_close(e);
+    return NULL;
+}
+
+/* Waits for SIGINT or SIGTERM, then stops everything. */
+static void *
+signal_main(void *arg)
+{
+    sigset_t *set = arg;
+    int sig = 0;
+    sigwait(set, &sig);
+    log_msg("signal %d: stopping", sig);
+    hub.stop = 1;
+    /* Wakes threads blocked in accept(). */
+    shutdown(hub.listen_fd, SHUT_RDWR);
+    pthread_mutex_lock(&hub.mu);
+    pthread_cond_broadcast(&hub.changed);
+    pthread_cond_broadcast(&hub.work);
+    pthread_mutex_unlock(&hub.mu);
+    return NULL;
+}
+
+/* Opens the listening socket named by addr. */
+static int
+open_listener(const char *addr)
+{
+    if (strncmp(addr, "unix:", 5) == 0) {
+        const char *path = addr + 5;
+        struct stat sb;
+        if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
+            unlink(path);
+        return FCGX_OpenSocket(path, 128);
+    }
+    if (strchr(addr, ':') == NULL)
+        return -1;
+    return FCGX_OpenSocket(addr, 128);
+}
+
+static int
+serve_fastcgi(const struct options *o, int fd)
+{
+    hub.listen_fd = fd;
+    hub.opt = o;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    /* Open once here so that a bad path or a newer schema fails loudly
+     * before any thread starts. */
+    struct eng *probe = NULL;
+    int err = eng_open(o->db, &o->eng, &probe);
+    if (err != AD_OK) {
+        log_msg("cannot open %s: %s (%s)", o->db, ad_strerror(err),
+                probe ? eng_errmsg(probe) : "");
+        return 1;
+    }
+    eng_close(probe);
+
+    pthread_t sig, sched, *workers = calloc((size_t)o->threads,
+                                            sizeof *workers);
+    if (workers == NULL)
+        return 1;
+    pthread_create(&sig, NULL, signal_main, &set);
+    pthread_create(&sched, NULL, scheduler_main, NULL);
+    for (int i = 0; i < o->threads; i++)
+        pthread_create(&workers[i], NULL, worker_main, NULL);
+    log_msg("serving FastCGI on %s, database %s, %d threads",
+            o->listen ? o->listen : "standard input", o->db, o->threads);
+    for (int i = 0; i < o->threads; i++)
+        pthread_join(workers[i], NULL);
+    hub.stop = 1;
+    pthread_mutex_lock(&hub.mu);
+    pthread_cond_broadcast(&hub.work);
+    pthread_mutex_unlock(&hub.mu);
+    pthread_join(sched, NULL);
+    /* The signal thread is still in sigwait when the workers stopped for
+     * another reason: wake it. */
+    pthread_kill(sig, SIGTERM);
+    pthread_join(sig, NULL);
+    free(workers);
+    if (o->listen && strncmp(o->listen, "unix:", 5) == 0)
+        unlink(o->listen + 5);
+    log_msg("stopped");
+    return 0;
+}
+
+static int
+serve_cgi(const struct options *o)
+{
+    struct eng *e = NULL;
+    struct fcgi_request req = {0};
+    struct fcgi_response resp = {0};
+    char pathbuf[2048], head[1024];
+    char *in = NULL, *out = NULL;
+    struct fcgi_config cfg = {.max_body = o->max_body, .wait = wait_cgi};
+    fill_request(&req, get_env, NULL, pathbuf, sizeof pathbuf);
+    int err = eng_open(o->db, &o->eng, &e);
+    if (err != AD_OK) {
+        resp.status = 503;
+        resp.body = json_pack("{s:s, s:s}", "error", ad_errcode(err),
+                              "message", ad_strerror(err));
+        goto answer;
+    }
+    if (wants_body(&req) &&
+        (req.content_length < 0 ||
+         (unsigned long long)req.content_length <= cfg.max_body)) {
+        if (read_body(NULL, cfg.max_body, &in, &req.body_len,
+                      &req.body_truncated) != 0)
+            req.body_truncated = 1;
+        req.body = in;
+    }
+    fcgi_route(e, &cfg, &req, &resp);
+    /* No scheduler runs under CGI: drain what is runnable, up to a
+     * budget, before answering; actorctl run from cron does the rest. */
+    eng_run(e, CGI_BUDGET_STEPS, CGI_BUDGET_MS, NULL);
+answer:
+    if (format_response(&req, &resp, head, sizeof head, &out) == 0) {
+        fputs(head, stdout);
+        if (out)
+            printf("%s\n", out);
+    }
+    fflush(stdout);
+    free(out);
+    free(in);
+    fcgi_response_free(&resp);
+    eng_close(e);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct options o = {0};
+    parse_options(argc, argv, &o);
+    if (FCGX_Init() != 0) {
+        log_msg("FCGX_Init failed");
+        return 1;
+    }
+    if (o.listen) {
+        int fd = open_listener(o.listen);
+        if (fd < 0) {
+            log_msg("cannot listen on %s: %s", o.listen, strerror(errno));
+            return 1;
+        }
+        return serve_fastcgi(&o, fd);
+    }
+    if (FCGX_IsCGI())
+        return serve_cgi(&o);
+    return serve_fastcgi(&o, 0);
+}

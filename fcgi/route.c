@@ -1,0 +1,534 @@
+/*
+ * route.c - the routes of API.md: parses paths, queries and bodies, calls
+ * the engine, and turns enum ad_err into HTTP statuses and JSON errors.
+ * No I/O happens here, so the unit tests drive it directly.
+ */
+#include "fcgi/fcgi.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIST_LIMIT_DEFAULT 100
+#define LIST_LIMIT_MAX 1000
+#define WAIT_SLICE_MS 250
+
+const char *
+fcgi_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 413: return "Payload Too Large";
+    case 422: return "Unprocessable Entity";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
+    }
+    return "Unknown";
+}
+
+void
+fcgi_response_free(struct fcgi_response *resp)
+{
+    if (resp == NULL)
+        return;
+    json_decref(resp->body);
+    resp->body = NULL;
+}
+
+/* Appends a header line to resp. */
+static void
+route__header(struct fcgi_response *resp, const char *fmt, ...)
+{
+    size_t used = strlen(resp->headers);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(resp->headers + used, sizeof resp->headers - used, fmt, ap);
+    va_end(ap);
+}
+
+/* Answers with status and the error document {"error": code, "message":
+ * text}. */
+static void
+route__error(struct fcgi_response *resp, int status, const char *code,
+             const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    resp->status = status;
+    json_decref(resp->body);
+    resp->body = json_pack("{s:s, s:s}", "error", code, "message", msg);
+    if (status == 503)
+        route__header(resp, "Retry-After: 1\r\n");
+}
+
+/* Answers with the error for err, an ad_err from the engine; what names
+ * the subject in the message. */
+static void
+route__fail(struct fcgi_response *resp, int err, const char *what)
+{
+    int status;
+    switch (err) {
+    case AD_ENOTFOUND: status = 404; break;
+    case AD_EEXISTS: status = 409; break;
+    case AD_EDEAD: status = 410; break;
+    case AD_EBADNAME:
+    case AD_EBADJSON:
+    case AD_EINVAL: status = 400; break;
+    case AD_ETOOLARGE: status = 413; break;
+    case AD_EBEHAVIOR:
+    case AD_EBADARGS: status = 422; break;
+    case AD_EBUSY:
+    case AD_ESTOPPED: status = 503; break;
+    case AD_EFULL: status = 507; break;
+    default: status = 500; break;
+    }
+    if (what)
+        route__error(resp, status, ad_errcode(err), "%s: %s",
+                     ad_strerror(err), what);
+    else
+        route__error(resp, status, ad_errcode(err), "%s", ad_strerror(err));
+}
+
+/* Answers 405 with the Allow header. */
+static void
+route__not_allowed(struct fcgi_response *resp, const char *method,
+                   const char *allow)
+{
+    route__header(resp, "Allow: %s\r\n", allow);
+    route__error(resp, 405, "method_not_allowed",
+                 "%s is not allowed here; allowed: %s", method, allow);
+}
+
+static int
+route__hex(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*
+ * Percent-decodes the n bytes at s into out (size outlen, NUL-terminated);
+ * plus_space turns '+' into ' ' (queries).  Returns the decoded length, or
+ * -1 when the input is malformed or too long.  A decoded NUL is kept, so
+ * callers that need a C string must check the length.
+ */
+static long
+route__decode(const char *s, size_t n, char *out, size_t outlen,
+              int plus_space)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        int c = (unsigned char)s[i];
+        if (c == '%') {
+            int h, l;
+            if (i + 2 >= n || (h = route__hex(s[i + 1])) < 0 ||
+                (l = route__hex(s[i + 2])) < 0)
+                return -1;
+            c = h * 16 + l;
+            i += 2;
+        } else if (c == '+' && plus_space) {
+            c = ' ';
+        }
+        if (j + 1 >= outlen)
+            return -1;
+        out[j++] = (char)c;
+    }
+    out[j] = '\0';
+    return (long)j;
+}
+
+/* Decodes an actor name from the n bytes at s into out (AD_NAME_MAX + 1
+ * bytes).  Returns 0 or AD_EBADNAME. */
+static int
+route__name(const char *s, size_t n, char *out)
+{
+    long len = route__decode(s, n, out, AD_NAME_MAX + 1, 0);
+    if (len < 0 || !ad_name_valid(out, (size_t)len))
+        return AD_EBADNAME;
+    return AD_OK;
+}
+
+/* The query parameters actord knows; each points into the decoded
+ * storage, or is NULL when absent. */
+struct query {
+    char storage[1024];
+    const char *wait, *limit, *after, *behavior, *status;
+};
+
+/* Parses query (may be NULL).  Returns 0, or AD_EINVAL with *bad set to
+ * the offending parameter. */
+static int
+route__query(const char *query, struct query *q, const char **bad)
+{
+    memset(q, 0, sizeof *q);
+    if (query == NULL)
+        return AD_OK;
+    size_t used = 0;
+    const char *p = query;
+    while (*p) {
+        const char *end = strchr(p, '&');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        size_t klen = eq ? (size_t)(eq - p) : len;
+        const char *v = eq ? eq + 1 : p + len;
+        size_t vlen = eq ? len - klen - 1 : 0;
+        const char **slot = NULL;
+        if (klen == 4 && memcmp(p, "wait", 4) == 0)
+            slot = &q->wait;
+        else if (klen == 5 && memcmp(p, "limit", 5) == 0)
+            slot = &q->limit;
+        else if (klen == 5 && memcmp(p, "after", 5) == 0)
+            slot = &q->after;
+        else if (klen == 8 && memcmp(p, "behavior", 8) == 0)
+            slot = &q->behavior;
+        else if (klen == 6 && memcmp(p, "status", 6) == 0)
+            slot = &q->status;
+        if (slot != NULL) {
+            long n = route__decode(v, vlen, q->storage + used,
+                                   sizeof q->storage - used, 1);
+            if (n < 0 || strlen(q->storage + used) != (size_t)n) {
+                *bad = "a query parameter is malformed or too long";
+                return AD_EINVAL;
+            }
+            *slot = q->storage + used;
+            used += (size_t)n + 1;
+        }
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    return AD_OK;
+}
+
+/* Parses a whole decimal number in [min, max] from s. */
+static int
+route__number(const char *s, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || errno != 0 || !(v >= min && v <= max))
+        return AD_EINVAL;
+    *out = v;
+    return AD_OK;
+}
+
+/* Parses the body of req as JSON (any value) into *out.  Answers and
+ * returns -1 on error. */
+static int
+route__body(const struct fcgi_config *cfg, const struct fcgi_request *req,
+            struct fcgi_response *resp, json_t **out)
+{
+    if (req->body_truncated ||
+        (req->content_length >= 0 &&
+         (unsigned long long)req->content_length > cfg->max_body)) {
+        route__error(resp, 413, "too_large",
+                     "the body is over the limit of %zu bytes",
+                     cfg->max_body);
+        return -1;
+    }
+    if (req->body == NULL || req->body_len == 0) {
+        route__error(resp, 400, "bad_json", "the body is empty");
+        return -1;
+    }
+    json_error_t jerr;
+    *out = json_loadb(req->body, req->body_len, JSON_DECODE_ANY, &jerr);
+    if (*out == NULL) {
+        route__error(resp, 400, "bad_json", "malformed JSON: %s at byte %d",
+                     jerr.text, jerr.position);
+        return -1;
+    }
+    return 0;
+}
+
+/* Answers 201 with the document of the actor spawned from the body of
+ * req, under name (NULL: generated). */
+static void
+route__spawn(struct eng *e, const struct fcgi_config *cfg,
+             const struct fcgi_request *req, struct fcgi_response *resp,
+             const char *name)
+{
+    json_t *body = NULL;
+    if (route__body(cfg, req, resp, &body) != 0)
+        return;
+    if (!json_is_object(body)) {
+        route__error(resp, 400, "bad_json",
+                     "the spawn body must be a JSON object");
+        goto out;
+    }
+    const char *behavior = json_string_value(json_object_get(body,
+                                                             "behavior"));
+    json_t *args = json_object_get(body, "args");
+    if (behavior == NULL) {
+        route__error(resp, 400, "bad_request",
+                     "the spawn body needs \"behavior\": a string");
+        goto out;
+    }
+    if (args != NULL && !json_is_object(args) && !json_is_null(args)) {
+        route__error(resp, 400, "bad_request", "\"args\" must be an object");
+        goto out;
+    }
+    if (json_is_null(args))
+        args = NULL;
+    json_t *doc = NULL;
+    const char *why = NULL;
+    int err = eng_spawn(e, name, behavior, args, &doc, &why);
+    if (err == AD_EBEHAVIOR) {
+        route__error(resp, 422, "unknown_behavior",
+                     "no behaviour named \"%s\"; GET /behaviors lists them",
+                     behavior);
+    } else if (err == AD_EBADARGS) {
+        route__error(resp, 422, "bad_args", "args of %s: %s", behavior,
+                     why ? why : "refused");
+    } else if (err != AD_OK) {
+        route__fail(resp, err, name);
+    } else {
+        resp->status = 201;
+        resp->body = doc;
+        resp->wrote = 1;
+        route__header(resp, "Location: /actors/%s\r\n",
+                      json_string_value(json_object_get(doc, "name")));
+    }
+out:
+    json_decref(body);
+}
+
+/* GET /actors/NAME, with ?wait=S: answers once the actor has ended or S
+ * seconds have passed. */
+static void
+route__get(struct eng *e, const struct fcgi_config *cfg,
+           struct fcgi_response *resp, const char *name, const struct query *q)
+{
+    double wait = 0;
+    if (q->wait && route__number(q->wait, 0, FCGI_WAIT_MAX, &wait) != AD_OK) {
+        route__error(resp, 400, "bad_request",
+                     "wait must be a number of seconds from 0 to %d",
+                     FCGI_WAIT_MAX);
+        return;
+    }
+    int64_t deadline = ad_mono_ms() + (int64_t)(wait * 1000);
+    json_t *doc = NULL;
+    for (;;) {
+        int err = eng_get(e, name, &doc);
+        if (err != AD_OK) {
+            route__fail(resp, err, name);
+            return;
+        }
+        int64_t left = deadline - ad_mono_ms();
+        if (eng_doc_ended(doc) || left <= 0 || cfg->wait == NULL)
+            break;
+        json_decref(doc);
+        doc = NULL;
+        if (cfg->wait(cfg->wait_ctx, e,
+                      left < WAIT_SLICE_MS ? (int)left : WAIT_SLICE_MS) != 0)
+            deadline = 0;
+    }
+    resp->status = 200;
+    resp->body = doc;
+}
+
+/* GET /actors: the paginated listing. */
+static void
+route__list(struct eng *e, struct fcgi_response *resp, const struct query *q)
+{
+    double limit = LIST_LIMIT_DEFAULT;
+    if (q->limit &&
+        route__number(q->limit, 1, LIST_LIMIT_MAX, &limit) != AD_OK) {
+        route__error(resp, 400, "bad_request",
+                     "limit must be an integer from 1 to %d",
+                     LIST_LIMIT_MAX);
+        return;
+    }
+    if (limit != (double)(int)limit) {
+        route__error(resp, 400, "bad_request", "limit must be an integer");
+        return;
+    }
+    if (q->after && !ad_name_valid(q->after, strlen(q->after))) {
+        route__error(resp, 400, "bad_request",
+                     "after must be an actor name (the \"next\" cursor)");
+        return;
+    }
+    json_t *out = NULL;
+    int err = eng_list(e, q->behavior, q->status, q->after, (int)limit, &out);
+    if (err == AD_EINVAL) {
+        route__error(resp, 400, "bad_request",
+                     "status must be one of runnable, waiting, exited, "
+                     "failed, killed, stranded");
+        return;
+    }
+    if (err != AD_OK) {
+        route__fail(resp, err, NULL);
+        return;
+    }
+    resp->status = 200;
+    resp->body = out;
+}
+
+/* /actors/NAME/mailbox */
+static void
+route__mailbox(struct eng *e, struct fcgi_response *resp, const char *name,
+               const struct query *q)
+{
+    double limit = LIST_LIMIT_MAX, after = 0;
+    if ((q->limit &&
+         route__number(q->limit, 1, LIST_LIMIT_MAX, &limit) != AD_OK) ||
+        (q->after && route__number(q->after, 0, 9e15, &after) != AD_OK)) {
+        route__error(resp, 400, "bad_request",
+                     "limit must be 1 to %d and after a message seq",
+                     LIST_LIMIT_MAX);
+        return;
+    }
+    json_t *out = NULL;
+    int err = eng_mailbox(e, name, (int64_t)after, (int)limit, &out);
+    if (err != AD_OK) {
+        route__fail(resp, err, name);
+        return;
+    }
+    resp->status = 200;
+    resp->body = out;
+}
+
+/* /actors/NAME */
+static void
+route__actor(struct eng *e, const struct fcgi_config *cfg,
+             const struct fcgi_request *req, struct fcgi_response *resp,
+             const char *name, const struct query *q)
+{
+    const char *m = req->method;
+    json_t *doc = NULL;
+    int err;
+    if (strcmp(m, "GET") == 0) {
+        route__get(e, cfg, resp, name, q);
+    } else if (strcmp(m, "HEAD") == 0) {
+        err = eng_get(e, name, &doc);
+        if (err != AD_OK)
+            route__fail(resp, err, name);
+        else
+            resp->status = 200;
+        json_decref(doc);
+    } else if (strcmp(m, "PUT") == 0) {
+        route__spawn(e, cfg, req, resp, name);
+    } else if (strcmp(m, "POST") == 0) {
+        json_t *msg = NULL;
+        if (route__body(cfg, req, resp, &msg) != 0)
+            return;
+        int64_t seq = 0;
+        /* eng_send commits before it returns: 202 means durable. */
+        err = eng_send(e, name, msg, &seq);
+        json_decref(msg);
+        if (err != AD_OK) {
+            route__fail(resp, err, name);
+            return;
+        }
+        resp->status = 202;
+        resp->wrote = 1;
+        resp->body = json_pack("{s:b, s:I}", "accepted", 1, "seq",
+                               (json_int_t)seq);
+    } else if (strcmp(m, "DELETE") == 0) {
+        err = eng_kill(e, name, &doc);
+        if (err != AD_OK) {
+            route__fail(resp, err, name);
+            return;
+        }
+        resp->status = 200;
+        resp->wrote = 1;
+        resp->body = doc;
+    } else {
+        route__not_allowed(resp, m, "GET, HEAD, PUT, POST, DELETE");
+    }
+}
+
+void
+fcgi_route(struct eng *e, const struct fcgi_config *cfg,
+           const struct fcgi_request *req, struct fcgi_response *resp)
+{
+    const char *path = req->path && *req->path ? req->path : "/";
+    const char *m = req->method ? req->method : "";
+    int get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+    struct query q;
+    const char *bad = NULL;
+    resp->status = 0;
+    if (route__query(req->query, &q, &bad) != AD_OK) {
+        route__error(resp, 400, "bad_request", "%s", bad);
+        return;
+    }
+    size_t plen = strlen(path);
+    if (plen > 1 && path[plen - 1] == '/')
+        plen--;
+    if (plen == 8 && memcmp(path, "/healthz", 8) == 0) {
+        if (!get)
+            route__not_allowed(resp, m, "GET, HEAD");
+        else if (eng_health(e) != AD_OK)
+            route__error(resp, 503, "unhealthy",
+                         "the database does not answer");
+        else {
+            resp->status = 200;
+            resp->body = json_pack("{s:b}", "ok", 1);
+        }
+        return;
+    }
+    if (plen == 10 && memcmp(path, "/behaviors", 10) == 0) {
+        if (!get)
+            route__not_allowed(resp, m, "GET, HEAD");
+        else {
+            resp->status = 200;
+            resp->body = eng_behaviors();
+        }
+        return;
+    }
+    if (plen == 7 && memcmp(path, "/actors", 7) == 0) {
+        if (get)
+            route__list(e, resp, &q);
+        else if (strcmp(m, "POST") == 0)
+            route__spawn(e, cfg, req, resp, NULL);
+        else
+            route__not_allowed(resp, m, "GET, HEAD, POST");
+        return;
+    }
+    if (plen > 8 && memcmp(path, "/actors/", 8) == 0) {
+        const char *seg = path + 8;
+        const char *slash = memchr(seg, '/', plen - 8);
+        size_t nlen = slash ? (size_t)(slash - seg) : plen - 8;
+        char name[AD_NAME_MAX + 1];
+        const char *rest = slash ? slash : "";
+        size_t rlen = slash ? plen - (size_t)(slash - path) : 0;
+        if (rlen != 0 && !(rlen == 8 && memcmp(rest, "/mailbox", 8) == 0)) {
+            route__error(resp, 404, "not_found", "no route for %s", path);
+            return;
+        }
+        if (route__name(seg, nlen, name) != AD_OK) {
+            route__error(resp, 400, "bad_name",
+                         "a name is 1 to %d characters from A-Z a-z 0-9 . _ "
+                         "~ -, and not . or ..",
+                         AD_NAME_MAX);
+            return;
+        }
+        if (rlen == 0) {
+            route__actor(e, cfg, req, resp, name, &q);
+        } else if (!get) {
+            route__not_allowed(resp, m, "GET, HEAD");
+        } else {
+            route__mailbox(e, resp, name, &q);
+        }
+        return;
+    }
+    route__error(resp, 404, "not_found", "no route for %.200s", path);
+}

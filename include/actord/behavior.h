@@ -1,0 +1,152 @@
+/*
+ * actord/behavior.h - the behaviour API: the one header a behaviour needs.
+ *
+ * A behaviour is a stackless coroutine.  The engine calls its step function
+ * once per step; the step runs from the actor's resume point until it
+ * waits in a receive, exits or fails, and returns.  Nothing survives on the
+ * C stack between steps: what must outlive a step lives in the actor's
+ * JSON state.  Resume points are numbers chosen by the behaviour's author,
+ * stable across builds (never __LINE__); the engine stores them.
+ *
+ *     static enum actor_step
+ *     echo_step(struct actor *a)
+ *     {
+ *         ACTOR_BEGIN(a);
+ *         for (;;) {
+ *             ACTOR_RECEIVE(a, 1, json_pack("[s]", "$any"));
+ *             actor_send(a, json_object_get(actor_message(a), "to"),
+ *                        json_incref(actor_message(a)));
+ *         }
+ *         ACTOR_END(a);
+ *     }
+ *
+ * Local variables do not survive ACTOR_RECEIVE; keep them in the state.
+ * Behaviours must not block, sleep or do I/O: they compute and return.
+ *
+ * JSON follows jansson's ownership rules: "borrowed" pointers stay valid
+ * until the step returns; "steals" means the callee takes the reference.
+ */
+#ifndef ACTORD_BEHAVIOR_H
+#define ACTORD_BEHAVIOR_H
+
+#include <jansson.h>
+
+/* The running actor during one step; owned by the engine. */
+struct actor;
+
+/* What a step returns: how it stopped. */
+enum actor_step {
+    ACTOR_WAIT = 1, /* waiting in a receive (set by actor_receive) */
+    ACTOR_EXIT,     /* returned (set by actor_exit) */
+    ACTOR_FAIL,     /* raised an error (set by actor_fail) */
+    ACTOR_STRANDED, /* the resume point is unknown to this build: the
+                       engine undoes nothing, consumes nothing, and
+                       stops running the actor (set by ACTOR_END) */
+};
+
+struct behavior {
+    const char *name; /* registry name: 1-64 of a-z 0-9 _ */
+    int version;      /* bump when stored state or resume points change
+                         incompatibly; actors stored by another version
+                         are not run (they are reported as stranded) */
+    const char *doc;  /* one line for GET /behaviors */
+    /* Optional.  Checks spawn args (borrowed, an object) before anything
+     * is stored.  Returns NULL when they are fine, or a static sentence
+     * saying what is wrong (the spawn answers 422 bad_args). */
+    const char *(*check_args)(const json_t *args);
+    /* Runs one step.  Must end by returning the value of actor_receive,
+     * actor_exit or actor_fail (the ACTOR_* macros do). */
+    enum actor_step (*step)(struct actor *a);
+};
+
+/*
+ * Registers b (borrowed for the life of the process) under b->name.
+ * Call before the first engine is opened.  Returns 0, or -1 when the
+ * name is taken or the registry is full.
+ */
+int actor_register(const struct behavior *b);
+
+/* The resume point this step starts at: 0 on the first step. */
+int actor_resume_point(struct actor *a);
+
+/* The actor's own name (borrowed). */
+const char *actor_name(struct actor *a);
+
+/* A new reference to the actor's address, {"$address": NAME}. */
+json_t *actor_self(struct actor *a);
+
+/* The spawn args: a borrowed object, the same on every step. */
+const json_t *actor_args(struct actor *a);
+
+/* The state: a borrowed object the step may change in place.  It is {} on
+ * the first step; what it holds when the step returns is stored. */
+json_t *actor_state(struct actor *a);
+
+/* Replaces the state with state (stolen; must be an object). */
+void actor_set_state(struct actor *a, json_t *state);
+
+/* The message that the receive this step resumes from matched (borrowed),
+ * or NULL on the first step. */
+const json_t *actor_message(struct actor *a);
+
+/* The index, in the receive's shape list, of the shape that matched. */
+int actor_matched(struct actor *a);
+
+/*
+ * Sends msg (stolen) to the actor at address to (borrowed: an address
+ * object {"$address": NAME} or a plain name string).  The message is
+ * delivered when this step commits.  Returns 0, or -1 when to is not an
+ * address (a message to an unknown or ended actor is dropped, not an
+ * error: the sender cannot know).
+ */
+int actor_send(struct actor *a, const json_t *to, json_t *msg);
+
+/*
+ * Spawns an actor of the named behaviour with args (stolen; NULL means
+ * {}), with a fresh name derived from this actor's.  It starts when this
+ * step commits.  Returns a new reference to its address, or NULL when the
+ * behaviour is unknown or refused the args (then the step should fail).
+ */
+json_t *actor_spawn(struct actor *a, const char *behavior, json_t *args);
+
+/*
+ * Waits for a message matching one of shapes (stolen: a JSON array of
+ * shapes, see docs/shapes.md), to resume at point.  Returns ACTOR_WAIT, or
+ * ACTOR_FAIL when the shapes are malformed.  Use ACTOR_RECEIVE.
+ */
+enum actor_step actor_receive(struct actor *a, int point, json_t *shapes);
+
+/* Ends the actor with result (stolen; NULL means null).  Returns
+ * ACTOR_EXIT. */
+enum actor_step actor_exit(struct actor *a, json_t *result);
+
+/* Ends the actor with an error {"message": TEXT}.  Returns ACTOR_FAIL. */
+enum actor_step actor_fail(struct actor *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Helpers for reading args. */
+/* Returns the address name inside v ({"$address": NAME} or a string),
+ * borrowed, or NULL. */
+const char *actor_address_name(const json_t *v);
+
+/*
+ * The coroutine macros.  Points are positive integers, unique within the
+ * behaviour (the compiler rejects duplicates: they are case labels).
+ */
+#define ACTOR_BEGIN(a)                                                     \
+    switch (actor_resume_point(a)) {                                       \
+    case 0:
+
+#define ACTOR_RECEIVE(a, point, shapes)                                    \
+    do {                                                                   \
+        return actor_receive((a), (point), (shapes));                      \
+    case (point):;                                                         \
+    } while (0)
+
+#define ACTOR_END(a)                                                       \
+    return actor_exit((a), NULL);                                          \
+    default:                                                               \
+        return ACTOR_STRANDED;                                             \
+    }
+
+#endif

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# run.sh - what `make run` runs: actord behind nginx on a loopback port, in
+# the foreground, until Ctrl-C.
+#
+#   bash scripts/run.sh                 start both (make has built build/actord)
+#   bash scripts/run.sh --print-config  print the nginx.conf for PORT, RUNDIR
+#                                       and SOCKET (the integration tests use it)
+#
+# Variables: PORT (default 8080) on 127.0.0.1, DB (default actord.db in the
+# repository), RUNDIR (default run/ in the repository) for the socket, the
+# generated nginx.conf, nginx's pid, logs and temporary files, and
+# actord.log (actord's standard error).  SOCKET defaults to
+# RUNDIR/actord.sock.  ACTORD and NGINX name other binaries.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+template=$root/nginx/actord-run.conf.in
+PORT=${PORT:-8080}
+DB=${DB:-$root/actord.db}
+RUNDIR=${RUNDIR:-$root/run}
+ACTORD=${ACTORD:-$root/build/actord}
+NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+
+die() {
+    echo "run.sh: $*" >&2
+    exit 1
+}
+
+# A path that goes into nginx.conf unquoted: no blanks, no nginx syntax, and
+# nothing that the sed below would take for its own.
+check_path() {
+    case $2 in
+    *[[:space:]\;\{\}\"\'\|\&\\\$#]*)
+        die "$1 '$2' contains a blank or one of ;{}\"'|&\\\$#: choose another" ;;
+    esac
+}
+
+# Writes the nginx configuration for port $1, run folder $2 and socket $3 to
+# standard output.
+print_config() {
+    # Comment lines keep their placeholders, so they still read as such.
+    local -a edits=(-e "/^[[:space:]]*#/!s|@PORT@|$1|g"
+        -e "/^[[:space:]]*#/!s|@RUNDIR@|$2|g"
+        -e "/^[[:space:]]*#/!s|@SOCKET@|$3|g")
+    local features
+    check_path RUNDIR "$2"
+    check_path SOCKET "$3"
+    [ -r "$template" ] || die "missing $template"
+    # Running as root, nginx would switch its workers to nobody, who may not
+    # open a socket that root's actord created.
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "user root;"
+    fi
+    # A small nginx may lack the uwsgi and scgi modules, and with them the
+    # directives naming their temporary folders.
+    features=$("$NGINX" -V 2>&1) || die "cannot run $NGINX; run scripts/deps.sh"
+    case $features in *--without-http_uwsgi_module*)
+        edits+=(-e '/uwsgi_temp_path/d') ;;
+    esac
+    case $features in *--without-http_scgi_module*)
+        edits+=(-e '/scgi_temp_path/d') ;;
+    esac
+    sed "${edits[@]}" "$template"
+}
+
+if [ "${1:-}" = --print-config ]; then
+    print_config "$PORT" "$RUNDIR" "${SOCKET:-$RUNDIR/actord.sock}"
+    exit 0
+elif [ $# -gt 0 ]; then
+    die "usage: [PORT=N] [DB=PATH] [RUNDIR=DIR] bash scripts/run.sh [--print-config]"
+fi
+
+bash "$root/scripts/deps.sh"
+
+case $PORT in
+'' | *[!0-9]*) die "PORT must be a number, not '$PORT'" ;;
+esac
+if [ "$PORT" -lt 1 ] || [ "$PORT" -gt 65535 ]; then
+    die "PORT $PORT is out of range"
+fi
+[ -x "$ACTORD" ] || die "$ACTORD is missing: run make first"
+
+# Is something already listening there?  A connection that succeeds says so.
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+    die "port $PORT on 127.0.0.1 is already in use; choose another, e.g. make run PORT=$((PORT + 1))"
+fi
+
+mkdir -p "$RUNDIR"
+RUNDIR=$(cd "$RUNDIR" && pwd)
+case $DB in /*) ;; *) DB=$PWD/$DB ;; esac
+SOCKET=${SOCKET:-$RUNDIR/actord.sock}
+# The kernel keeps at most 107 bytes of a unix socket's path.
+[ ${#SOCKET} -le 100 ] || die "socket path $SOCKET is too long; choose a shorter RUNDIR"
+print_config "$PORT" "$RUNDIR" "$SOCKET" >"$RUNDIR/nginx.conf"
+
+# True while process $1 runs; an exited child that is not yet reaped (a
+# zombie) counts as gone.
+alive() {
+    local line
+    read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+    line=${line##*) }
+    [ "${line%% *}" != Z ]
+}
+
+actord_pid=""
+nginx_pid=""
+stopping=0
+
+# Stops the given processes by pid: TERM, then KILL after 15 s, then reaps.
+stop_pids() {
+    local pid i
+    for pid in "$@"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "$@"; do
+        for ((i = 0; i < 150; i++)); do
+            alive "$pid" || break
+            sleep 0.1
+        done
+        if alive "$pid"; then
+            echo "run.sh: process $pid ignored TERM for 15 s; killing it" >&2
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+}
+
+stop_all() {
+    local pids=()
+    [ -z "$nginx_pid" ] || pids+=("$nginx_pid")
+    [ -z "$actord_pid" ] || pids+=("$actord_pid")
+    [ ${#pids[@]} -eq 0 ] || stop_pids "${pids[@]}"
+    nginx_pid=""
+    actord_pid=""
+}
+
+trap 'stopping=1' INT TERM
+# Whatever makes this script exit, it leaves no server behind.
+trap stop_all EXIT
+
+# actord removes a stale socket itself; removing it here as well lets us
+# wait for the new one.
+rm -f "$SOCKET"
+"$ACTORD" --listen "unix:$SOCKET" --db "$DB" </dev/null 2>>"$RUNDIR/actord.log" &
+actord_pid=$!
+for ((i = 0; i < 100; i++)); do
+    [ -S "$SOCKET" ] && break
+    [ "$stopping" -eq 0 ] || exit 0
+    alive "$actord_pid" || break
+    sleep 0.1
+done
+if ! [ -S "$SOCKET" ]; then
+    tail -n 5 "$RUNDIR/actord.log" >&2 || true
+    die "actord did not create $SOCKET (its log: $RUNDIR/actord.log)"
+fi
+
+"$NGINX" -p "$RUNDIR/" -c "$RUNDIR/nginx.conf" -e "$RUNDIR/error.log" \
+    -g 'daemon off;' </dev/null &
+nginx_pid=$!
+
+url=http://127.0.0.1:$PORT
+up=0
+for ((i = 0; i < 100; i++)); do
+    [ "$stopping" -eq 0 ] || exit 0
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/healthz")" = 200 ]; then
+        up=1
+        break
+    fi
+    if ! alive "$actord_pid" || ! alive "$nginx_pid"; then
+        break
+    fi
+    sleep 0.1
+done
+if [ $up -eq 0 ]; then
+    tail -n 5 "$RUNDIR/error.log" "$RUNDIR/actord.log" >&2 2>/dev/null || true
+    die "$url/healthz did not answer; logs are in $RUNDIR"
+fi
+
+echo "actord is up at $url/ (database $DB, logs in $RUNDIR); Ctrl-C stops it."
+echo "try: curl -X PUT -H 'Content-Type: application/json' -d '{\"behavior\":\"counter\",\"args\":{\"start\":1}}' $url/actors/c1"
+
+# Stay in the foreground until a signal, or until either server ends.
+set +e
+while :; do
+    ended=""
+    wait -n -p ended "$actord_pid" "$nginx_pid"
+    status=$?
+    if [ "$stopping" -eq 1 ]; then
+        echo "run.sh: stopping nginx and actord"
+        stop_all
+        exit 0
+    fi
+    if [ -n "$ended" ]; then
+        break
+    fi
+done
+if [ "$ended" = "$actord_pid" ]; then
+    actord_pid=""
+    echo "run.sh: actord exited (status $status); stopping nginx. The end of $RUNDIR/actord.log:" >&2
+    tail -n 5 "$RUNDIR/actord.log" >&2
+else
+    nginx_pid=""
+    echo "run.sh: nginx exited (status $status); stopping actord. The end of $RUNDIR/error.log:" >&2
+    tail -n 5 "$RUNDIR/error.log" >&2
+fi
+stop_all
+exit 1

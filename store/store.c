@@ -1,0 +1,721 @@
+/*
+ * store.c - SQLite behind store.h: open, migrate, prepared statements,
+ * transactions, and the few queries actord needs.  Statements are
+ * prepared once per connection (SQLITE_PREPARE_PERSISTENT) and reused.
+ */
+#include "store/store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/migrations.h"
+
+enum stmt_id {
+    Q_BEGIN,
+    Q_BEGIN_READ,
+    Q_COMMIT,
+    Q_ROLLBACK,
+    Q_ACTOR_BY_NAME,
+    Q_ACTOR_BY_ID,
+    Q_ACTOR_PEEK,
+    Q_ACTOR_INSERT,
+    Q_ACTOR_SAVE,
+    Q_ACTOR_SET_STATUS,
+    Q_ACTOR_REMOVE,
+    Q_MAILBOX_CLEAR,
+    Q_RUNNABLE,
+    Q_UNSTRAND,
+    Q_MAILBOX_APPEND,
+    Q_MAILBOX_SCAN,
+    Q_MAILBOX_TAKE,
+    Q_MAILBOX_COUNT,
+    Q_DATA_VERSION,
+    Q_COUNT
+};
+
+#define ACTOR_COLS                                                        \
+    "id, name, behavior, version, status, resume, waiting_for, scanned, " \
+    "args, state, result, error, spawned, created, updated"
+
+static const char *const stmt_sql[Q_COUNT] = {
+    [Q_BEGIN] = "BEGIN IMMEDIATE",
+    [Q_BEGIN_READ] = "BEGIN",
+    [Q_COMMIT] = "COMMIT",
+    [Q_ROLLBACK] = "ROLLBACK",
+    [Q_ACTOR_BY_NAME] = "SELECT " ACTOR_COLS " FROM actors WHERE name = ?1",
+    [Q_ACTOR_BY_ID] = "SELECT " ACTOR_COLS " FROM actors WHERE id = ?1",
+    [Q_ACTOR_PEEK] =
+        "SELECT id, status, waiting_for FROM actors WHERE name = ?1",
+    [Q_ACTOR_INSERT] =
+        "INSERT INTO actors (name, behavior, version, status, resume, "
+        "waiting_for, scanned, args, state, result, error, spawned, created, "
+        "updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+        "?13, ?14)",
+    [Q_ACTOR_SAVE] =
+        "UPDATE actors SET version = ?2, status = ?3, resume = ?4, "
+        "waiting_for = ?5, scanned = ?6, state = ?7, result = ?8, "
+        "error = ?9, spawned = ?10, updated = ?11 WHERE id = ?1",
+    [Q_ACTOR_SET_STATUS] =
+        "UPDATE actors SET status = ?2, updated = ?3 WHERE id = ?1",
+    [Q_ACTOR_REMOVE] = "DELETE FROM actors WHERE id = ?1",
+    [Q_MAILBOX_CLEAR] = "DELETE FROM messages WHERE actor = ?1",
+    [Q_RUNNABLE] = "SELECT id FROM actors WHERE status = 'runnable' "
+                   "ORDER BY updated, id LIMIT ?1",
+    [Q_UNSTRAND] =
+        "UPDATE actors SET status = 'runnable' WHERE status = 'stranded'",
+    [Q_MAILBOX_APPEND] = "INSERT INTO messages (actor, sender, body, "
+                         "created) VALUES (?1, ?2, ?3, ?4)",
+    [Q_MAILBOX_SCAN] = "SELECT seq, sender, body FROM messages "
+                       "WHERE actor = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    [Q_MAILBOX_TAKE] = "DELETE FROM messages WHERE seq = ?1",
+    [Q_MAILBOX_COUNT] = "SELECT count(*) FROM messages WHERE actor = ?1",
+    [Q_DATA_VERSION] = "PRAGMA data_version",
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[Q_COUNT]; /* prepared on first use, owned */
+    int64_t data_version;        /* last value seen by store_changed */
+    char errmsg[256];            /* last SQLite error, for logs */
+};
+
+static const char *const status_names[] = {
+    [STORE_RUNNABLE] = "runnable", [STORE_WAITING] = "waiting",
+    [STORE_EXITED] = "exited",     [STORE_FAILED] = "failed",
+    [STORE_KILLED] = "killed",     [STORE_STRANDED] = "stranded",
+};
+
+const char *
+store_status_name(enum store_status st)
+{
+    if ((unsigned)st >= sizeof status_names / sizeof status_names[0])
+        return "unknown";
+    return status_names[st];
+}
+
+int
+store_status_parse(const char *name, enum store_status *st)
+{
+    for (unsigned i = 0; i < sizeof status_names / sizeof status_names[0];
+         i++) {
+        if (strcmp(name, status_names[i]) == 0) {
+            *st = (enum store_status)i;
+            return AD_OK;
+        }
+    }
+    return AD_EINVAL;
+}
+
+int
+store_status_ended(enum store_status st)
+{
+    return st == STORE_EXITED || st == STORE_FAILED || st == STORE_KILLED;
+}
+
+void
+store_actor_release(struct store_actor *a)
+{
+    if (a == NULL)
+        return;
+    free(a->name);
+    free(a->behavior);
+    free(a->waiting_for);
+    free(a->args);
+    free(a->state);
+    free(a->result);
+    free(a->error);
+    memset(a, 0, sizeof *a);
+}
+
+/* Translates SQLite result code rc into an ad_err, remembering the
+ * message of the connection for store_errmsg. */
+static int
+store__err(struct store *s, int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return AD_OK;
+    }
+    snprintf(s->errmsg, sizeof s->errmsg, "%s", sqlite3_errmsg(s->db));
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM: return AD_ENOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return AD_EBUSY;
+    case SQLITE_FULL: return AD_EFULL;
+    case SQLITE_CONSTRAINT: return AD_EEXISTS;
+    case SQLITE_TOOBIG: return AD_ETOOLARGE;
+    }
+    return AD_EIO;
+}
+
+/* Returns the prepared statement id, reset and unbound, or NULL (then
+ * *err is set).  Borrowed from s. */
+static sqlite3_stmt *
+store__stmt(struct store *s, enum stmt_id id, int *err)
+{
+    sqlite3_stmt *st = s->stmt[id];
+    if (st == NULL) {
+        int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1,
+                                    SQLITE_PREPARE_PERSISTENT, &st, NULL);
+        if (rc != SQLITE_OK) {
+            *err = store__err(s, rc);
+            return NULL;
+        }
+        s->stmt[id] = st;
+    }
+    return st;
+}
+
+/* Runs a statement that returns no rows, then resets it. */
+static int
+store__done(struct store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    int err = rc == SQLITE_DONE ? AD_OK : store__err(s, rc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return err;
+}
+
+/* Resets st after a query that returned rows. */
+static void
+store__finish(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* Binds text that may be NULL. */
+static int
+store__bind_text(sqlite3_stmt *st, int i, const char *text)
+{
+    if (text == NULL)
+        return sqlite3_bind_null(st, i);
+    return sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+}
+
+/* Returns a malloc'd copy of column i, or NULL for NULL; sets *err on
+ * allocation failure. */
+static char *
+store__dup(sqlite3_stmt *st, int i, int *err)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    if (t == NULL)
+        return NULL;
+    size_t n = (size_t)sqlite3_column_bytes(st, i);
+    char *c = malloc(n + 1);
+    if (c == NULL) {
+        *err = AD_ENOMEM;
+        return NULL;
+    }
+    memcpy(c, t, n + 1);
+    return c;
+}
+
+/* Fills a from the current row of a statement selecting ACTOR_COLS. */
+static int
+store__row_actor(sqlite3_stmt *st, struct store_actor *a)
+{
+    int err = AD_OK;
+    a->id = sqlite3_column_int64(st, 0);
+    a->name = store__dup(st, 1, &err);
+    a->behavior = store__dup(st, 2, &err);
+    a->version = sqlite3_column_int(st, 3);
+    const char *status = (const char *)sqlite3_column_text(st, 4);
+    if (status == NULL || store_status_parse(status, &a->status) != AD_OK)
+        a->status = STORE_STRANDED;
+    a->resume = sqlite3_column_int(st, 5);
+    a->waiting_for = store__dup(st, 6, &err);
+    a->scanned = sqlite3_column_int64(st, 7);
+    a->args = store__dup(st, 8, &err);
+    a->state = store__dup(st, 9, &err);
+    a->result = store__dup(st, 10, &err);
+    a->error = store__dup(st, 11, &err);
+    a->spawned = sqlite3_column_int64(st, 12);
+    a->created = sqlite3_column_int64(st, 13);
+    a->updated = sqlite3_column_int64(st, 14);
+    if (err == AD_OK && (a->name == NULL || a->behavior == NULL ||
+                         a->args == NULL || a->state == NULL))
+        err = AD_ENOMEM;
+    if (err != AD_OK)
+        store_actor_release(a);
+    return err;
+}
+
+/* Runs sql (several statements, no rows). */
+static int
+store__exec(struct store *s, const char *sql)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    return store__err(s, rc);
+}
+
+/* Applies every migration newer than the database's user_version, in one
+ * transaction. */
+static int
+store__migrate(struct store *s)
+{
+    int err = store__exec(s, "BEGIN IMMEDIATE");
+    if (err != AD_OK)
+        return err;
+    int version = store_schema_version(s);
+    int newest = store_migrations[store_migration_count - 1].version;
+    if (version > newest) {
+        err = AD_ESCHEMA;
+        goto rollback;
+    }
+    for (int i = 0; i < store_migration_count; i++) {
+        const struct store_migration *m = &store_migrations[i];
+        if (m->version <= version)
+            continue;
+        err = store__exec(s, m->sql);
+        if (err != AD_OK)
+            goto rollback;
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d",
+                 m->version);
+        err = store__exec(s, pragma);
+        if (err != AD_OK)
+            goto rollback;
+    }
+    err = store__exec(s, "COMMIT");
+    if (err != AD_OK)
+        goto rollback;
+    return AD_OK;
+rollback:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return err;
+}
+
+int
+store_open(const char *path, const struct store_opts *opts,
+           struct store **out)
+{
+    int err;
+    struct store *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return AD_ENOMEM;
+    int rc = sqlite3_open_v2(path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                 SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        err = s->db ? store__err(s, rc) : AD_ENOMEM;
+        goto fail;
+    }
+    int busy = opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms
+                                                 : 5000;
+    sqlite3_busy_timeout(s->db, busy);
+    /* journal_mode=WAL persists in the file; asking again is cheap. */
+    err = store__exec(s, "PRAGMA journal_mode = WAL");
+    if (err != AD_OK)
+        goto fail;
+    err = store__exec(s, opts && opts->sync_full
+                             ? "PRAGMA synchronous = FULL"
+                             : "PRAGMA synchronous = NORMAL");
+    if (err != AD_OK)
+        goto fail;
+    err = store__migrate(s);
+    if (err != AD_OK)
+        goto fail;
+    store_changed(s);
+    *out = s;
+    return AD_OK;
+fail:
+    store_close(s);
+    return err;
+}
+
+void
+store_close(struct store *s)
+{
+    if (s == NULL)
+        return;
+    for (int i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    if (s->db && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+const char *
+store_errmsg(struct store *s)
+{
+    return s->errmsg;
+}
+
+int
+store_schema_version(struct store *s)
+{
+    sqlite3_stmt *st;
+    int v = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Runs one of the transaction statements. */
+static int
+store__txn(struct store *s, enum stmt_id id)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, id, &err);
+    if (st == NULL)
+        return err;
+    return store__done(s, st);
+}
+
+int
+store_begin(struct store *s)
+{
+    return store__txn(s, Q_BEGIN);
+}
+
+int
+store_begin_read(struct store *s)
+{
+    return store__txn(s, Q_BEGIN_READ);
+}
+
+int
+store_commit(struct store *s)
+{
+    int err = store__txn(s, Q_COMMIT);
+    if (err != AD_OK)
+        store_rollback(s);
+    return err;
+}
+
+void
+store_rollback(struct store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        store__txn(s, Q_ROLLBACK);
+}
+
+int
+store_changed(struct store *s)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_DATA_VERSION, &err);
+    if (st == NULL)
+        return 1;
+    int changed = 1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t v = sqlite3_column_int64(st, 0);
+        changed = v != s->data_version;
+        s->data_version = v;
+    }
+    store__finish(st);
+    return changed;
+}
+
+/* Loads the one actor selected by statement q with key bound as ?1. */
+static int
+store__actor_one(struct store *s, sqlite3_stmt *st, struct store_actor *a)
+{
+    int rc = sqlite3_step(st);
+    int err;
+    if (rc == SQLITE_ROW)
+        err = store__row_actor(st, a);
+    else if (rc == SQLITE_DONE)
+        err = AD_ENOTFOUND;
+    else
+        err = store__err(s, rc);
+    store__finish(st);
+    return err;
+}
+
+int
+store_actor_by_name(struct store *s, const char *name, struct store_actor *a)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_ACTOR_BY_NAME, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    return store__actor_one(s, st, a);
+}
+
+int
+store_actor_by_id(struct store *s, int64_t id, struct store_actor *a)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_ACTOR_BY_ID, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, id);
+    return store__actor_one(s, st, a);
+}
+
+int
+store_actor_peek(struct store *s, const char *name, int64_t *id,
+                 enum store_status *status, char **waiting_for)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_ACTOR_PEEK, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        const char *t = (const char *)sqlite3_column_text(st, 1);
+        if (t == NULL || store_status_parse(t, status) != AD_OK)
+            *status = STORE_STRANDED;
+        *waiting_for = store__dup(st, 2, &err);
+    } else if (rc == SQLITE_DONE) {
+        err = AD_ENOTFOUND;
+    } else {
+        err = store__err(s, rc);
+    }
+    store__finish(st);
+    return err;
+}
+
+int
+store_actor_insert(struct store *s, struct store_actor *a)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_ACTOR_INSERT, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_text(st, 1, a->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->behavior, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, a->version);
+    sqlite3_bind_text(st, 4, store_status_name(a->status), -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, a->resume);
+    store__bind_text(st, 6, a->waiting_for);
+    sqlite3_bind_int64(st, 7, a->scanned);
+    store__bind_text(st, 8, a->args ? a->args : "{}");
+    store__bind_text(st, 9, a->state ? a->state : "{}");
+    store__bind_text(st, 10, a->result);
+    store__bind_text(st, 11, a->error);
+    sqlite3_bind_int64(st, 12, a->spawned);
+    sqlite3_bind_int64(st, 13, a->created);
+    sqlite3_bind_int64(st, 14, a->updated);
+    err = store__done(s, st);
+    if (err == AD_OK)
+        a->id = sqlite3_last_insert_rowid(s->db);
+    return err;
+}
+
+int
+store_actor_save(struct store *s, const struct store_actor *a)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_ACTOR_SAVE, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, a->id);
+    sqlite3_bind_int(st, 2, a->version);
+    sqlite3_bind_text(st, 3, store_status_name(a->status), -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, a->resume);
+    store__bind_text(st, 5, a->waiting_for);
+    sqlite3_bind_int64(st, 6, a->scanned);
+    store__bind_text(st, 7, a->state ? a->state : "{}");
+    store__bind_text(st, 8, a->result);
+    store__bind_text(st, 9, a->error);
+    sqlite3_bind_int64(st, 10, a->spawned);
+    sqlite3_bind_int64(st, 11, a->updated);
+    return store__done(s, st);
+}
+
+int
+store_actor_set_status(struct store *s, int64_t id, enum store_status stat,
+                       int64_t now)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_ACTOR_SET_STATUS, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, store_status_name(stat), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    return store__done(s, st);
+}
+
+int
+store_actor_remove(struct store *s, int64_t id)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_MAILBOX_CLEAR, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, id);
+    err = store__done(s, st);
+    if (err != AD_OK)
+        return err;
+    st = store__stmt(s, Q_ACTOR_REMOVE, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, id);
+    return store__done(s, st);
+}
+
+int
+store_runnable(struct store *s, int64_t *ids, int max, int *n)
+{
+    int err = AD_OK;
+    *n = 0;
+    sqlite3_stmt *st = store__stmt(s, Q_RUNNABLE, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int(st, 1, max);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+        ids[(*n)++] = sqlite3_column_int64(st, 0);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        err = store__err(s, rc);
+    store__finish(st);
+    return err;
+}
+
+int
+store_unstrand(struct store *s)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_UNSTRAND, &err);
+    if (st == NULL)
+        return err;
+    return store__done(s, st);
+}
+
+int
+store_actor_list(struct store *s, const char *behavior, const char *status,
+                 const char *after, int limit,
+                 int (*fn)(void *ctx, struct store_actor *a), void *ctx,
+                 int *more)
+{
+    /* Built per call (the filters vary) from fixed text only: every value
+     * is a bound parameter. */
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT " ACTOR_COLS " FROM actors WHERE 1%s%s%s "
+             "ORDER BY name LIMIT ?4",
+             behavior ? " AND behavior = ?1" : "",
+             status ? " AND status = ?2" : "", after ? " AND name > ?3" : "");
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store__err(s, rc);
+    if (behavior)
+        sqlite3_bind_text(st, 1, behavior, -1, SQLITE_STATIC);
+    if (status)
+        sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+    if (after)
+        sqlite3_bind_text(st, 3, after, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, limit + 1);
+    int err = AD_OK, n = 0;
+    *more = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == limit) {
+            *more = 1;
+            break;
+        }
+        struct store_actor a = {0};
+        err = store__row_actor(st, &a);
+        if (err != AD_OK)
+            break;
+        err = fn(ctx, &a);
+        store_actor_release(&a);
+        if (err != AD_OK)
+            break;
+        n++;
+    }
+    if (err == AD_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        err = store__err(s, rc);
+    sqlite3_finalize(st);
+    return err;
+}
+
+int
+store_mailbox_append(struct store *s, int64_t actor, const char *sender,
+                     const char *body, size_t len, int64_t now, int64_t *seq)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_MAILBOX_APPEND, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, actor);
+    store__bind_text(st, 2, sender);
+    sqlite3_bind_text64(st, 3, body, len, SQLITE_STATIC, SQLITE_UTF8);
+    sqlite3_bind_int64(st, 4, now);
+    err = store__done(s, st);
+    if (err == AD_OK && seq)
+        *seq = sqlite3_last_insert_rowid(s->db);
+    return err;
+}
+
+int
+store_mailbox_scan(struct store *s, int64_t actor, int64_t after, int limit,
+                   int (*fn)(void *ctx, int64_t seq, const char *sender,
+                             const char *body, size_t len),
+                   void *ctx)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_MAILBOX_SCAN, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, actor);
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *body = (const char *)sqlite3_column_text(st, 2);
+        size_t len = (size_t)sqlite3_column_bytes(st, 2);
+        if (body == NULL) {
+            err = AD_ENOMEM;
+            break;
+        }
+        err = fn(ctx, sqlite3_column_int64(st, 0),
+                 (const char *)sqlite3_column_text(st, 1), body, len);
+        if (err != AD_OK)
+            break;
+    }
+    if (err == 1)
+        err = AD_OK;
+    else if (err == AD_OK && rc != SQLITE_DONE)
+        err = store__err(s, rc);
+    store__finish(st);
+    return err;
+}
+
+int
+store_mailbox_take(struct store *s, int64_t seq)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_MAILBOX_TAKE, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, seq);
+    return store__done(s, st);
+}
+
+int
+store_mailbox_count(struct store *s, int64_t actor, int64_t *n)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_MAILBOX_COUNT, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, actor);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(st, 0);
+    else
+        err = store__err(s, rc);
+    store__finish(st);
+    return err;
+}

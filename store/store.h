@@ -1,0 +1,177 @@
+/*
+ * store.h - the only code that speaks SQL.  Opens and migrates the
+ * database, keeps prepared statements, and runs transactions.  It knows
+ * actors, mailboxes and statuses as data; it never sees behaviours.
+ * SQLite result codes are translated to enum ad_err here and never travel
+ * upward.  One struct store is one SQLite connection: use it from one
+ * thread at a time.
+ */
+#ifndef ACTORD_STORE_H
+#define ACTORD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+struct store;
+
+struct store_opts {
+    int busy_timeout_ms; /* how long to wait for the write lock; 0 = 5000 */
+    int sync_full;       /* 1: synchronous=FULL, 0: NORMAL (see docs) */
+};
+
+enum store_status {
+    STORE_RUNNABLE,
+    STORE_WAITING,
+    STORE_EXITED,
+    STORE_FAILED,
+    STORE_KILLED,
+    STORE_STRANDED,
+};
+
+/* Returns the status's name as stored ("runnable", ...); static. */
+const char *store_status_name(enum store_status st);
+
+/* Parses a status name; returns 0 and sets *st, or AD_EINVAL. */
+int store_status_parse(const char *name, enum store_status *st);
+
+/* Returns 1 when st is an ended status (exited, failed, killed). */
+int store_status_ended(enum store_status st);
+
+/*
+ * One row of actors.  Every string is owned by the struct (malloc) and
+ * freed by store_actor_release; NULL where the column is NULL.
+ */
+struct store_actor {
+    int64_t id;
+    char *name;
+    char *behavior;
+    int version;
+    enum store_status status;
+    int resume;          /* resume point, 0 = not started */
+    char *waiting_for;   /* JSON array of shapes, or NULL */
+    int64_t scanned;     /* mailbox seqs <= scanned match no shape */
+    char *args;          /* JSON object */
+    char *state;         /* JSON object */
+    char *result;        /* JSON, or NULL */
+    char *error;         /* JSON, or NULL */
+    int64_t spawned;     /* children spawned so far */
+    int64_t created;     /* ms since the epoch */
+    int64_t updated;     /* ms since the epoch */
+};
+
+/* Frees the strings of a (not a itself) and zeroes it.  Accepts NULL. */
+void store_actor_release(struct store_actor *a);
+
+/*
+ * Opens (creating if needed) the database at path, sets WAL and the
+ * busy timeout, and migrates it to the newest schema.  On success *out is
+ * a new store, freed with store_close.  Returns 0, AD_ESCHEMA when the
+ * file was written by a newer actord, or another ad_err.
+ */
+int store_open(const char *path, const struct store_opts *opts,
+               struct store **out);
+
+/* Closes s and frees it.  Accepts NULL.  Rolls back an open transaction. */
+void store_close(struct store *s);
+
+/* The last SQLite error message of s, for logs (borrowed). */
+const char *store_errmsg(struct store *s);
+
+/* The schema version of the open database. */
+int store_schema_version(struct store *s);
+
+/* Begins a write transaction (BEGIN IMMEDIATE: takes the write lock now,
+ * waiting up to the busy timeout).  Returns 0 or AD_EBUSY, ... */
+int store_begin(struct store *s);
+
+/* Begins a read transaction: a consistent snapshot for several reads. */
+int store_begin_read(struct store *s);
+
+/* Commits.  On error the transaction is rolled back. */
+int store_commit(struct store *s);
+
+/* Rolls back the open transaction, if any. */
+void store_rollback(struct store *s);
+
+/* Returns 1 when another connection committed since the last call
+ * (PRAGMA data_version changed), else 0. */
+int store_changed(struct store *s);
+
+/* --- actors --- */
+
+/* Loads the actor named name into *a (which must be zeroed or released).
+ * Returns 0 or AD_ENOTFOUND. */
+int store_actor_by_name(struct store *s, const char *name,
+                        struct store_actor *a);
+
+/* Loads the actor with this id into *a.  Returns 0 or AD_ENOTFOUND. */
+int store_actor_by_id(struct store *s, int64_t id, struct store_actor *a);
+
+/*
+ * The light look-up a send needs: id, status and waiting_for (a new
+ * malloc'd string or NULL, freed by the caller) of the actor named name.
+ * Returns 0 or AD_ENOTFOUND.
+ */
+int store_actor_peek(struct store *s, const char *name, int64_t *id,
+                     enum store_status *status, char **waiting_for);
+
+/* Inserts a (id is ignored and set).  Returns 0, or AD_EEXISTS when a
+ * row already has that name. */
+int store_actor_insert(struct store *s, struct store_actor *a);
+
+/* Writes every mutable column of a to its row (by a->id). */
+int store_actor_save(struct store *s, const struct store_actor *a);
+
+/* Sets the status (and updated) of actor id. */
+int store_actor_set_status(struct store *s, int64_t id,
+                           enum store_status st, int64_t now);
+
+/* Deletes actor id and its mailbox. */
+int store_actor_remove(struct store *s, int64_t id);
+
+/* Sets *ids to up to max runnable actors, oldest first; *n their count. */
+int store_runnable(struct store *s, int64_t *ids, int max, int *n);
+
+/* Marks every stranded actor runnable again (after an upgrade, say). */
+int store_unstrand(struct store *s);
+
+/*
+ * Calls fn for up to limit actors in name order, after the name after
+ * (NULL: from the start), filtered by behavior and status when those are
+ * not NULL.  a is owned by the store and valid during the call; fn
+ * returns 0 to go on or an ad_err to stop with it.  *more is set to 1
+ * when further actors follow.
+ */
+int store_actor_list(struct store *s, const char *behavior,
+                     const char *status, const char *after, int limit,
+                     int (*fn)(void *ctx, struct store_actor *a), void *ctx,
+                     int *more);
+
+/* --- mailboxes --- */
+
+/* Appends body (len bytes of JSON) to actor's mailbox.  sender may be
+ * NULL.  Sets *seq (may be NULL) to the message's seq. */
+int store_mailbox_append(struct store *s, int64_t actor, const char *sender,
+                         const char *body, size_t len, int64_t now,
+                         int64_t *seq);
+
+/*
+ * Calls fn for up to limit (<= 0: all) messages of actor with seq > after,
+ * in seq order.  body is borrowed for the call.  fn returns 0 to go on,
+ * 1 to stop (store_mailbox_scan then returns 0), or an ad_err.
+ */
+int store_mailbox_scan(struct store *s, int64_t actor, int64_t after,
+                       int limit,
+                       int (*fn)(void *ctx, int64_t seq, const char *sender,
+                                 const char *body, size_t len),
+                       void *ctx);
+
+/* Deletes the message seq. */
+int store_mailbox_take(struct store *s, int64_t seq);
+
+/* Sets *n to the number of messages in actor's mailbox. */
+int store_mailbox_count(struct store *s, int64_t actor, int64_t *n);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * util.c - the error enum's texts, name validation and clocks.
+ */
+#include "util/util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+const char *
+ad_strerror(int err)
+{
+    switch (err) {
+    case AD_OK: return "success";
+    case AD_ENOMEM: return "out of memory";
+    case AD_EBUSY: return "the database is busy; try again";
+    case AD_EFULL: return "the disk or database is full";
+    case AD_EIO: return "storage error";
+    case AD_ENOTFOUND: return "no such actor";
+    case AD_EEXISTS: return "a live actor already has that name";
+    case AD_EDEAD: return "the actor has ended";
+    case AD_EBADNAME: return "bad actor name";
+    case AD_EBADJSON: return "malformed JSON";
+    case AD_EBEHAVIOR: return "unknown behaviour";
+    case AD_EBADARGS: return "the behaviour refused its arguments";
+    case AD_EINVAL: return "bad request";
+    case AD_ETOOLARGE: return "too large";
+    case AD_ESCHEMA: return "the database was written by a newer actord";
+    case AD_ESTOPPED: return "the service is stopping";
+    }
+    return "unknown error";
+}
+
+const char *
+ad_errcode(int err)
+{
+    switch (err) {
+    case AD_OK: return "ok";
+    case AD_ENOMEM: return "out_of_memory";
+    case AD_EBUSY: return "busy";
+    case AD_EFULL: return "storage_full";
+    case AD_EIO: return "storage_error";
+    case AD_ENOTFOUND: return "no_such_actor";
+    case AD_EEXISTS: return "actor_exists";
+    case AD_EDEAD: return "actor_dead";
+    case AD_EBADNAME: return "bad_name";
+    case AD_EBADJSON: return "bad_json";
+    case AD_EBEHAVIOR: return "unknown_behavior";
+    case AD_EBADARGS: return "bad_args";
+    case AD_EINVAL: return "bad_request";
+    case AD_ETOOLARGE: return "too_large";
+    case AD_ESCHEMA: return "schema_too_new";
+    case AD_ESTOPPED: return "stopping";
+    }
+    return "internal_error";
+}
+
+int
+ad_name_valid(const char *name, size_t len)
+{
+    if (len == 0 || len > AD_NAME_MAX)
+        return 0;
+    if ((len == 1 && name[0] == '.') ||
+        (len == 2 && name[0] == '.' && name[1] == '.'))
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '~' ||
+              c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+int64_t
+ad_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+ad_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *
+ad_time_iso(int64_t ms, char *buf)
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    snprintf(buf, AD_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    return buf;
+}

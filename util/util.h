@@ -1,0 +1,63 @@
+/*
+ * util.h - what every module of actord shares: the one error enum, names,
+ * and time.  Nothing here allocates or touches SQLite.
+ */
+#ifndef ACTORD_UTIL_H
+#define ACTORD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The one error enum of actord.  0 is success, every error is negative.
+ * SQLite codes are translated to these inside store/; HTTP statuses are
+ * chosen from these only inside fcgi/.
+ */
+enum ad_err {
+    AD_OK = 0,
+    AD_ENOMEM = -1,       /* an allocation failed; the transaction rolled back */
+    AD_EBUSY = -2,        /* the database stayed locked past the busy timeout */
+    AD_EFULL = -3,        /* the disk or the database is full */
+    AD_EIO = -4,          /* any other storage error (I/O, corruption) */
+    AD_ENOTFOUND = -5,    /* no actor (or row) with that name */
+    AD_EEXISTS = -6,      /* a live actor already has that name */
+    AD_EDEAD = -7,        /* the actor has ended: exited, failed or killed */
+    AD_EBADNAME = -8,     /* not a valid actor name */
+    AD_EBADJSON = -9,     /* malformed JSON, or JSON of the wrong type */
+    AD_EBEHAVIOR = -10,   /* no behaviour of that name in this build */
+    AD_EBADARGS = -11,    /* the behaviour refused its spawn args */
+    AD_EINVAL = -12,      /* a bad argument or query parameter */
+    AD_ETOOLARGE = -13,   /* a body, message or state over its limit */
+    AD_ESCHEMA = -14,     /* the database was written by a newer actord */
+    AD_ESTOPPED = -15,    /* the process is stopping */
+};
+
+/* Returns a static sentence describing err. */
+const char *ad_strerror(int err);
+
+/* Returns the stable machine code of err, as used in JSON error bodies
+ * ("no_such_actor", ...).  Static string. */
+const char *ad_errcode(int err);
+
+/* Largest length of an actor name, in bytes. */
+#define AD_NAME_MAX 128
+
+/*
+ * Returns 1 when name is a valid actor name: 1 to AD_NAME_MAX characters
+ * from A-Z a-z 0-9 . _ ~ -, and not "." or "..".  len is its length in
+ * bytes (a NUL inside makes it invalid).
+ */
+int ad_name_valid(const char *name, size_t len);
+
+/* Milliseconds since the Unix epoch, from the wall clock. */
+int64_t ad_now_ms(void);
+
+/* Milliseconds from a monotonic clock, for timeouts and budgets. */
+int64_t ad_mono_ms(void);
+
+/* Writes ms (since the epoch) as "2026-11-25T04:40:05.123Z" into buf,
+ * which holds at least AD_TIME_LEN bytes. Returns buf. */
+#define AD_TIME_LEN 80
+char *ad_time_iso(int64_t ms, char *buf);
+
+#endif
