@@ -73,7 +73,13 @@ unit-asan:
 integration: all
 	bash tests/integration/run.sh
 
-check: all unit unit-asan integration
+# check and run install missing Debian packages first (scripts/deps.sh),
+# so that a fresh clone needs nothing else.
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) unit-asan
+	$(MAKE) integration
 
 valgrind: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
@@ -82,7 +88,8 @@ valgrind: $(UNIT_BIN)
 
 check-all: check valgrind
 
-run: all
+run: deps
+	$(MAKE) all
 	bash scripts/run.sh
 
 deps:

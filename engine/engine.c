@@ -688,7 +688,7 @@ out:
 enum actor_step
 actor_receive(struct actor *a, int point, json_t *shapes)
 {
-    char why[200];
+    char why[512];
     if (!json_is_array(shapes) || json_array_size(shapes) == 0) {
         json_decref(shapes);
         return actor_fail(a, "receive needs a non-empty array of shapes");

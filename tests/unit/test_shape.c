@@ -670,7 +670,7 @@ END_TEST
 /* The error buffer is never overrun and always terminated. */
 START_TEST(test_check_error_buffer)
 {
-    char err[64], big[2048];
+    char err[64], big[2048], wide[512];
     json_t *shape;
     size_t n;
 
@@ -703,6 +703,15 @@ START_TEST(test_check_error_buffer)
     ck_assert_ptr_nonnull(shape);
     ck_assert_int_eq(shape_check(shape, err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "...\""));
+    json_decref(shape);
+
+    /* A long key in the path is cut short too. */
+    shape = json_pack("{s:s}", big + 1, "$nope");
+    ck_assert_ptr_nonnull(shape);
+    ck_assert_int_eq(shape_check(shape, wide, sizeof(wide)), -1);
+    ck_assert_ptr_nonnull(strstr(wide, "\"$nope\" at /kkkkkkkkkk"));
+    ck_assert_ptr_nonnull(strstr(wide, "k...; "));
+    ck_assert_uint_lt(strlen(wide), 200);
     json_decref(shape);
 
     /* A success leaves err alone. */
@@ -837,6 +846,17 @@ START_TEST(test_depth_match)
     s = nest_arrays(max + 8, json_null());
     ck_assert_int_eq(shape_match(shape, s), 0);
     json_decref(s);
+    json_decref(shape);
+    json_decref(value);
+    /* The list of a $one_of one level too deep, around a scalar. */
+    shape = nest_objects(max - 2, "a", load("{\"$one_of\": [1]}"));
+    value = nest_objects(max - 2, "a", json_integer(1));
+    ck_assert_int_eq(shape_match(shape, value), 1);
+    json_decref(shape);
+    json_decref(value);
+    shape = nest_objects(max - 1, "a", load("{\"$one_of\": [1]}"));
+    value = nest_objects(max - 1, "a", json_integer(1));
+    ck_assert_int_eq(shape_match(shape, value), 0);
     json_decref(shape);
     json_decref(value);
     shape = nest_arrays(3000, json_null());
