@@ -201,18 +201,15 @@ send_batch(struct eng *e, const char *to)
         json_decref(v);
         n++;
     }
-    if (bad) {
-        fprintf(stderr, "actorctl: nothing sent: fix the lines above\n");
-        goto out;
-    }
     int *errs = calloc(n ? n : 1, sizeof *errs);
     if (errs == NULL) {
         fail(AD_ENOMEM, NULL);
         goto out;
     }
-    int err = eng_send_many(e, (const char *const *)names, msgs, n, errs,
-                            NULL);
-    if (err == AD_EINVAL) {
+    /* With bad lines already, a dry run still reports the others. */
+    int err = eng_send_many(e, (const char *const *)names, msgs, n, bad,
+                            errs, NULL);
+    if (err == AD_EINVAL || (err == AD_OK && bad)) {
         for (size_t i = 0; i < n; i++)
             if (errs[i] != AD_OK)
                 fprintf(stderr, "line %ld: %s: %s: %s\n", lines[i],

@@ -318,7 +318,7 @@ eng_send(struct eng *e, const char *name, const json_t *msg, int64_t *seq)
 
 int
 eng_send_many(struct eng *e, const char *const *names, json_t *const *msgs,
-              size_t n, int *errs, int64_t *seqs)
+              size_t n, int dry_run, int *errs, int64_t *seqs)
 {
     int err = store_begin(e->st);
     if (err != AD_OK)
@@ -341,9 +341,9 @@ eng_send_many(struct eng *e, const char *const *names, json_t *const *msgs,
             return errs[i];
         }
     }
-    if (bad) {
+    if (bad || dry_run) {
         store_rollback(e->st);
-        return AD_EINVAL;
+        return bad ? AD_EINVAL : AD_OK;
     }
     return store_commit(e->st);
 }

@@ -56,11 +56,14 @@ int eng_send(struct eng *e, const char *name, const json_t *msg,
 /*
  * Sends n messages in one transaction: msgs[i] (borrowed) to names[i].
  * All or nothing: errs[i] is set for every message (0 or its ad_err),
- * and if any is not 0 nothing is sent and AD_EINVAL is returned.  seqs
- * (may be NULL) receives the seqs.  A storage error is returned as is.
+ * and if any is not 0 nothing is sent and AD_EINVAL is returned.  With
+ * dry_run, every message is checked the same way but nothing is sent
+ * even when all are fine.  seqs (may be NULL) receives the seqs.  A
+ * storage error is returned as is.
  */
 int eng_send_many(struct eng *e, const char *const *names,
-                  json_t *const *msgs, size_t n, int *errs, int64_t *seqs);
+                  json_t *const *msgs, size_t n, int dry_run, int *errs,
+                  int64_t *seqs);
 
 /* Sets *doc to a new reference to the actor document of name, or returns
  * AD_ENOTFOUND. */

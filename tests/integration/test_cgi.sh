@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# test_cgi.sh - actord as a plain CGI program (as under Apache): one
+# process per request, driven here through its environment, and actorctl
+# run as the cron companion that drains the rest.
+. "$(dirname "$0")/lib.sh"
+CTL=$IT_ROOT/build/actorctl
+
+IT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/actord-it.XXXXXX")
+IT_DB=$IT_DIR/actord.db
+trap it_cleanup EXIT
+
+# cgi METHOD PATH [BODY]: runs actord once as CGI; sets IT_STATUS, IT_BODY.
+cgi() {
+    local out len=0
+    IT_REQ="CGI $1 $2"
+    if [ $# -ge 3 ]; then
+        len=$(printf '%s' "$3" | wc -c)
+        out=$(printf '%s' "$3" | REQUEST_METHOD=$1 PATH_INFO=${2%%\?*} \
+            QUERY_STRING=$( [[ $2 == *\?* ]] && echo "${2#*\?}") \
+            CONTENT_LENGTH=$len GATEWAY_INTERFACE=CGI/1.1 \
+            "$ACTORD_BIN" --db "$IT_DB")
+    else
+        out=$(REQUEST_METHOD=$1 PATH_INFO=${2%%\?*} \
+            QUERY_STRING=$( [[ $2 == *\?* ]] && echo "${2#*\?}") \
+            GATEWAY_INTERFACE=CGI/1.1 "$ACTORD_BIN" --db "$IT_DB" </dev/null)
+    fi
+    # What it_header (and so expect_error) reads.
+    IT_HEADERS=$(sed '/^\r\{0,1\}$/,$d' <<<"$out" | tr -d '\r')
+    IT_STATUS=$(sed -n '1s/^Status: \([0-9]*\).*/\1/p' <<<"$out")
+    IT_BODY=$(sed '1,/^\r\{0,1\}$/d' <<<"$out")
+}
+
+cgi GET /healthz
+expect_json "CGI healthz" '.ok == true'
+cgi PUT /actors/c1 '{"behavior":"counter","args":{"start":1}}'
+expect_status 201 "CGI spawn"
+cgi POST /actors/c1 '{"add":41}'
+expect_ok 202 "CGI send" '.accepted == true and (.seq | type == "number")'
+# The CGI process drained the runnable work before answering.
+cgi GET /actors/c1
+expect_json "CGI drained the work before answering" '.state.count == 42 and .status == "waiting"'
+cgi POST /actors/c1 'nope'
+expect_error 400 bad_json "CGI malformed body"
+cgi PATCH /actors/c1
+expect_error 405 method_not_allowed "CGI wrong verb"
+
+# A ring bigger than the CGI budget: the GET ?wait runs it to the end.
+cgi PUT /actors/r '{"behavior":"ring","args":{"n":2000,"message":"hi"}}'
+expect_status 201 "CGI spawn ring"
+cgi GET '/actors/r?wait=30'
+expect_json "CGI ring exits with hi" '.status == "exited" and .result == "hi"'
+
+# Work queued by actorctl is drained by actorctl run (the cron job).
+"$CTL" --db "$IT_DB" send c1 '{"add":8}' >/dev/null
+out=$("$CTL" --db "$IT_DB" run)
+expect_true "actorctl run ran a step ($out)" test "$out" = "ran 1 steps"
+cgi GET /actors/c1
+expect_json "count after actorctl run" '.state.count == 50'
+
+it_finish
