@@ -7,9 +7,8 @@ CREATE TABLE actors (
     name        TEXT NOT NULL UNIQUE,    -- the address: 1-128 of A-Za-z0-9._~-
     behavior    TEXT NOT NULL,           -- registry name, e.g. 'counter'
     version     INTEGER NOT NULL,        -- behaviour version that wrote state
-    status      TEXT NOT NULL CHECK (status IN
-                  ('runnable', 'waiting', 'exited', 'failed', 'killed',
-                   'stranded')),
+    status      TEXT NOT NULL,           -- runnable, waiting, exited,
+                                         -- failed, killed or stranded
     resume      INTEGER NOT NULL DEFAULT 0, -- resume point; 0 = not started
     waiting_for TEXT,                    -- JSON array of shapes, or NULL
     scanned     INTEGER NOT NULL DEFAULT 0, -- mailbox seqs <= this match

@@ -1,0 +1,121 @@
+/*
+ * testutil.h - what the unit suites of store/, engine/ and fcgi/ share: a
+ * fresh temporary database per test (a file in its own mkdtemp folder,
+ * removed with its -wal and -shm afterwards) and a raw SQLite connection
+ * on it for looking behind the module's back.  Header-only: every
+ * function is static inline, so a suite that does not use one does not
+ * warn.
+ */
+#ifndef ACTORD_TESTUTIL_H
+#define ACTORD_TESTUTIL_H
+
+#include <check.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A temporary database: dir is the mkdtemp folder, path the file in it. */
+struct tmpdb {
+    char dir[64];
+    char path[128];
+};
+
+/* Makes a fresh folder for t and sets t->path to a database file in it
+ * (not created: opening creates it).  Fails the test on error. */
+static inline void
+tmpdb_init(struct tmpdb *t)
+{
+    const char *base = getenv("TMPDIR");
+    if (base == NULL || *base == '\0' || strlen(base) > 40)
+        base = "/tmp";
+    snprintf(t->dir, sizeof t->dir, "%s/actord-test-XXXXXX", base);
+    ck_assert_msg(mkdtemp(t->dir) != NULL, "mkdtemp %s failed", t->dir);
+    snprintf(t->path, sizeof t->path, "%s/test.db", t->dir);
+}
+
+/* Removes the database of t with its -wal, -shm and -journal, then the
+ * folder.  Safe to call twice. */
+static inline void
+tmpdb_cleanup(struct tmpdb *t)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    char p[160];
+    if (t->dir[0] == '\0')
+        return;
+    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+        snprintf(p, sizeof p, "%s%s", t->path, suffix[i]);
+        unlink(p);
+    }
+    rmdir(t->dir);
+    t->dir[0] = '\0';
+}
+
+/* Opens a raw SQLite connection on path (new; sqlite3_close it) with a
+ * short busy timeout.  Fails the test on error. */
+static inline sqlite3 *
+raw_open(const char *path)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+                                            SQLITE_OPEN_CREATE, NULL);
+    ck_assert_msg(rc == SQLITE_OK, "sqlite3_open_v2 %s: %s", path,
+                  db ? sqlite3_errmsg(db) : "no memory");
+    sqlite3_busy_timeout(db, 2000);
+    return db;
+}
+
+/* Runs sql on db; fails the test with SQLite's message on error. */
+static inline void
+raw_exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, msg ? msg : "?");
+    sqlite3_free(msg);
+}
+
+/* Returns the integer in the first column of the first row of sql, or
+ * fails the test when there is no row. */
+static inline long long
+raw_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
+    rc = sqlite3_step(st);
+    ck_assert_msg(rc == SQLITE_ROW, "%s: no row (%d)", sql, rc);
+    long long v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Copies the text in the first column of the first row of sql into buf
+ * (len bytes); "" for NULL.  Fails the test when there is no row. */
+static inline void
+raw_text(sqlite3 *db, const char *sql, char *buf, size_t len)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
+    rc = sqlite3_step(st);
+    ck_assert_msg(rc == SQLITE_ROW, "%s: no row (%d)", sql, rc);
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    snprintf(buf, len, "%s", t ? (const char *)t : "");
+    sqlite3_finalize(st);
+}
+
+/* Runs the suite s (taken over) and returns what main should return:
+ * 0 when every test passed. */
+static inline int
+run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
+
+#endif
