@@ -948,7 +948,9 @@ eng_run(struct eng *e, long max_steps, int64_t max_ms, long *steps)
             long room = e->opts.batch_steps - in_tx;
             if (max_steps > 0 && max_steps - done - in_tx < room)
                 room = max_steps - done - in_tx;
-            if (room <= 0 || ad_mono_ms() - t0 >= e->opts.batch_ms)
+            int64_t t = ad_mono_ms();
+            if (room <= 0 || t - t0 >= e->opts.batch_ms ||
+                (max_ms > 0 && t - start >= max_ms))
                 break;
             int64_t ids[RUNQ_FETCH];
             int n = 0;

@@ -616,7 +616,7 @@ store_actor_list(struct store *s, const char *behavior, const char *status,
         sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
     if (after)
         sqlite3_bind_text(st, 3, after, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, limit + 1);
+    sqlite3_bind_int64(st, 4, (int64_t)limit + 1);
     int err = AD_OK, n = 0;
     *more = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -1,0 +1,946 @@
+/*
+ * test_route.c - the Check suite of fcgi/route.c: fcgi_route driven
+ * directly with struct fcgi_request values against an engine on a
+ * temporary database, for every route and error of API.md (but calls,
+ * metrics and dead letters): statuses, error codes, headers, bodies,
+ * long-polls, the listing's cursor, and every truncation of a body.
+ */
+#include "fcgi/fcgi.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tests/unit/testutil.h"
+
+#define MAX_BODY 1024
+
+static struct tmpdb db;
+static struct eng *eng;
+static struct fcgi_config cfg;
+static struct fcgi_response resp; /* of the last request */
+static int wait_calls;
+
+/* cfg.wait for the tests: runs the actors for up to ms, and sleeps a
+ * little when there was nothing to run, as a real wait would block. */
+static int
+wait_run(void *ctx, struct eng *e, int ms)
+{
+    int *calls = ctx;
+    long steps = 0;
+    (*calls)++;
+    if (eng_run(e, 0, ms, &steps) != AD_OK || steps == 0) {
+        int nap = ms < 20 ? ms : 20;
+        struct timespec ts = {0, (long)nap * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* cfg.wait of a process that is stopping. */
+static int
+wait_stopping(void *ctx, struct eng *e, int ms)
+{
+    (void)e;
+    (void)ms;
+    int *calls = ctx;
+    (*calls)++;
+    return -1;
+}
+
+static void
+setup(void)
+{
+    tmpdb_init(&db);
+    struct eng_opts o = {.busy_timeout_ms = 50};
+    eng = NULL;
+    int err = eng_open(db.path, &o, &eng);
+    ck_assert_msg(err == AD_OK, "eng_open: %s", ad_strerror(err));
+    cfg = (struct fcgi_config){
+        .max_body = MAX_BODY, .wait = wait_run, .wait_ctx = &wait_calls};
+    memset(&resp, 0, sizeof resp);
+    wait_calls = 0;
+}
+
+static void
+teardown(void)
+{
+    fcgi_response_free(&resp);
+    eng_close(eng);
+    eng = NULL;
+    tmpdb_cleanup(&db);
+}
+
+/* Routes r, replacing the last response; returns the status. */
+static int
+route(const struct fcgi_request *r)
+{
+    fcgi_response_free(&resp);
+    memset(&resp, 0, sizeof resp);
+    fcgi_route(eng, &cfg, r, &resp);
+    ck_assert_msg(resp.status >= 200 && resp.status < 600, "status %d",
+                  resp.status);
+    return resp.status;
+}
+
+/*
+ * Routes method path?query with the body text (NULL: none) given as
+ * exactly len bytes in a buffer of their own, so that a read past the
+ * end is caught by the sanitizers.  Returns the status.
+ */
+static int
+req_len(const char *method, const char *path, const char *query,
+        const char *body, size_t len)
+{
+    char *copy = NULL;
+    if (body != NULL) {
+        copy = malloc(len ? len : 1);
+        ck_assert_ptr_nonnull(copy);
+        memcpy(copy, body, len);
+    }
+    struct fcgi_request r = {
+        .method = method,
+        .path = path,
+        .query = query,
+        .body = copy,
+        .body_len = len,
+        .content_length = body ? (long long)len : -1,
+    };
+    int status = route(&r);
+    free(copy);
+    return status;
+}
+
+/* As req_len, the whole of the NUL-terminated body. */
+static int
+req(const char *method, const char *path, const char *query, const char *body)
+{
+    return req_len(method, path, query, body, body ? strlen(body) : 0);
+}
+
+/* Asserts the last response is status with the error code. */
+static void
+assert_error(int status, const char *code)
+{
+    ck_assert_msg(resp.status == status, "status %d, want %d (%s)", resp.status,
+                  status, code);
+    ck_assert_ptr_nonnull(resp.body);
+    const char *got = json_string_value(json_object_get(resp.body, "error"));
+    ck_assert_msg(got && strcmp(got, code) == 0, "error %s, want %s",
+                  got ? got : "(none)", code);
+    const char *msg = json_string_value(json_object_get(resp.body, "message"));
+    ck_assert_msg(msg && *msg, "no message with error %s", code);
+}
+
+/* Asserts field key of the last response's body equals want (JSON). */
+static void
+assert_body(const char *key, const char *want)
+{
+    ck_assert_ptr_nonnull(resp.body);
+    assert_field(resp.body, key, want);
+}
+
+/* Spawns name with the PUT body text; asserts 201. */
+static void
+put(const char *name, const char *body)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/actors/%s", name);
+    ck_assert_int_eq(req("PUT", path, NULL, body), 201);
+}
+
+/* Runs every runnable actor. */
+static void
+run_all(void)
+{
+    ck_assert_int_eq(eng_run(eng, 0, 0, NULL), AD_OK);
+}
+
+/* Returns the number of actors the listing shows. */
+static size_t
+actor_count(void)
+{
+    ck_assert_int_eq(req("GET", "/actors", "limit=1000", NULL), 200);
+    return json_array_size(json_object_get(resp.body, "actors"));
+}
+
+/* ---- healthz, behaviors, unknown paths ---- */
+
+START_TEST(test_healthz)
+{
+    ck_assert_int_eq(req("GET", "/healthz", NULL, NULL), 200);
+    assert_json(resp.body, "{\"ok\": true}");
+    ck_assert_int_eq(req("HEAD", "/healthz", NULL, NULL), 200);
+    ck_assert_int_eq(req("GET", "/healthz/", NULL, NULL), 200);
+    ck_assert_int_eq(req("POST", "/healthz", NULL, "{}"), 405);
+    assert_error(405, "method_not_allowed");
+    ck_assert_str_eq(resp.headers, "Allow: GET, HEAD\r\n");
+}
+END_TEST
+
+START_TEST(test_behaviors)
+{
+    ck_assert_int_eq(req("GET", "/behaviors", NULL, NULL), 200);
+    json_t *list = json_object_get(resp.body, "behaviors");
+    ck_assert_int_eq(json_array_size(list), 4);
+    static const char *const want[] = {"counter", "collector", "forwarder",
+                                       "ring"};
+    for (size_t w = 0; w < 4; w++) {
+        int found = 0;
+        size_t i;
+        json_t *b;
+        json_array_foreach(list, i, b)
+        {
+            const char *n = json_string_value(json_object_get(b, "name"));
+            ck_assert_ptr_nonnull(n);
+            ck_assert(json_is_string(json_object_get(b, "doc")));
+            found += strcmp(n, want[w]) == 0;
+        }
+        ck_assert_msg(found == 1, "%s listed %d times", want[w], found);
+    }
+    ck_assert_int_eq(req("PUT", "/behaviors", NULL, "{}"), 405);
+    assert_error(405, "method_not_allowed");
+    ck_assert_str_eq(resp.headers, "Allow: GET, HEAD\r\n");
+}
+END_TEST
+
+START_TEST(test_not_found)
+{
+    static const char *const paths[] = {
+        "/",
+        "/nope",
+        "/actorsx",
+        "/actors/x/nope",
+        "/actors/x/mailbox/more",
+        "/actors/x/mailboxes",
+        "/healthzz",
+        "actors",
+        "/ACTORS",
+        "/actors//mailbox/x",
+    };
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        ck_assert_msg(req("GET", paths[i], NULL, NULL) == 404, "GET %s: %d",
+                      paths[i], resp.status);
+        assert_error(404, "not_found");
+    }
+    /* Any verb. */
+    ck_assert_int_eq(req("DELETE", "/nope", NULL, NULL), 404);
+    assert_error(404, "not_found");
+    /* No path at all is "/". */
+    struct fcgi_request r = {.method = "GET", .content_length = -1};
+    ck_assert_int_eq(route(&r), 404);
+    assert_error(404, "not_found");
+}
+END_TEST
+
+START_TEST(test_method_not_allowed)
+{
+    put("x", "{\"behavior\": \"counter\"}");
+    static const struct {
+        const char *method, *path, *allow;
+    } cases[] = {
+        {"PATCH", "/actors/x", "GET, HEAD, PUT, POST, DELETE"},
+        {"OPTIONS", "/actors/nobody", "GET, HEAD, PUT, POST, DELETE"},
+        {"DELETE", "/actors", "GET, HEAD, POST"},
+        {"PUT", "/actors", "GET, HEAD, POST"},
+        {"POST", "/actors/x/mailbox", "GET, HEAD"},
+        {"DELETE", "/actors/x/mailbox", "GET, HEAD"},
+        {"DELETE", "/healthz", "GET, HEAD"},
+        {"POST", "/behaviors", "GET, HEAD"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char want[128];
+        ck_assert_msg(req(cases[i].method, cases[i].path, NULL, "{}") == 405,
+                      "%s %s: %d", cases[i].method, cases[i].path, resp.status);
+        assert_error(405, "method_not_allowed");
+        snprintf(want, sizeof want, "Allow: %s\r\n", cases[i].allow);
+        ck_assert_str_eq(resp.headers, want);
+        ck_assert_int_eq(resp.wrote, 0);
+    }
+    /* Nothing happened to x. */
+    ck_assert_int_eq(req("GET", "/actors/x", NULL, NULL), 200);
+    assert_body("status", "\"runnable\"");
+    assert_body("mailbox", "0");
+}
+END_TEST
+
+/* ---- names ---- */
+
+START_TEST(test_bad_names)
+{
+    char long_name[AD_NAME_MAX + 2];
+    memset(long_name, 'a', AD_NAME_MAX + 1);
+    long_name[AD_NAME_MAX + 1] = '\0';
+    const char *const bad[] = {
+        "..",    "%2e%2e", "%2E%2E", ".", "%2e", "a%20b",    "a%00b",  "a+b",
+        "a%2Fb", "a%2",    "a%zz",   "%", "a b", "\xc3\xa9", long_name};
+    static const char *const methods[] = {"GET", "HEAD", "PUT", "POST",
+                                          "DELETE"};
+    char path[512];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
+            snprintf(path, sizeof path, "/actors/%s", bad[i]);
+            ck_assert_msg(req(methods[m], path, NULL,
+                              "{\"behavior\": \"counter\"}") == 400,
+                          "%s %s: %d", methods[m], path, resp.status);
+            assert_error(400, "bad_name");
+        }
+        snprintf(path, sizeof path, "/actors/%s/mailbox", bad[i]);
+        ck_assert_msg(req("GET", path, NULL, NULL) == 400, "GET %s: %d", path,
+                      resp.status);
+        assert_error(400, "bad_name");
+    }
+    ck_assert_int_eq(actor_count(), 0);
+
+    /* 128 characters, and percent-encoded letters, are fine. */
+    long_name[AD_NAME_MAX] = '\0';
+    snprintf(path, sizeof path, "/actors/%s", long_name);
+    ck_assert_int_eq(req("GET", path, NULL, NULL), 404);
+    assert_error(404, "no_such_actor");
+    ck_assert_int_eq(req("PUT", path, NULL, "{\"behavior\": \"counter\"}"),
+                     201);
+    ck_assert_int_eq(
+        req("PUT", "/actors/%41b%2e~_-", NULL, "{\"behavior\": \"counter\"}"),
+        201);
+    assert_body("name", "\"Ab.~_-\"");
+    ck_assert_int_eq(req("GET", "/actors/Ab.~_-", NULL, NULL), 200);
+    ck_assert_int_eq(
+        req("PUT", "/actors/...", NULL, "{\"behavior\": \"counter\"}"), 201);
+}
+END_TEST
+
+/* ---- spawning ---- */
+
+START_TEST(test_put_spawn)
+{
+    ck_assert_int_eq(req("PUT", "/actors/c1", NULL,
+                         "{\"behavior\": \"counter\", \"args\": "
+                         "{\"start\": 3}, \"monitors\": []}"),
+                     201);
+    ck_assert_str_eq(resp.headers, "Location: /actors/c1\r\n");
+    ck_assert_int_eq(resp.wrote, 1);
+    assert_body("name", "\"c1\"");
+    assert_body("behavior", "\"counter\"");
+    assert_body("status", "\"runnable\"");
+    assert_body("mailbox", "0");
+    run_all();
+    ck_assert_int_eq(req("GET", "/actors/c1", NULL, NULL), 200);
+    assert_body("state", "{\"count\": 3}");
+
+    /* A trailing slash names the same actor. */
+    ck_assert_int_eq(req("GET", "/actors/c1/", NULL, NULL), 200);
+    assert_body("name", "\"c1\"");
+
+    /* args may be absent or null. */
+    put("c2", "{\"behavior\": \"collector\"}");
+    put("c3", "{\"behavior\": \"collector\", \"args\": null}");
+}
+END_TEST
+
+START_TEST(test_put_errors)
+{
+    put("c1", "{\"behavior\": \"counter\"}");
+    ck_assert_int_eq(
+        req("PUT", "/actors/c1", NULL, "{\"behavior\": \"collector\"}"), 409);
+    assert_error(409, "actor_exists");
+    ck_assert_int_eq(resp.headers[0], '\0');
+
+    ck_assert_int_eq(
+        req("PUT", "/actors/u", NULL, "{\"behavior\": \"nosuch\"}"), 422);
+    assert_error(422, "unknown_behavior");
+
+    ck_assert_int_eq(req("PUT", "/actors/u", NULL,
+                         "{\"behavior\": \"counter\", \"args\": "
+                         "{\"start\": \"x\"}}"),
+                     422);
+    assert_error(422, "bad_args");
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(resp.body, "message")),
+               "start must be an integer"));
+    ck_assert_int_eq(
+        req("PUT", "/actors/u", NULL, "{\"behavior\": \"ring\", \"args\": {}}"),
+        422);
+    assert_error(422, "bad_args");
+
+    static const char *const bad_request[] = {
+        "{}",
+        "{\"behavior\": 5}",
+        "{\"behavior\": null}",
+        "{\"args\": {}}",
+        "{\"behavior\": \"counter\", \"args\": [1]}",
+        "{\"behavior\": \"counter\", \"args\": \"x\"}",
+    };
+    for (size_t i = 0; i < sizeof bad_request / sizeof bad_request[0]; i++) {
+        ck_assert_msg(req("PUT", "/actors/u", NULL, bad_request[i]) == 400,
+                      "%s: %d", bad_request[i], resp.status);
+        assert_error(400, "bad_request");
+    }
+
+    static const char *const bad_json[] = {
+        "[]",
+        "\"counter\"",
+        "1",
+        "null",
+        "{",
+        "{\"behavior\": counter}",
+        "{\"behavior\": \"counter\"} x",
+        "{\"behavior\": \"counter\",}",
+    };
+    for (size_t i = 0; i < sizeof bad_json / sizeof bad_json[0]; i++) {
+        ck_assert_msg(req("PUT", "/actors/u", NULL, bad_json[i]) == 400,
+                      "%s: %d", bad_json[i], resp.status);
+        assert_error(400, "bad_json");
+    }
+    /* No body, or an empty one. */
+    ck_assert_int_eq(req("PUT", "/actors/u", NULL, NULL), 400);
+    assert_error(400, "bad_json");
+    ck_assert_int_eq(req("PUT", "/actors/u", NULL, ""), 400);
+    assert_error(400, "bad_json");
+
+    /* None of it stored anything. */
+    ck_assert_int_eq(req("GET", "/actors/u", NULL, NULL), 404);
+    ck_assert_int_eq(actor_count(), 1);
+}
+END_TEST
+
+START_TEST(test_put_replaces_ended)
+{
+    put("c", "{\"behavior\": \"counter\"}");
+    ck_assert_int_eq(req("DELETE", "/actors/c", NULL, NULL), 200);
+    ck_assert_int_eq(
+        req("PUT", "/actors/c", NULL, "{\"behavior\": \"collector\"}"), 201);
+    assert_body("behavior", "\"collector\"");
+    assert_body("status", "\"runnable\"");
+    ck_assert_str_eq(resp.headers, "Location: /actors/c\r\n");
+}
+END_TEST
+
+START_TEST(test_post_spawn)
+{
+    ck_assert_int_eq(
+        req("POST", "/actors", NULL, "{\"behavior\": \"collector\"}"), 201);
+    ck_assert_int_eq(resp.wrote, 1);
+    const char *name = json_string_value(json_object_get(resp.body, "name"));
+    ck_assert_ptr_nonnull(name);
+    ck_assert_int_eq(ad_name_valid(name, strlen(name)), 1);
+    char want[256], path[256];
+    snprintf(want, sizeof want, "Location: /actors/%s\r\n", name);
+    snprintf(path, sizeof path, "/actors/%s", name);
+    ck_assert_str_eq(resp.headers, want);
+    ck_assert_int_eq(req("GET", path, NULL, NULL), 200);
+    assert_body("behavior", "\"collector\"");
+
+    ck_assert_int_eq(
+        req("POST", "/actors/", NULL, "{\"behavior\": \"counter\"}"), 201);
+    ck_assert_int_eq(req("POST", "/actors", NULL, "{\"behavior\": \"nosuch\"}"),
+                     422);
+    assert_error(422, "unknown_behavior");
+    ck_assert_int_eq(
+        req("POST", "/actors", NULL, "{\"behavior\": \"forwarder\"}"), 422);
+    assert_error(422, "bad_args");
+    ck_assert_int_eq(req("POST", "/actors", NULL, "{\"behavior\""), 400);
+    assert_error(400, "bad_json");
+    ck_assert_int_eq(req("POST", "/actors", NULL, "{}"), 400);
+    assert_error(400, "bad_request");
+    ck_assert_int_eq(actor_count(), 2);
+}
+END_TEST
+
+/* ---- sending ---- */
+
+START_TEST(test_post_message)
+{
+    put("c", "{\"behavior\": \"counter\"}");
+    ck_assert_int_eq(req("POST", "/actors/c", NULL, "{\"add\": 2}"), 202);
+    ck_assert_int_eq(resp.wrote, 1);
+    ck_assert_int_eq(json_object_size(resp.body), 2);
+    assert_body("accepted", "true");
+    json_int_t seq1 = json_integer_value(json_object_get(resp.body, "seq"));
+    ck_assert_int_gt(seq1, 0);
+    ck_assert_int_eq(req("POST", "/actors/c", NULL, "\"text\""), 202);
+    json_int_t seq2 = json_integer_value(json_object_get(resp.body, "seq"));
+    ck_assert_int_gt(seq2, seq1);
+    /* Any JSON value is a message. */
+    ck_assert_int_eq(req("POST", "/actors/c", NULL, "null"), 202);
+    ck_assert_int_eq(req("POST", "/actors/c", NULL, " [1, 2] "), 202);
+    run_all();
+    ck_assert_int_eq(req("GET", "/actors/c", NULL, NULL), 200);
+    assert_body("state", "{\"count\": 2}");
+    assert_body("mailbox", "3");
+
+    /* Exactly max_body is fine. */
+    char big[MAX_BODY + 1];
+    memset(big, 'x', MAX_BODY);
+    big[0] = big[MAX_BODY - 1] = '"';
+    big[MAX_BODY] = '\0';
+    ck_assert_int_eq(req("POST", "/actors/c", NULL, big), 202);
+}
+END_TEST
+
+START_TEST(test_post_message_errors)
+{
+    ck_assert_int_eq(req("POST", "/actors/nobody", NULL, "1"), 404);
+    assert_error(404, "no_such_actor");
+
+    put("c", "{\"behavior\": \"collector\"}");
+    ck_assert_int_eq(req("POST", "/actors/c", NULL, "{\"a\": "), 400);
+    assert_error(400, "bad_json");
+    ck_assert_int_eq(req("POST", "/actors/c", NULL, "1 2"), 400);
+    assert_error(400, "bad_json");
+    ck_assert_int_eq(req("POST", "/actors/c", NULL, ""), 400);
+    assert_error(400, "bad_json");
+    ck_assert_int_eq(req("POST", "/actors/c", NULL, NULL), 400);
+    assert_error(400, "bad_json");
+
+    /* Too large, by the announced length... */
+    struct fcgi_request r = {.method = "POST",
+                             .path = "/actors/c",
+                             .body = "1",
+                             .body_len = 1,
+                             .content_length = MAX_BODY + 1};
+    ck_assert_int_eq(route(&r), 413);
+    assert_error(413, "too_large");
+    /* ... or by what came. */
+    r.content_length = -1;
+    r.body_truncated = 1;
+    ck_assert_int_eq(route(&r), 413);
+    assert_error(413, "too_large");
+    /* The same limit holds for spawn bodies. */
+    r.method = "PUT";
+    ck_assert_int_eq(route(&r), 413);
+    assert_error(413, "too_large");
+    r.path = "/actors";
+    r.method = "POST";
+    r.body_truncated = 0;
+    r.content_length = 1LL << 62;
+    ck_assert_int_eq(route(&r), 413);
+    assert_error(413, "too_large");
+
+    ck_assert_int_eq(req("GET", "/actors/c/mailbox", NULL, NULL), 200);
+    assert_body("messages", "[]");
+
+    ck_assert_int_eq(req("DELETE", "/actors/c", NULL, NULL), 200);
+    ck_assert_int_eq(req("POST", "/actors/c", NULL, "1"), 410);
+    assert_error(410, "actor_dead");
+    ck_assert_int_eq(resp.wrote, 0);
+}
+END_TEST
+
+START_TEST(test_busy)
+{
+    put("c", "{\"behavior\": \"collector\"}");
+    sqlite3 *raw = raw_open(db.path);
+    raw_exec(raw, "BEGIN IMMEDIATE");
+    ck_assert_int_eq(req("POST", "/actors/c", NULL, "1"), 503);
+    assert_error(503, "busy");
+    ck_assert_str_eq(resp.headers, "Retry-After: 1\r\n");
+    ck_assert_int_eq(
+        req("PUT", "/actors/d", NULL, "{\"behavior\": \"counter\"}"), 503);
+    assert_error(503, "busy");
+    /* Reads go on while another process writes. */
+    ck_assert_int_eq(req("GET", "/actors/c", NULL, NULL), 200);
+    raw_exec(raw, "ROLLBACK");
+    sqlite3_close(raw);
+    ck_assert_int_eq(req("POST", "/actors/c", NULL, "1"), 202);
+}
+END_TEST
+
+/* ---- reading ---- */
+
+START_TEST(test_get)
+{
+    ck_assert_int_eq(req("GET", "/actors/nobody", NULL, NULL), 404);
+    assert_error(404, "no_such_actor");
+    put("c", "{\"behavior\": \"counter\", \"args\": {\"start\": 1}}");
+    run_all();
+    ck_assert_int_eq(req("GET", "/actors/c", NULL, NULL), 200);
+    ck_assert_int_eq(resp.wrote, 0);
+    assert_body("name", "\"c\"");
+    assert_body("status", "\"waiting\"");
+    assert_body("state", "{\"count\": 1}");
+    assert_body("waiting_for", "[{\"add\": \"$integer\"}]");
+    assert_body("result", "null");
+    assert_body("error", "null");
+    ck_assert(json_is_string(json_object_get(resp.body, "created")));
+    ck_assert(json_is_string(json_object_get(resp.body, "updated")));
+    /* Unknown query parameters are ignored. */
+    ck_assert_int_eq(req("GET", "/actors/c", "foo=bar&x", NULL), 200);
+}
+END_TEST
+
+START_TEST(test_head)
+{
+    ck_assert_int_eq(req("HEAD", "/actors/nobody", NULL, NULL), 404);
+    put("c", "{\"behavior\": \"counter\"}");
+    ck_assert_int_eq(req("HEAD", "/actors/c", NULL, NULL), 200);
+    ck_assert_ptr_null(resp.body);
+    ck_assert_int_eq(resp.wrote, 0);
+    /* A body sent with HEAD is ignored. */
+    ck_assert_int_eq(
+        req("HEAD", "/actors/d", NULL, "{\"behavior\": \"counter\"}"), 404);
+    ck_assert_int_eq(req("HEAD", "/actors/c", NULL, "{\"add\": 1}"), 200);
+    ck_assert_int_eq(req("GET", "/actors/c", NULL, NULL), 200);
+    assert_body("mailbox", "0");
+    ck_assert_int_eq(req("HEAD", "/actors", NULL, NULL), 200);
+    ck_assert_int_eq(req("HEAD", "/actors/c/mailbox", NULL, NULL), 200);
+    ck_assert_int_eq(req("HEAD", "/actors/nobody/mailbox", NULL, NULL), 404);
+    ck_assert_int_eq(actor_count(), 1);
+}
+END_TEST
+
+START_TEST(test_get_wait)
+{
+    put("r", "{\"behavior\": \"ring\", \"args\": {\"n\": 20, "
+             "\"message\": {\"m\": 1}}}");
+    /* wait=0: at once, as it is. */
+    ck_assert_int_eq(req("GET", "/actors/r", "wait=0", NULL), 200);
+    assert_body("status", "\"runnable\"");
+    ck_assert_int_eq(wait_calls, 0);
+
+    static const char *const bad[] = {"wait=abc", "wait=",   "wait=-1",
+                                      "wait=301", "wait=1x", "wait=nan",
+                                      "wait=inf", "wait=%zz"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_msg(req("GET", "/actors/r", bad[i], NULL) == 400, "%s: %d",
+                      bad[i], resp.status);
+        assert_error(400, "bad_request");
+    }
+    ck_assert_int_eq(wait_calls, 0);
+
+    /* wait=2: the ring runs meanwhile and the answer comes once it has
+     * exited, well before the two seconds. */
+    int64_t t0 = ad_mono_ms();
+    ck_assert_int_eq(req("GET", "/actors/r", "wait=2", NULL), 200);
+    int64_t took = ad_mono_ms() - t0;
+    assert_body("status", "\"exited\"");
+    assert_body("result", "{\"m\": 1}");
+    ck_assert_int_ge(wait_calls, 1);
+    ck_assert_msg(took < 1900, "wait=2 took %lld ms", (long long)took);
+
+    /* An ended actor answers at once. */
+    wait_calls = 0;
+    ck_assert_int_eq(req("GET", "/actors/r", "wait=300", NULL), 200);
+    ck_assert_int_eq(wait_calls, 0);
+
+    /* Unknown: 404 at once. */
+    ck_assert_int_eq(req("GET", "/actors/nobody", "wait=5", NULL), 404);
+    assert_error(404, "no_such_actor");
+    ck_assert_int_eq(wait_calls, 0);
+}
+END_TEST
+
+START_TEST(test_get_wait_times_out)
+{
+    put("c", "{\"behavior\": \"counter\"}");
+    int64_t t0 = ad_mono_ms();
+    ck_assert_int_eq(req("GET", "/actors/c", "wait=0.3", NULL), 200);
+    int64_t took = ad_mono_ms() - t0;
+    assert_body("status", "\"waiting\"");
+    ck_assert_msg(took >= 250 && took < 2000, "wait=0.3 took %lld ms",
+                  (long long)took);
+    ck_assert_int_ge(wait_calls, 1);
+
+    /* A stopping process answers at once. */
+    cfg.wait = wait_stopping;
+    wait_calls = 0;
+    t0 = ad_mono_ms();
+    ck_assert_int_eq(req("GET", "/actors/c", "wait=5", NULL), 200);
+    took = ad_mono_ms() - t0;
+    assert_body("status", "\"waiting\"");
+    ck_assert_int_eq(wait_calls, 1);
+    ck_assert_msg(took < 1000, "a stopping wait took %lld ms", (long long)took);
+
+    /* No wait function: at once too. */
+    cfg.wait = NULL;
+    t0 = ad_mono_ms();
+    ck_assert_int_eq(req("GET", "/actors/c", "wait=5", NULL), 200);
+    ck_assert_int_lt(ad_mono_ms() - t0, 1000);
+}
+END_TEST
+
+/* ---- killing ---- */
+
+START_TEST(test_delete)
+{
+    ck_assert_int_eq(req("DELETE", "/actors/nobody", NULL, NULL), 404);
+    assert_error(404, "no_such_actor");
+    put("c", "{\"behavior\": \"counter\"}");
+    ck_assert_int_eq(req("DELETE", "/actors/c", NULL, NULL), 200);
+    ck_assert_int_eq(resp.wrote, 1);
+    assert_body("name", "\"c\"");
+    assert_body("status", "\"killed\"");
+    ck_assert_int_eq(req("DELETE", "/actors/c", NULL, NULL), 410);
+    assert_error(410, "actor_dead");
+    ck_assert_int_eq(req("GET", "/actors/c", NULL, NULL), 200);
+    assert_body("status", "\"killed\"");
+}
+END_TEST
+
+/* ---- listing ---- */
+
+START_TEST(test_list_walk)
+{
+    char name[16], body[64];
+    for (int i = 0; i < 25; i++) {
+        /* Created out of order, listed in name order. */
+        snprintf(name, sizeof name, "a%02d", (i * 7) % 25);
+        snprintf(body, sizeof body, "{\"behavior\": \"%s\"}",
+                 i % 5 == 0 ? "collector" : "counter");
+        put(name, body);
+    }
+    ck_assert_int_eq(req("GET", "/actors", NULL, NULL), 200);
+    ck_assert_int_eq(json_array_size(json_object_get(resp.body, "actors")), 25);
+    assert_body("next", "null");
+
+    char query[64];
+    int seen = 0, pages = 0;
+    snprintf(query, sizeof query, "limit=10");
+    for (;;) {
+        ck_assert_int_eq(req("GET", "/actors", query, NULL), 200);
+        json_t *actors = json_object_get(resp.body, "actors");
+        size_t i;
+        json_t *doc;
+        json_array_foreach(actors, i, doc)
+        {
+            char want[32];
+            snprintf(want, sizeof want, "\"a%02d\"", seen);
+            assert_field(doc, "name", want);
+            seen++;
+        }
+        pages++;
+        const json_t *next = json_object_get(resp.body, "next");
+        if (pages < 3) {
+            ck_assert_int_eq(json_array_size(actors), 10);
+            ck_assert(json_is_string(next));
+            snprintf(name, sizeof name, "a%02d", seen - 1);
+            ck_assert_str_eq(json_string_value(next), name);
+            snprintf(query, sizeof query, "limit=10&after=%s",
+                     json_string_value(next));
+        } else {
+            ck_assert_int_eq(json_array_size(actors), 5);
+            ck_assert(json_is_null(next));
+            break;
+        }
+    }
+    ck_assert_int_eq(seen, 25);
+}
+END_TEST
+
+START_TEST(test_list_filters)
+{
+    put("c1", "{\"behavior\": \"counter\"}");
+    put("c2", "{\"behavior\": \"counter\"}");
+    put("k1", "{\"behavior\": \"collector\"}");
+    put("k2", "{\"behavior\": \"collector\"}");
+    put("k3", "{\"behavior\": \"collector\"}");
+    run_all();
+    ck_assert_int_eq(req("DELETE", "/actors/k2", NULL, NULL), 200);
+
+    ck_assert_int_eq(req("GET", "/actors", "behavior=collector", NULL), 200);
+    ck_assert_int_eq(json_array_size(json_object_get(resp.body, "actors")), 3);
+    ck_assert_int_eq(
+        req("GET", "/actors", "behavior=collector&status=waiting", NULL), 200);
+    json_t *actors = json_object_get(resp.body, "actors");
+    ck_assert_int_eq(json_array_size(actors), 2);
+    assert_field(json_array_get(actors, 0), "name", "\"k1\"");
+    assert_field(json_array_get(actors, 1), "name", "\"k3\"");
+    ck_assert_int_eq(req("GET", "/actors", "status=killed&limit=1", NULL), 200);
+    actors = json_object_get(resp.body, "actors");
+    ck_assert_int_eq(json_array_size(actors), 1);
+    assert_field(json_array_get(actors, 0), "name", "\"k2\"");
+    assert_body("next", "null");
+    ck_assert_int_eq(req("GET", "/actors", "behavior=nosuch", NULL), 200);
+    assert_body("actors", "[]");
+    /* Percent-encoded values. */
+    ck_assert_int_eq(req("GET", "/actors", "after=c%31&limit=1", NULL), 200);
+    actors = json_object_get(resp.body, "actors");
+    assert_field(json_array_get(actors, 0), "name", "\"c2\"");
+    assert_body("next", "\"c2\"");
+
+    static const char *const bad[] = {
+        "limit=0",     "limit=1001",  "limit=abc",       "limit=1.5",
+        "limit=",      "limit=-1",    "status=sleeping", "status=",
+        "after=..",    "after=a%20b", "after=a+b",       "after=%zz",
+        "after=a%00b",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_msg(req("GET", "/actors", bad[i], NULL) == 400, "%s: %d",
+                      bad[i], resp.status);
+        assert_error(400, "bad_request");
+    }
+    /* A query too long for the parser is refused, not cut. */
+    char longq[1200] = "after=";
+    memset(longq + 6, 'a', sizeof longq - 7);
+    longq[sizeof longq - 1] = '\0';
+    ck_assert_int_eq(req("GET", "/actors", longq, NULL), 400);
+    assert_error(400, "bad_request");
+}
+END_TEST
+
+/* ---- mailbox ---- */
+
+START_TEST(test_mailbox)
+{
+    ck_assert_int_eq(req("GET", "/actors/nobody/mailbox", NULL, NULL), 404);
+    assert_error(404, "no_such_actor");
+    put("c", "{\"behavior\": \"counter\"}");
+    ck_assert_int_eq(req("GET", "/actors/c/mailbox", NULL, NULL), 200);
+    assert_json(resp.body, "{\"messages\": []}");
+
+    json_int_t seq[4];
+    static const char *const msgs[] = {"{\"add\": 1}", "\"x\"",
+                                       "{\"add\": \"y\"}", "[1]"};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(req("POST", "/actors/c", NULL, msgs[i]), 202);
+        seq[i] = json_integer_value(json_object_get(resp.body, "seq"));
+    }
+    run_all();
+    ck_assert_int_eq(req("GET", "/actors/c/mailbox/", NULL, NULL), 200);
+    json_t *m = json_object_get(resp.body, "messages");
+    ck_assert_int_eq(json_array_size(m), 3);
+    for (int i = 0; i < 3; i++) {
+        json_t *one = json_array_get(m, (size_t)i);
+        ck_assert_int_eq(json_integer_value(json_object_get(one, "seq")),
+                         seq[i + 1]);
+        assert_field(one, "body", msgs[i + 1]);
+    }
+    char q[64];
+    snprintf(q, sizeof q, "after=%lld&limit=1", (long long)seq[1]);
+    ck_assert_int_eq(req("GET", "/actors/c/mailbox", q, NULL), 200);
+    m = json_object_get(resp.body, "messages");
+    ck_assert_int_eq(json_array_size(m), 1);
+    assert_field(json_array_get(m, 0), "body", msgs[2]);
+
+    static const char *const bad[] = {"limit=0", "limit=x", "after=-1",
+                                      "after=x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_msg(req("GET", "/actors/c/mailbox", bad[i], NULL) == 400,
+                      "%s: %d", bad[i], resp.status);
+        assert_error(400, "bad_request");
+    }
+}
+END_TEST
+
+/* ---- truncations ---- */
+
+START_TEST(test_truncated_spawn_body)
+{
+    static const char body[] =
+        "{\"behavior\": \"counter\", \"args\": {\"start\": 5, \"x\": "
+        "[1, 2.5, true, null, \"s\\u00e9\"]}, \"monitors\": []}";
+    size_t n = sizeof body - 1;
+    for (size_t len = 0; len < n; len++) {
+        ck_assert_msg(req_len("PUT", "/actors/t", NULL, body, len) == 400,
+                      "prefix of %zu bytes: %d", len, resp.status);
+        assert_error(400, "bad_json");
+        ck_assert_int_eq(resp.wrote, 0);
+        ck_assert_msg(req_len("POST", "/actors", NULL, body, len) == 400,
+                      "POST prefix of %zu bytes: %d", len, resp.status);
+        assert_error(400, "bad_json");
+    }
+    ck_assert_int_eq(actor_count(), 0);
+    ck_assert_int_eq(req("GET", "/actors/t", NULL, NULL), 404);
+    ck_assert_int_eq(req_len("PUT", "/actors/t", NULL, body, n), 201);
+    ck_assert_int_eq(actor_count(), 1);
+}
+END_TEST
+
+START_TEST(test_truncated_message_body)
+{
+    static const char body[] = "{\"add\": [1, {\"k\": \"v\"}], \"n\": -2e3}";
+    size_t n = sizeof body - 1;
+    put("c", "{\"behavior\": \"collector\"}");
+    for (size_t len = 0; len < n; len++) {
+        ck_assert_msg(req_len("POST", "/actors/c", NULL, body, len) == 400,
+                      "prefix of %zu bytes: %d", len, resp.status);
+        assert_error(400, "bad_json");
+    }
+    ck_assert_int_eq(req("GET", "/actors/c/mailbox", NULL, NULL), 200);
+    assert_body("messages", "[]");
+    ck_assert_int_eq(req_len("POST", "/actors/c", NULL, body, n), 202);
+}
+END_TEST
+
+/* ---- the suite ---- */
+
+static TCase *
+tcase(const char *name)
+{
+    TCase *tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    return tc;
+}
+
+static Suite *
+route_suite(void)
+{
+    Suite *s = suite_create("route");
+    TCase *tc;
+
+    tc = tcase("healthz");
+    tcase_add_test(tc, test_healthz);
+    suite_add_tcase(s, tc);
+
+    tc = tcase("behaviors");
+    tcase_add_test(tc, test_behaviors);
+    suite_add_tcase(s, tc);
+
+    tc = tcase("not_found");
+    tcase_add_test(tc, test_not_found);
+    suite_add_tcase(s, tc);
+
+    tc = tcase("method_not_allowed");
+    tcase_add_test(tc, test_method_not_allowed);
+    suite_add_tcase(s, tc);
+
+    tc = tcase("names");
+    tcase_add_test(tc, test_bad_names);
+    suite_add_tcase(s, tc);
+
+    tc = tcase("spawn");
+    tcase_add_test(tc, test_put_spawn);
+    tcase_add_test(tc, test_put_errors);
+    tcase_add_test(tc, test_put_replaces_ended);
+    tcase_add_test(tc, test_post_spawn);
+    suite_add_tcase(s, tc);
+
+    tc = tcase("send");
+    tcase_add_test(tc, test_post_message);
+    tcase_add_test(tc, test_post_message_errors);
+    tcase_add_test(tc, test_busy);
+    suite_add_tcase(s, tc);
+
+    tc = tcase("get");
+    tcase_add_test(tc, test_get);
+    tcase_add_test(tc, test_head);
+    tcase_add_test(tc, test_get_wait);
+    tcase_add_test(tc, test_get_wait_times_out);
+    suite_add_tcase(s, tc);
+
+    tc = tcase("delete");
+    tcase_add_test(tc, test_delete);
+    suite_add_tcase(s, tc);
+
+    tc = tcase("list");
+    tcase_add_test(tc, test_list_walk);
+    tcase_add_test(tc, test_list_filters);
+    suite_add_tcase(s, tc);
+
+    tc = tcase("mailbox");
+    tcase_add_test(tc, test_mailbox);
+    suite_add_tcase(s, tc);
+
+    tc = tcase("truncation");
+    tcase_add_test(tc, test_truncated_spawn_body);
+    tcase_add_test(tc, test_truncated_message_body);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    return run_suite(route_suite());
+}
