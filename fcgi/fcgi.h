@@ -34,6 +34,8 @@ struct fcgi_config {
 struct fcgi_request {
     const char *method;      /* REQUEST_METHOD */
     const char *path;        /* PATH_INFO: the path below the prefix */
+    const char *prefix;      /* SCRIPT_NAME: where the service is mounted,
+                                "" or NULL at the root; for Location */
     const char *query;       /* QUERY_STRING, or NULL */
     const char *body;        /* the body read so far, or NULL */
     size_t body_len;         /* bytes in body */

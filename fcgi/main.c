@@ -265,6 +265,7 @@ fill_request(struct fcgi_request *req, const char *(*get)(const char *,
     req->method = get("REQUEST_METHOD", ctx);
     req->path = get("PATH_INFO", ctx);
     req->query = get("QUERY_STRING", ctx);
+    req->prefix = get("SCRIPT_NAME", ctx);
     if (req->path == NULL || *req->path == '\0') {
         /* No PATH_INFO: take the path of the URI. */
         const char *uri = get("DOCUMENT_URI", ctx);

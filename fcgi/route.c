@@ -304,7 +304,8 @@ route__spawn(struct eng *e, const struct fcgi_config *cfg,
         resp->status = 201;
         resp->body = doc;
         resp->wrote = 1;
-        route__header(resp, "Location: /actors/%s\r\n",
+        route__header(resp, "Location: %.200s/actors/%s\r\n",
+                      req->prefix ? req->prefix : "",
                       json_string_value(json_object_get(doc, "name")));
     }
 out:

@@ -320,6 +320,15 @@ START_TEST(test_put_spawn)
                      201);
     ck_assert_str_eq(resp.headers, "Location: /actors/c1\r\n");
     ck_assert_int_eq(resp.wrote, 1);
+    /* Mounted under a prefix (SCRIPT_NAME), Location keeps it. */
+    const char *body = "{\"behavior\": \"counter\"}";
+    struct fcgi_request pr = {.method = "PUT", .path = "/actors/c9",
+                              .prefix = "/actord", .body = body,
+                              .body_len = strlen(body),
+                              .content_length = (long long)strlen(body)};
+    ck_assert_int_eq(route(&pr), 201);
+    ck_assert_str_eq(resp.headers, "Location: /actord/actors/c9\r\n");
+    ck_assert_int_eq(req("GET", "/actors/c1", NULL, NULL), 200);
     assert_body("name", "\"c1\"");
     assert_body("behavior", "\"counter\"");
     assert_body("status", "\"runnable\"");
