@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "engine/engine.h"
@@ -30,6 +31,9 @@ static const char *const usage_main =
     "  list [--behavior B] [--status S] [--limit N] [--after NAME]\n"
     "  mailbox NAME                     print the unread messages\n"
     "  run [--steps N] [--seconds S]    run runnable actors, then exit\n"
+    "  dead-letters [--limit N] [--after SEQ]\n"
+    "                                   print undeliverable messages\n"
+    "  collect [--upto SEQ]             delete dead letters (all, or up to SEQ)\n"
     "  behaviors                        list the behaviours of this build\n"
     "\n"
     "Run `actorctl COMMAND --help` for one command.  Exit status: 0 done,\n"
@@ -93,6 +97,72 @@ print_json(json_t *v)
         puts(s);
     free(s);
     json_decref(v);
+}
+
+static const char *const usage_dead =
+    "usage: actorctl dead-letters [--limit N] [--after SEQ]\n"
+    "       actorctl collect [--upto SEQ]\n"
+    "\n"
+    "dead-letters prints {\"dead_letters\": [{\"seq\", \"from\", \"to\",\n"
+    "\"reason\", \"body\", \"time\"}, ...], \"next\": SEQ or null}, oldest\n"
+    "first (--limit defaults to 100; pass next as --after for the next\n"
+    "page).  A dead letter is a message a behaviour sent to an unknown or\n"
+    "ended actor, or one left unread when its actor exited, failed or was\n"
+    "killed.  collect deletes them (all, or those with seq <= --upto) and\n"
+    "prints `collected N dead letters`.\n";
+
+/* dead-letters and collect. */
+static int
+cmd_dead(struct eng *e, int argc, char **argv)
+{
+    static const struct option longs[] = {
+        {"limit", required_argument, NULL, 'l'},
+        {"after", required_argument, NULL, 'a'},
+        {"upto", required_argument, NULL, 'u'},
+        {NULL, 0, NULL, 0},
+    };
+    int collect = strcmp(argv[0], "collect") == 0;
+    long long limit = 100, after = 0, upto = INT64_MAX;
+    int c;
+    char *end;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+        long long v = 0;
+        if (c == 'l' || c == 'a' || c == 'u') {
+            errno = 0;
+            v = strtoll(optarg, &end, 10);
+            if (*end || errno || v < 0)
+                goto bad;
+        }
+        if (c == 'l' && !collect && v >= 1 && v <= 1000000)
+            limit = v;
+        else if (c == 'a' && !collect)
+            after = v;
+        else if (c == 'u' && collect)
+            upto = v;
+        else
+            goto bad;
+    }
+    if (optind != argc)
+        goto bad;
+    int err;
+    if (collect) {
+        int64_t n = 0;
+        err = eng_dead_letters_collect(e, upto, &n);
+        if (err != AD_OK)
+            return fail(err, NULL);
+        printf("collected %lld dead letters\n", (long long)n);
+        return 0;
+    }
+    json_t *out = NULL;
+    err = eng_dead_letters(e, after, (int)limit, &out);
+    if (err != AD_OK)
+        return fail(err, NULL);
+    print_json(out);
+    return 0;
+bad:
+    fputs(usage_dead, stderr);
+    return 2;
 }
 
 static int
@@ -391,16 +461,13 @@ main(int argc, char **argv)
     const char *cmd = argv[i];
     int cargc = argc - i;
     char **cargv = argv + i;
-    static const struct {
-        const char *name;
-        const char *usage;
-    } helps[] = {
-        {"spawn", NULL}, {"send", NULL}, {"get", NULL}, {"kill", NULL},
-        {"mailbox", NULL}, {"list", NULL}, {"run", NULL}, {"behaviors", NULL},
+    static const char *const commands[] = {
+        "spawn", "send", "get", "kill", "mailbox", "list", "run",
+        "behaviors", "dead-letters", "collect",
     };
     int known = 0;
-    for (size_t k = 0; k < sizeof helps / sizeof helps[0]; k++)
-        known |= strcmp(cmd, helps[k].name) == 0;
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        known |= strcmp(cmd, commands[k]) == 0;
     if (!known) {
         fprintf(stderr, "actorctl: unknown command %s\n\n%s", cmd,
                 usage_main);
@@ -416,6 +483,9 @@ main(int argc, char **argv)
             u = usage_run;
         else if (strcmp(cmd, "list") == 0)
             u = usage_list;
+        else if (strcmp(cmd, "dead-letters") == 0 ||
+                 strcmp(cmd, "collect") == 0)
+            u = usage_dead;
         else if (strcmp(cmd, "behaviors") == 0)
             u = "usage: actorctl behaviors\n\nLists the behaviours of this "
                 "build.\n";
@@ -439,6 +509,8 @@ main(int argc, char **argv)
         rc = cmd_list(e, cargc, cargv);
     else if (strcmp(cmd, "run") == 0)
         rc = cmd_run(e, cargc, cargv);
+    else if (strcmp(cmd, "dead-letters") == 0 || strcmp(cmd, "collect") == 0)
+        rc = cmd_dead(e, cargc, cargv);
     else
         rc = cmd_one(e, cargc, cargv);
     eng_close(e);

@@ -473,6 +473,9 @@ eng_kill(struct eng *e, const char *name, json_t **doc)
     a.waiting_for = NULL;
     a.updated = ad_now_ms();
     err = store_actor_save(e->st, &a);
+    if (err == AD_OK)
+        err = store_mailbox_bury(e->st, a.id, a.name, "unread at kill",
+                                 a.updated);
     if (err != AD_OK)
         goto fail;
     *doc = eng__doc(e, &a);
@@ -580,6 +583,68 @@ eng_mailbox(struct eng *e, const char *name, int64_t after, int limit,
     return *out ? AD_OK : AD_ENOMEM;
 }
 
+/* ---- dead letters ---- */
+
+struct dead_ctx {
+    json_t *list;     /* borrowed */
+    int64_t last;     /* seq of the last one added */
+};
+
+static int
+eng__dead_one(void *ctx, const struct store_dead *d)
+{
+    struct dead_ctx *dc = ctx;
+    char time[AD_TIME_LEN];
+    json_t *b = json_loadb(d->body, d->body_len, JSON_DECODE_ANY, NULL);
+    json_t *v = json_pack("{s:I, s:s?, s:s, s:s, s:o, s:s}", "seq",
+                          (json_int_t)d->seq, "from", d->sender, "to",
+                          d->target, "reason", d->reason, "body",
+                          b ? b : json_string(d->body), "time",
+                          ad_time_iso(d->created, time));
+    if (v == NULL || json_array_append_new(dc->list, v) != 0)
+        return AD_ENOMEM;
+    dc->last = d->seq;
+    return AD_OK;
+}
+
+int
+eng_dead_letters(struct eng *e, int64_t after, int limit, json_t **out)
+{
+    if (limit <= 0)
+        return AD_EINVAL;
+    struct dead_ctx dc = {.list = json_array()};
+    if (dc.list == NULL)
+        return AD_ENOMEM;
+    int more = 0;
+    int err = store_begin_read(e->st);
+    if (err == AD_OK)
+        err = store_dead_letter_list(e->st, after, limit, eng__dead_one, &dc,
+                                     &more);
+    store_rollback(e->st);
+    if (err != AD_OK) {
+        json_decref(dc.list);
+        return err;
+    }
+    *out = more ? json_pack("{s:o, s:I}", "dead_letters", dc.list, "next",
+                            (json_int_t)dc.last)
+                : json_pack("{s:o, s:n}", "dead_letters", dc.list, "next");
+    return *out ? AD_OK : AD_ENOMEM;
+}
+
+int
+eng_dead_letters_collect(struct eng *e, int64_t upto, int64_t *n)
+{
+    int err = store_begin(e->st);
+    if (err != AD_OK)
+        return err;
+    err = store_dead_letter_collect(e->st, upto, n);
+    if (err != AD_OK) {
+        store_rollback(e->st);
+        return err;
+    }
+    return store_commit(e->st);
+}
+
 /* ---- the behaviour API ---- */
 
 int
@@ -645,9 +710,18 @@ actor_send(struct actor *a, const json_t *to, json_t *msg)
     }
     if (a->err == AD_OK) {
         int err = eng__deliver(a->e, name, a->row->name, msg, NULL);
-        /* A message to an unknown or ended actor is dropped. */
-        if (err != AD_ENOTFOUND && err != AD_EDEAD)
-            a->err = err;
+        if (err == AD_ENOTFOUND || err == AD_EDEAD) {
+            /* The sender cannot know: the message becomes a dead letter. */
+            char *body = eng__dump(msg);
+            err = body ? store_dead_letter_add(
+                             a->e->st, a->row->name, name,
+                             err == AD_ENOTFOUND ? "no such actor"
+                                                 : "actor ended",
+                             body, strlen(body), ad_now_ms())
+                       : AD_ENOMEM;
+            free(body);
+        }
+        a->err = err;
     }
     json_decref(msg);
     return 0;
@@ -909,6 +983,11 @@ eng__step(struct eng *e, int64_t id)
             row.status = STORE_FAILED;
             err = eng__set_text(&row.error, a.error);
         }
+        if (err == AD_OK)
+            err = store_mailbox_bury(e->st, id, row.name,
+                                     r == ACTOR_EXIT ? "unread at exit"
+                                                     : "unread at failure",
+                                     row.updated);
         if (err != AD_OK)
             goto out;
     }
@@ -935,8 +1014,10 @@ eng_run(struct eng *e, long max_steps, int64_t max_ms, long *steps)
     if (steps)
         *steps = 0;
     for (;;) {
+        /* The time budget never stops the first step: a run with work
+         * always makes progress. */
         if ((max_steps > 0 && done >= max_steps) ||
-            (max_ms > 0 && ad_mono_ms() - start >= max_ms))
+            (max_ms > 0 && done > 0 && ad_mono_ms() - start >= max_ms))
             break;
         err = store_begin(e->st);
         if (err != AD_OK)
@@ -950,7 +1031,7 @@ eng_run(struct eng *e, long max_steps, int64_t max_ms, long *steps)
                 room = max_steps - done - in_tx;
             int64_t t = ad_mono_ms();
             if (room <= 0 || t - t0 >= e->opts.batch_ms ||
-                (max_ms > 0 && t - start >= max_ms))
+                (max_ms > 0 && done + in_tx > 0 && t - start >= max_ms))
                 break;
             int64_t ids[RUNQ_FETCH];
             int n = 0;

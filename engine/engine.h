@@ -87,6 +87,19 @@ int eng_list(struct eng *e, const char *behavior, const char *status,
 int eng_mailbox(struct eng *e, const char *name, int64_t after, int limit,
                 json_t **out);
 
+/*
+ * Sets *out to {"dead_letters": [{"seq": N, "from": NAME|null, "to": NAME,
+ * "reason": TEXT, "body": ..., "time": T}, ...], "next": SEQ or null}: up
+ * to limit dead letters with seq > after, oldest first.  A dead letter
+ * is a message a behaviour sent to an unknown or ended actor, or one left
+ * unread in the mailbox of an actor that exited, failed or was killed.
+ */
+int eng_dead_letters(struct eng *e, int64_t after, int limit, json_t **out);
+
+/* Deletes the dead letters with seq <= upto (INT64_MAX: all); *n (may be
+ * NULL) counts them. */
+int eng_dead_letters_collect(struct eng *e, int64_t upto, int64_t *n);
+
 /* A new {"behaviors": [{"name": B, "doc": TEXT}, ...]}. */
 json_t *eng_behaviors(void);
 
@@ -96,7 +109,7 @@ int eng_doc_ended(const json_t *doc);
 /*
  * Runs runnable actors, many steps per transaction, until none is
  * runnable, max_steps steps were run (<= 0: no limit) or max_ms passed
- * (<= 0: no limit).  *steps (may be NULL) counts the steps run.
+ * (<= 0: no limit; when there is work, at least one step runs).  *steps (may be NULL) counts the steps run.
  * Returns 0 or a storage error (the failed transaction is rolled back;
  * its steps will run again).
  */

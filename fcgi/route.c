@@ -407,6 +407,32 @@ route__mailbox(struct eng *e, struct fcgi_response *resp, const char *name,
     resp->body = out;
 }
 
+/* GET /dead-letters: oldest first, paginated by seq. */
+static void
+route__dead_letters(struct eng *e, struct fcgi_response *resp,
+                    const struct query *q)
+{
+    double limit = LIST_LIMIT_DEFAULT, after = 0;
+    if ((q->limit &&
+         (route__number(q->limit, 1, LIST_LIMIT_MAX, &limit) != AD_OK ||
+          limit != (double)(int)limit)) ||
+        (q->after && route__number(q->after, 0, 9e15, &after) != AD_OK)) {
+        route__error(resp, 400, "bad_request",
+                     "limit must be an integer from 1 to %d and after a "
+                     "dead letter seq (the \"next\" cursor)",
+                     LIST_LIMIT_MAX);
+        return;
+    }
+    json_t *out = NULL;
+    int err = eng_dead_letters(e, (int64_t)after, (int)limit, &out);
+    if (err != AD_OK) {
+        route__fail(resp, err, NULL);
+        return;
+    }
+    resp->status = 200;
+    resp->body = out;
+}
+
 /* /actors/NAME */
 static void
 route__actor(struct eng *e, const struct fcgi_config *cfg,
@@ -493,6 +519,13 @@ fcgi_route(struct eng *e, const struct fcgi_config *cfg,
             resp->status = 200;
             resp->body = eng_behaviors();
         }
+        return;
+    }
+    if (plen == 13 && memcmp(path, "/dead-letters", 13) == 0) {
+        if (!get)
+            route__not_allowed(resp, m, "GET, HEAD");
+        else
+            route__dead_letters(e, resp, &q);
         return;
     }
     if (plen == 7 && memcmp(path, "/actors", 7) == 0) {

@@ -32,6 +32,10 @@ enum stmt_id {
     Q_MAILBOX_TAKE,
     Q_MAILBOX_COUNT,
     Q_DATA_VERSION,
+    Q_DEAD_ADD,
+    Q_DEAD_BURY,
+    Q_DEAD_LIST,
+    Q_DEAD_COLLECT,
     Q_COUNT
 };
 
@@ -72,6 +76,14 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_MAILBOX_TAKE] = "DELETE FROM messages WHERE seq = ?1",
     [Q_MAILBOX_COUNT] = "SELECT count(*) FROM messages WHERE actor = ?1",
     [Q_DATA_VERSION] = "PRAGMA data_version",
+    [Q_DEAD_ADD] = "INSERT INTO dead_letters (sender, target, reason, body, "
+                   "created) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_DEAD_BURY] = "INSERT INTO dead_letters (sender, target, reason, body, "
+                    "created) SELECT sender, ?2, ?3, body, ?4 FROM messages "
+                    "WHERE actor = ?1 ORDER BY seq",
+    [Q_DEAD_LIST] = "SELECT seq, sender, target, reason, body, created "
+                    "FROM dead_letters WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    [Q_DEAD_COLLECT] = "DELETE FROM dead_letters WHERE seq <= ?1",
 };
 
 struct store {
@@ -717,5 +729,100 @@ store_mailbox_count(struct store *s, int64_t actor, int64_t *n)
     else
         err = store__err(s, rc);
     store__finish(st);
+    return err;
+}
+
+int
+store_dead_letter_add(struct store *s, const char *sender, const char *target,
+                      const char *reason, const char *body, size_t len,
+                      int64_t now)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_DEAD_ADD, &err);
+    if (st == NULL)
+        return err;
+    store__bind_text(st, 1, sender);
+    sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text64(st, 4, body, len, SQLITE_STATIC, SQLITE_UTF8);
+    sqlite3_bind_int64(st, 5, now);
+    return store__done(s, st);
+}
+
+int
+store_mailbox_bury(struct store *s, int64_t actor, const char *target,
+                   const char *reason, int64_t now)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_DEAD_BURY, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, actor);
+    sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now);
+    err = store__done(s, st);
+    if (err != AD_OK)
+        return err;
+    st = store__stmt(s, Q_MAILBOX_CLEAR, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, actor);
+    return store__done(s, st);
+}
+
+int
+store_dead_letter_list(struct store *s, int64_t after, int limit,
+                       int (*fn)(void *ctx, const struct store_dead *d),
+                       void *ctx, int *more)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_DEAD_LIST, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, (int64_t)limit + 1);
+    int rc, n = 0;
+    *more = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == limit) {
+            *more = 1;
+            break;
+        }
+        struct store_dead d = {
+            .seq = sqlite3_column_int64(st, 0),
+            .sender = (const char *)sqlite3_column_text(st, 1),
+            .target = (const char *)sqlite3_column_text(st, 2),
+            .reason = (const char *)sqlite3_column_text(st, 3),
+            .body = (const char *)sqlite3_column_text(st, 4),
+            .body_len = (size_t)sqlite3_column_bytes(st, 4),
+            .created = sqlite3_column_int64(st, 5),
+        };
+        if (d.target == NULL || d.reason == NULL || d.body == NULL) {
+            err = AD_ENOMEM;
+            break;
+        }
+        err = fn(ctx, &d);
+        if (err != AD_OK)
+            break;
+        n++;
+    }
+    if (err == AD_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        err = store__err(s, rc);
+    store__finish(st);
+    return err;
+}
+
+int
+store_dead_letter_collect(struct store *s, int64_t upto, int64_t *n)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_DEAD_COLLECT, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, upto);
+    err = store__done(s, st);
+    if (err == AD_OK && n)
+        *n = sqlite3_changes64(s->db);
     return err;
 }

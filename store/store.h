@@ -174,4 +174,38 @@ int store_mailbox_take(struct store *s, int64_t seq);
 /* Sets *n to the number of messages in actor's mailbox. */
 int store_mailbox_count(struct store *s, int64_t actor, int64_t *n);
 
+/* --- dead letters --- */
+
+/* One dead letter; every pointer borrowed for the callback's duration. */
+struct store_dead {
+    int64_t seq;
+    const char *sender; /* NULL: from outside */
+    const char *target;
+    const char *reason;
+    const char *body;   /* JSON text */
+    size_t body_len;
+    int64_t created;    /* ms since the epoch */
+};
+
+/* Keeps a message (len bytes of JSON) that could not be delivered to
+ * target, with reason (a short phrase). */
+int store_dead_letter_add(struct store *s, const char *sender,
+                          const char *target, const char *reason,
+                          const char *body, size_t len, int64_t now);
+
+/* Moves every message of actor's mailbox to the dead letters, addressed
+ * to target, with reason, in order. */
+int store_mailbox_bury(struct store *s, int64_t actor, const char *target,
+                       const char *reason, int64_t now);
+
+/* Calls fn for up to limit dead letters with seq > after, in order; fn
+ * returns 0 to go on or an ad_err.  *more is 1 when more follow. */
+int store_dead_letter_list(struct store *s, int64_t after, int limit,
+                           int (*fn)(void *ctx, const struct store_dead *d),
+                           void *ctx, int *more);
+
+/* Deletes the dead letters with seq <= upto; *n (may be NULL) counts
+ * them. */
+int store_dead_letter_collect(struct store *s, int64_t upto, int64_t *n);
+
 #endif

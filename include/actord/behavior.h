@@ -96,8 +96,8 @@ int actor_matched(struct actor *a);
  * Sends msg (stolen) to the actor at address to (borrowed: an address
  * object {"$address": NAME} or a plain name string).  The message is
  * delivered when this step commits.  Returns 0, or -1 when to is not an
- * address (a message to an unknown or ended actor is dropped, not an
- * error: the sender cannot know).
+ * address (a message to an unknown or ended actor is kept as a dead
+ * letter, not an error: the sender cannot know).
  */
 int actor_send(struct actor *a, const json_t *to, json_t *msg);
 

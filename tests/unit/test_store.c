@@ -5,6 +5,7 @@
  * database; a raw SQLite connection checks what the store wrote.
  */
 #include "store/store.h"
+#include "store/migrations.h"
 
 #include <check.h>
 #include <limits.h>
@@ -98,15 +99,53 @@ append(struct store *s, int64_t actor, const char *body)
 
 /* ---- open ---- */
 
+/* The newest schema version this build knows. */
+#define NEWEST (store_migrations[store_migration_count - 1].version)
+
+/* A database left at schema 1 by an older actord, holding an actor and a
+ * message, is migrated on open and keeps them. */
+START_TEST(test_open_migrates_older)
+{
+    ck_assert_int_ge(NEWEST, 2);
+    sqlite3 *raw = raw_open(db.path);
+    raw_exec(raw, store_migrations[0].sql);
+    raw_exec(raw, "PRAGMA user_version = 1;"
+                  "INSERT INTO actors (name, behavior, version, status, "
+                  "created, updated) VALUES ('old', 'counter', 1, "
+                  "'waiting', 1, 1);"
+                  "INSERT INTO messages (actor, body, created) "
+                  "VALUES (1, '{\"add\":1}', 1);");
+    ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM sqlite_master "
+                                  "WHERE name = 'dead_letters'"),
+                     0);
+    sqlite3_close(raw);
+
+    struct store *s = open_store();
+    ck_assert_int_eq(store_schema_version(s), NEWEST);
+    int64_t n = -1;
+    ck_assert_int_eq(store_mailbox_count(s, 1, &n), AD_OK);
+    ck_assert_int_eq(n, 1);
+    close_store(s);
+    raw = raw_open(db.path);
+    ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM sqlite_master "
+                                  "WHERE name = 'dead_letters'"),
+                     1);
+    ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM actors "
+                                  "WHERE name = 'old'"),
+                     1);
+    sqlite3_close(raw);
+}
+END_TEST
+
 START_TEST(test_open_creates_schema)
 {
     struct store *s = open_store();
-    ck_assert_int_eq(store_schema_version(s), 1);
+    ck_assert_int_eq(store_schema_version(s), NEWEST);
     close_store(s);
 
     sqlite3 *raw = raw_open(db.path);
     char mode[32];
-    ck_assert_int_eq(raw_int(raw, "PRAGMA user_version"), 1);
+    ck_assert_int_eq(raw_int(raw, "PRAGMA user_version"), NEWEST);
     ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM sqlite_master "
                                   "WHERE type = 'table' AND name IN "
                                   "('actors', 'messages')"),
@@ -144,7 +183,7 @@ START_TEST(test_open_reopen)
     close_store(s);
 
     s = open_store();
-    ck_assert_int_eq(store_schema_version(s), 1);
+    ck_assert_int_eq(store_schema_version(s), NEWEST);
     struct store_actor a = {0};
     ck_assert_int_eq(store_actor_by_name(s, "keep", &a), AD_OK);
     ck_assert_int_eq(a.id, id);
@@ -959,6 +998,7 @@ store_suite(void)
 
     tc = tcase("open");
     tcase_add_test(tc, test_open_creates_schema);
+    tcase_add_test(tc, test_open_migrates_older);
     tcase_add_test(tc, test_open_wal_while_open);
     tcase_add_test(tc, test_open_reopen);
     tcase_add_test(tc, test_open_refuses_newer_schema);
