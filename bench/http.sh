@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# http.sh - the HTTP row of `make bench`: wrk POSTs {"add": 1} to one
+# counter through nginx + actord (started as the integration tests start
+# them, by tests/integration/lib.sh's it_start, which stops them at exit),
+# then to a bare nginx answering `return 202` on another port: the HTTP
+# limit of this machine with nothing behind nginx.  Prints "key value"
+# lines for bench/run.sh.  Nothing is asserted.
+#
+# BENCH_HTTP_SECONDS (default 5) is the length of each wrk run.
+set -euo pipefail
+
+# shellcheck source=../tests/integration/lib.sh disable=SC1091
+. "$(dirname "$0")/../tests/integration/lib.sh"
+
+SECS=${BENCH_HTTP_SECONDS:-5}
+BARE_PID=""
+
+bare_stop() {
+    if [ -n "$BARE_PID" ]; then
+        it_stop_pid "$BARE_PID"
+        BARE_PID=""
+    fi
+}
+
+# wrk_rps URL: requests/s of wrk POSTing to URL; a run with non-2xx
+# answers or errors counts as 0 and says so on stderr.
+wrk_rps() {
+    local out
+    out=$(wrk -t1 -c8 -d"${SECS}s" -s "$IT_DIR/post.lua" "$1")
+    if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
+        echo "http.sh: $1 answered errors:" >&2
+        echo "$out" >&2
+        echo 0
+        return 0
+    fi
+    awk '$1 == "Requests/sec:" { printf "%.0f\n", $2 }' <<<"$out"
+}
+
+# Stops the bare nginx, then lets lib.sh stop the rest with the exit
+# status the script had.
+bench_exit() {
+    local rc=$?
+    bare_stop
+    (exit "$rc")
+    it_cleanup >&2
+}
+
+it_start >&2
+trap bench_exit EXIT
+
+cat >"$IT_DIR/post.lua" <<'EOF'
+wrk.method = "POST"
+wrk.body = '{"add": 1}'
+wrk.headers["Content-Type"] = "application/json"
+EOF
+
+it_req PUT /actors/c1 '{"behavior": "counter"}' >/dev/null
+if [ "$IT_STATUS" != 201 ]; then
+    echo "http.sh: spawn c1: $(it_last)" >&2
+    exit 1
+fi
+echo "http_actord_rps $(wrk_rps "$IT_BASE/actors/c1")"
+
+# The yardstick: the same nginx with nothing behind it.
+BARE_PORT=$(it_free_port)
+mkdir -p "$IT_DIR/bare"
+{
+    [ "$(id -u)" -eq 0 ] && echo "user root;"
+    cat <<EOF
+worker_processes 2;
+pid $IT_DIR/bare/nginx.pid;
+error_log $IT_DIR/bare/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log $IT_DIR/bare/access.log;
+    client_body_temp_path $IT_DIR/bare/client_body_temp;
+    proxy_temp_path $IT_DIR/bare/proxy_temp;
+    fastcgi_temp_path $IT_DIR/bare/fastcgi_temp;
+    uwsgi_temp_path $IT_DIR/bare/uwsgi_temp;
+    scgi_temp_path $IT_DIR/bare/scgi_temp;
+    server {
+        listen 127.0.0.1:$BARE_PORT;
+        location / {
+            default_type application/json;
+            return 202 '{"accepted": true, "seq": 1}';
+        }
+    }
+}
+EOF
+} >"$IT_DIR/bare/nginx.conf"
+"$NGINX_BIN" -p "$IT_DIR/bare/" -c "$IT_DIR/bare/nginx.conf" \
+    -e "$IT_DIR/bare/error.log" -g 'daemon off;' </dev/null \
+    >>"$IT_DIR/bare/nginx.out" 2>&1 &
+BARE_PID=$!
+for _ in $(seq 50); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST --max-time 2 \
+        "http://127.0.0.1:$BARE_PORT/")" = 202 ] && break
+    sleep 0.1
+done
+echo "http_bare_rps $(wrk_rps "http://127.0.0.1:$BARE_PORT/")"
+bare_stop
+it_finish

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# run.sh - `make bench`: builds the benchmark programs into build/bench/,
+# runs them side by side with their bare yardsticks, and prints one table:
+#
+#   figure | actord | yardstick | ratio
+#
+# ratio is actord / yardstick for rates (1.00 = as fast as the bare
+# limit), yardstick / actord for times, so above 1 is always better for
+# actord, except in the disk row (bytes / the goal's 200: at most 1 meets
+# it) and the memory rows (RSS at 100,000 idle actors / RSS at fewer:
+# near 1 is flat).
+# Nothing is asserted: the figures are for reading, not for passing.
+# Every database lives in a temporary folder removed at exit.
+#
+# BENCH_HTTP=0 skips the HTTP row (it needs nginx and wrk).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+OUT=build/bench
+CC=${CC:-cc}
+CFLAGS="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -Iinclude"
+LIBS="-ljansson -lsqlite3 -lfcgi -lpthread -lm"
+
+if [ ! -f build/libactord.a ]; then
+    echo "bench: build/libactord.a is missing: run make first" >&2
+    exit 1
+fi
+mkdir -p "$OUT"
+for prog in bare_sqlite engine; do
+    # shellcheck disable=SC2086
+    $CC $CFLAGS "bench/$prog.c" build/libactord.a $LIBS -o "$OUT/$prog"
+done
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/actord-bench.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+echo "== machine"
+echo "cores:  $(nproc)"
+echo "cpu:    $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+echo "kernel: $(uname -sr)"
+echo "disk:   temp folder on $(df -P "$TMP" | awk 'NR == 2 { print $1 }')"
+
+echo "== running (about 30 seconds)"
+"$OUT/bare_sqlite" "$TMP" >"$TMP/bare.txt"
+"$OUT/engine" "$TMP" speed >"$TMP/engine.txt"
+"$OUT/engine" "$TMP" idle 1000 >"$TMP/idle1k.txt"
+"$OUT/engine" "$TMP" idle 10000 >"$TMP/idle10k.txt"
+"$OUT/engine" "$TMP" idle 100000 >"$TMP/idle100k.txt"
+: >"$TMP/http.txt"
+if [ "${BENCH_HTTP:-1}" != 0 ]; then
+    if command -v wrk >/dev/null && command -v nginx >/dev/null ||
+        [ -x /usr/sbin/nginx ]; then
+        bash bench/http.sh >"$TMP/http.txt" 2>"$TMP/http.err" ||
+            { echo "bench: HTTP row skipped:"; tail -n 5 "$TMP/http.err"; } >&2
+    else
+        echo "bench: HTTP row skipped: wrk or nginx is missing" >&2
+    fi
+fi
+
+echo "sqlite: $(awk '$1 == "sqlite_version" { print $2 }' "$TMP/bare.txt")"
+echo
+
+cat "$TMP"/bare.txt "$TMP"/engine.txt "$TMP"/idle1k.txt \
+    "$TMP"/idle10k.txt "$TMP"/idle100k.txt "$TMP"/http.txt | awk '
+    { v[$1] = $2 }
+    function row(fig, a, y, r) {
+        printf "| %-50s | %12s | %12s | %6s |\n", fig, a, y, r
+    }
+    function ratio(x, y) { return (y > 0) ? sprintf("%.2f", x / y) : "-" }
+    END {
+        row("figure", "actord", "yardstick", "ratio")
+        printf "|%s|%s|%s|%s|\n", "----------------------------------------------------",
+            "--------------", "--------------", "--------"
+        bare_ring = 20002 / v["bare_step_tx1000"]
+        row("ring of 10,000: seconds (goal <= 0.13)",
+            sprintf("%.3f", v["ring_s"]), sprintf("%.3f", bare_ring),
+            ratio(bare_ring, v["ring_s"]))
+        row("ring of 10,000: steps/s vs bare 1000/tx",
+            sprintf("%.0f", 20002 / v["ring_s"]), v["bare_step_tx1000"],
+            ratio(20002 / v["ring_s"], v["bare_step_tx1000"]))
+        row("batched steps/s vs bare 100/tx (goal >= 0.65)",
+            v["batched_steps_per_s"], v["bare_step_tx100"],
+            ratio(v["batched_steps_per_s"], v["bare_step_tx100"]))
+        row("single-commit steps/s vs bare 1/tx (goal >= 0.80)",
+            v["single_steps_per_s"], v["bare_step_tx1"],
+            ratio(v["single_steps_per_s"], v["bare_step_tx1"]))
+        row("spawns/s, eng_spawn 1/tx vs bare insert 1/tx",
+            v["spawns_per_s"], v["bare_insert_tx1"],
+            ratio(v["spawns_per_s"], v["bare_insert_tx1"]))
+        row("spawns/s, ring step (goal >= 100,000) vs 1000/tx",
+            v["ring_spawns_per_s"], v["bare_insert_tx1000"],
+            ratio(v["ring_spawns_per_s"], v["bare_insert_tx1000"]))
+        row("disk bytes per idle actor, 100,000 (goal <= 200)",
+            v["idle_100000_bytes_per_actor"], "200 (goal)",
+            ratio(v["idle_100000_bytes_per_actor"], 200))
+        row("max RSS KiB, 100,000 idle vs 1,000 idle",
+            v["idle_100000_maxrss_kb"], v["idle_1000_maxrss_kb"],
+            ratio(v["idle_100000_maxrss_kb"], v["idle_1000_maxrss_kb"]))
+        row("max RSS KiB, 100,000 idle vs 10,000 idle",
+            v["idle_100000_maxrss_kb"], v["idle_10000_maxrss_kb"],
+            ratio(v["idle_100000_maxrss_kb"], v["idle_10000_maxrss_kb"]))
+        if ("http_actord_rps" in v)
+            row("HTTP POST msg/s via nginx vs nginx return 202",
+                v["http_actord_rps"], v["http_bare_rps"],
+                ratio(v["http_actord_rps"], v["http_bare_rps"]))
+    }'
