@@ -383,7 +383,7 @@ eng__check_spawn(const char *behavior, const json_t *args,
  */
 static int
 eng__create(struct eng *e, const char *name, const struct behavior *b,
-            const json_t *args)
+            const json_t *args, int64_t *new_id)
 {
     int64_t id;
     enum store_status status;
@@ -414,6 +414,8 @@ eng__create(struct eng *e, const char *name, const struct behavior *b,
     };
     err = store_actor_insert(e->st, &a);
     free(args_text);
+    if (err == AD_OK && new_id)
+        *new_id = a.id;
     return err;
 }
 
@@ -421,22 +423,59 @@ int
 eng_spawn(struct eng *e, const char *name, const char *behavior,
           const json_t *args, json_t **doc, const char **why)
 {
+    return eng_spawn_watched(e, name, behavior, args, NULL, doc, why);
+}
+
+int
+eng_spawn_watched(struct eng *e, const char *name, const char *behavior,
+                  const json_t *args, const json_t *monitors, json_t **doc,
+                  const char **why)
+{
     const struct behavior *b;
     int err = eng__check_spawn(behavior, args, &b, why);
     if (err != AD_OK)
         return err;
     if (name != NULL && !ad_name_valid(name, strlen(name)))
         return AD_EBADNAME;
+    size_t i;
+    json_t *w;
+    json_array_foreach(monitors, i, w)
+    {
+        const char *wn = json_string_value(w);
+        if (wn == NULL || !ad_name_valid(wn, strlen(wn))) {
+            if (why)
+                *why = "monitors must be a list of actor names";
+            return AD_EBADNAME;
+        }
+    }
     err = store_begin(e->st);
     if (err != AD_OK)
         return err;
     char gen[32];
+    int64_t id = 0;
     for (int tries = 0;; tries++) {
         if (name == NULL)
             eng__random_name(gen, sizeof gen);
-        err = eng__create(e, name ? name : gen, b, args);
+        err = eng__create(e, name ? name : gen, b, args, &id);
         if (err != AD_EEXISTS || name != NULL || tries == 8)
             break;
+    }
+    /* The watches are made in the same transaction: an unknown watcher
+     * leaves nothing behind. */
+    json_array_foreach(monitors, i, w)
+    {
+        if (err != AD_OK)
+            break;
+        int64_t wid;
+        enum store_status ws;
+        char *waiting = NULL;
+        err = store_actor_peek(e->st, json_string_value(w), &wid, &ws,
+                               &waiting);
+        free(waiting);
+        if (err == AD_ENOTFOUND && why)
+            *why = "a name in monitors is not an actor";
+        if (err == AD_OK)
+            err = store_monitor_add(e->st, id, wid);
     }
     if (err == AD_OK)
         err = eng__doc_by_name(e, name ? name : gen, doc);
@@ -450,6 +489,52 @@ eng_spawn(struct eng *e, const char *name, const char *behavior,
         *doc = NULL;
     }
     return err;
+}
+
+/* ---- monitors ---- */
+
+/*
+ * Tells every watcher of the actor id (named name) that it ended: notice
+ * is {"exit": RESULT, "address": A} or {"exception": ERROR, "address":
+ * A} with key and value (borrowed).  A watcher that has ended gets a
+ * dead letter instead.  Inside the caller's write transaction.
+ */
+static int
+eng__notify(struct eng *e, int64_t id, const char *name, const char *key,
+            const json_t *value)
+{
+    char **watchers = NULL;
+    size_t n = 0;
+    int err = store_monitor_take(e->st, id, &watchers, &n);
+    if (err != AD_OK || n == 0)
+        return err;
+    json_t *notice = json_pack("{s:O, s:{s:s}}", key, value, "address",
+                               "$address", name);
+    char *body = notice ? eng__dump(notice) : NULL;
+    if (body == NULL)
+        err = AD_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (err == AD_OK) {
+            err = eng__deliver(e, watchers[i], name, notice, NULL);
+            if (err == AD_ENOTFOUND || err == AD_EDEAD)
+                err = store_dead_letter_add(e->st, name, watchers[i],
+                                            "actor ended", body,
+                                            strlen(body), ad_now_ms());
+        }
+        free(watchers[i]);
+    }
+    free(watchers);
+    free(body);
+    json_decref(notice);
+    return err;
+}
+
+/* The exception a killed actor's watchers are told. */
+static json_t *
+eng__killed_error(void)
+{
+    return json_pack("{s:s, s:s}", "error", "killed", "message",
+                     "the actor was killed");
 }
 
 /* ---- kill, list, mailbox ---- */
@@ -476,6 +561,12 @@ eng_kill(struct eng *e, const char *name, json_t **doc)
     if (err == AD_OK)
         err = store_mailbox_bury(e->st, a.id, a.name, "unread at kill",
                                  a.updated);
+    if (err == AD_OK) {
+        json_t *killed = eng__killed_error();
+        err = killed ? eng__notify(e, a.id, a.name, "exception", killed)
+                     : AD_ENOMEM;
+        json_decref(killed);
+    }
     if (err != AD_OK)
         goto fail;
     *doc = eng__doc(e, &a);
@@ -742,7 +833,7 @@ actor_spawn(struct actor *a, const char *behavior, json_t *args)
                          (long long)a->row->spawned);
         if (n < 0 || n > AD_NAME_MAX)
             eng__random_name(name, sizeof name);
-        int err = eng__create(a->e, name, b, args);
+        int err = eng__create(a->e, name, b, args, NULL);
         if (err == AD_EEXISTS)
             continue;
         if (err != AD_OK) {
@@ -756,6 +847,51 @@ actor_spawn(struct actor *a, const char *behavior, json_t *args)
     }
 out:
     json_decref(args);
+    return addr;
+}
+
+int
+actor_monitor(struct actor *a, const json_t *target)
+{
+    const char *name = actor_address_name(target);
+    if (name == NULL)
+        return -1;
+    if (a->err != AD_OK)
+        return 0;
+    struct store_actor t = {0};
+    int err = store_actor_by_name(a->e->st, name, &t);
+    json_t *notice = NULL;
+    if (err == AD_ENOTFOUND) {
+        notice = json_pack("{s:{s:s, s:s}, s:{s:s}}", "exception", "error",
+                           "no_such_actor", "message", "no such actor",
+                           "address", "$address", name);
+        err = notice ? AD_OK : AD_ENOMEM;
+    } else if (err == AD_OK && t.status == STORE_EXITED) {
+        notice = json_pack("{s:o, s:{s:s}}", "exit", eng__load(t.result),
+                           "address", "$address", name);
+    } else if (err == AD_OK && store_status_ended(t.status)) {
+        notice = json_pack("{s:o, s:{s:s}}", "exception",
+                           t.status == STORE_KILLED ? eng__killed_error()
+                                                    : eng__load(t.error),
+                           "address", "$address", name);
+    } else if (err == AD_OK) {
+        err = store_monitor_add(a->e->st, t.id, a->row->id);
+    }
+    /* Watching an actor that has ended (or never was): told at once. */
+    if (err == AD_OK && notice != NULL)
+        err = eng__deliver(a->e, a->row->name, name, notice, NULL);
+    json_decref(notice);
+    store_actor_release(&t);
+    a->err = err;
+    return 0;
+}
+
+json_t *
+actor_spawn_monitor(struct actor *a, const char *behavior, json_t *args)
+{
+    json_t *addr = actor_spawn(a, behavior, args);
+    if (addr != NULL)
+        actor_monitor(a, addr);
     return addr;
 }
 
@@ -988,6 +1124,10 @@ eng__step(struct eng *e, int64_t id)
                                      r == ACTOR_EXIT ? "unread at exit"
                                                      : "unread at failure",
                                      row.updated);
+        if (err == AD_OK)
+            err = r == ACTOR_EXIT
+                      ? eng__notify(e, id, row.name, "exit", a.result)
+                      : eng__notify(e, id, row.name, "exception", a.error);
         if (err != AD_OK)
             goto out;
     }

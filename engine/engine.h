@@ -46,6 +46,18 @@ int eng_spawn(struct eng *e, const char *name, const char *behavior,
               const json_t *args, json_t **doc, const char **why);
 
 /*
+ * As eng_spawn, and in the same transaction makes every actor named in
+ * monitors (borrowed: NULL or a JSON array of names) watch the new one:
+ * when it ends each is sent {"exit": RESULT, "address": A} or
+ * {"exception": ERROR, "address": A}.  A name that is not an actor is
+ * AD_ENOTFOUND (nothing is created); a malformed list is AD_EBADNAME;
+ * *why (may be NULL) then says which.
+ */
+int eng_spawn_watched(struct eng *e, const char *name, const char *behavior,
+                      const json_t *args, const json_t *monitors,
+                      json_t **doc, const char **why);
+
+/*
  * Sends msg (borrowed, any JSON value) to the actor named name and
  * commits before returning.  *seq (may be NULL) is the message's seq.
  * Returns 0, AD_ENOTFOUND, AD_EDEAD, or a storage error.

@@ -288,10 +288,24 @@ route__spawn(struct eng *e, const struct fcgi_config *cfg,
     }
     if (json_is_null(args))
         args = NULL;
+    json_t *monitors = json_object_get(body, "monitors");
+    if (monitors != NULL && !json_is_array(monitors) &&
+        !json_is_null(monitors)) {
+        route__error(resp, 400, "bad_request",
+                     "\"monitors\" must be a list of actor names");
+        goto out;
+    }
     json_t *doc = NULL;
     const char *why = NULL;
-    int err = eng_spawn(e, name, behavior, args, &doc, &why);
-    if (err == AD_EBEHAVIOR) {
+    int err = eng_spawn_watched(e, name, behavior, args,
+                                json_is_array(monitors) ? monitors : NULL,
+                                &doc, &why);
+    if (err == AD_EBADNAME && why != NULL) {
+        route__error(resp, 400, "bad_request", "%s", why);
+    } else if (err == AD_ENOTFOUND) {
+        route__error(resp, 404, "no_such_actor", "%s",
+                     why ? why : "no such actor");
+    } else if (err == AD_EBEHAVIOR) {
         route__error(resp, 422, "unknown_behavior",
                      "no behaviour named \"%s\"; GET /behaviors lists them",
                      behavior);

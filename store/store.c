@@ -36,6 +36,10 @@ enum stmt_id {
     Q_DEAD_BURY,
     Q_DEAD_LIST,
     Q_DEAD_COLLECT,
+    Q_MONITOR_ADD,
+    Q_MONITOR_TAKE,
+    Q_MONITOR_CLEAR,
+    Q_MONITOR_FORGET,
     Q_COUNT
 };
 
@@ -64,6 +68,8 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_ACTOR_SET_STATUS] =
         "UPDATE actors SET status = ?2, updated = ?3 WHERE id = ?1",
     [Q_ACTOR_REMOVE] = "DELETE FROM actors WHERE id = ?1",
+    [Q_MONITOR_FORGET] =
+        "DELETE FROM monitors WHERE target = ?1 OR watcher = ?1",
     [Q_MAILBOX_CLEAR] = "DELETE FROM messages WHERE actor = ?1",
     [Q_RUNNABLE] = "SELECT id FROM actors WHERE status = 'runnable' "
                    "ORDER BY updated, id LIMIT ?1",
@@ -84,6 +90,12 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_DEAD_LIST] = "SELECT seq, sender, target, reason, body, created "
                     "FROM dead_letters WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     [Q_DEAD_COLLECT] = "DELETE FROM dead_letters WHERE seq <= ?1",
+    [Q_MONITOR_ADD] =
+        "INSERT OR IGNORE INTO monitors (target, watcher) VALUES (?1, ?2)",
+    [Q_MONITOR_TAKE] = "SELECT a.name FROM monitors m JOIN actors a "
+                       "ON a.id = m.watcher WHERE m.target = ?1 "
+                       "ORDER BY m.watcher",
+    [Q_MONITOR_CLEAR] = "DELETE FROM monitors WHERE target = ?1",
 };
 
 struct store {
@@ -569,6 +581,14 @@ store_actor_remove(struct store *s, int64_t id)
     err = store__done(s, st);
     if (err != AD_OK)
         return err;
+    /* Its id may be reused by the next actor: no watch may outlive it. */
+    st = store__stmt(s, Q_MONITOR_FORGET, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, id);
+    err = store__done(s, st);
+    if (err != AD_OK)
+        return err;
     st = store__stmt(s, Q_ACTOR_REMOVE, &err);
     if (st == NULL)
         return err;
@@ -824,5 +844,67 @@ store_dead_letter_collect(struct store *s, int64_t upto, int64_t *n)
     err = store__done(s, st);
     if (err == AD_OK && n)
         *n = sqlite3_changes64(s->db);
+    return err;
+}
+
+int
+store_monitor_add(struct store *s, int64_t target, int64_t watcher)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_MONITOR_ADD, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, target);
+    sqlite3_bind_int64(st, 2, watcher);
+    return store__done(s, st);
+}
+
+int
+store_monitor_take(struct store *s, int64_t target, char ***names,
+                   size_t *n)
+{
+    int err = AD_OK;
+    *names = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store__stmt(s, Q_MONITOR_TAKE, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, target);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 4;
+            char **nn = realloc(*names, cap * sizeof *nn);
+            if (nn == NULL) {
+                err = AD_ENOMEM;
+                break;
+            }
+            *names = nn;
+        }
+        char *name = store__dup(st, 0, &err);
+        if (name == NULL) {
+            err = AD_ENOMEM;
+            break;
+        }
+        (*names)[(*n)++] = name;
+    }
+    if (err == AD_OK && rc != SQLITE_DONE)
+        err = store__err(s, rc);
+    store__finish(st);
+    if (err == AD_OK) {
+        st = store__stmt(s, Q_MONITOR_CLEAR, &err);
+        if (st != NULL) {
+            sqlite3_bind_int64(st, 1, target);
+            err = store__done(s, st);
+        }
+    }
+    if (err != AD_OK) {
+        for (size_t i = 0; i < *n; i++)
+            free((*names)[i]);
+        free(*names);
+        *names = NULL;
+        *n = 0;
+    }
     return err;
 }

@@ -128,7 +128,7 @@ int store_actor_save(struct store *s, const struct store_actor *a);
 int store_actor_set_status(struct store *s, int64_t id,
                            enum store_status st, int64_t now);
 
-/* Deletes actor id and its mailbox. */
+/* Deletes actor id, its mailbox and every watch it is part of. */
 int store_actor_remove(struct store *s, int64_t id);
 
 /* Sets *ids to up to max runnable actors, oldest first; *n their count. */
@@ -173,6 +173,19 @@ int store_mailbox_take(struct store *s, int64_t seq);
 
 /* Sets *n to the number of messages in actor's mailbox. */
 int store_mailbox_count(struct store *s, int64_t actor, int64_t *n);
+
+/* --- monitors --- */
+
+/* Records that watcher is told when target ends (once per pair). */
+int store_monitor_add(struct store *s, int64_t target, int64_t watcher);
+
+/*
+ * Removes every watch on target and returns the watchers' names: *names
+ * is a new array of *n new strings (free each, then the array), in
+ * watcher order.
+ */
+int store_monitor_take(struct store *s, int64_t target, char ***names,
+                       size_t *n);
 
 /* --- dead letters --- */
 

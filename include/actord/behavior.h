@@ -110,6 +110,19 @@ int actor_send(struct actor *a, const json_t *to, json_t *msg);
 json_t *actor_spawn(struct actor *a, const char *behavior, json_t *args);
 
 /*
+ * Watches the actor at address target (borrowed): when it ends this actor
+ * is sent {"exit": RESULT, "address": A} (it returned) or {"exception":
+ * ERROR, "address": A} (it failed or was killed).  Watching an actor that
+ * has already ended, or does not exist, sends the notice at once.
+ * Returns 0, or -1 when target is not an address.
+ */
+int actor_monitor(struct actor *a, const json_t *target);
+
+/* actor_spawn and actor_monitor of the child in one atomic step. */
+json_t *actor_spawn_monitor(struct actor *a, const char *behavior,
+                            json_t *args);
+
+/*
  * Waits for a message matching one of shapes (stolen: a JSON array of
  * shapes, see docs/shapes.md), to resume at point.  Returns ACTOR_WAIT, or
  * ACTOR_FAIL when the shapes are malformed.  Use ACTOR_RECEIVE.

@@ -166,6 +166,40 @@ static const struct behavior puppet = {
     .step = puppet_step,
 };
 
+/*
+ * watcher: monitors args.target on its first step (spawning it first when
+ * args.spawn names a behaviour), then exits with the first message it
+ * gets: the notice.
+ */
+static enum actor_step
+watcher_step(struct actor *a)
+{
+    const json_t *args = actor_args(a);
+    ACTOR_BEGIN(a);
+    {
+        const char *b = json_string_value(json_object_get(args, "spawn"));
+        if (b != NULL) {
+            json_t *child = actor_spawn_monitor(
+                a, b, json_deep_copy(json_object_get(args, "child_args")));
+            if (child == NULL)
+                return actor_fail(a, "spawn failed");
+            json_object_set_new(actor_state(a), "child", child);
+        } else if (actor_monitor(a, json_object_get(args, "target")) != 0) {
+            return actor_fail(a, "not an address");
+        }
+    }
+    ACTOR_RECEIVE(a, 1, json_pack("[s]", "$any"));
+    return actor_exit(a, json_deep_copy(actor_message(a)));
+    ACTOR_END(a);
+}
+
+static const struct behavior watcher = {
+    .name = "watcher",
+    .version = 1,
+    .doc = "test: watches args.target and exits with the notice",
+    .step = watcher_step,
+};
+
 /* ---- helpers ---- */
 
 /* Opens the engine on the test database with opts; one at a time. */
@@ -1597,6 +1631,130 @@ tcase(const char *name)
     return tc;
 }
 
+/* ---- monitors ---- */
+
+START_TEST(test_monitor_exit)
+{
+    struct eng *e = open_eng();
+    spawn(e, "w", "watcher",
+          "{\"spawn\": \"forwarder\", \"child_args\": "
+          "{\"to\": \"nobody\", \"once\": true}}");
+    run(e);
+    assert_status(e, "w", "waiting");
+    assert_actor(e, "w", "state", "{\"child\": {\"$address\": \"w.1\"}}");
+    send(e, "w.1", "\"bye\"");
+    run(e);
+    assert_status(e, "w.1", "exited");
+    assert_actor(e, "w", "result",
+                 "{\"exit\": \"bye\", \"address\": {\"$address\": \"w.1\"}}");
+    close_eng(e);
+}
+END_TEST
+
+START_TEST(test_monitor_kill_and_fail)
+{
+    struct eng *e = open_eng();
+    spawn(e, "k", "counter", NULL);
+    spawn(e, "w", "watcher", "{\"target\": \"k\"}");
+    spawn(e, "p", "puppet", NULL);
+    spawn(e, "w2", "watcher", "{\"target\": {\"$address\": \"p\"}}");
+    run(e);
+    json_t *doc = NULL;
+    ck_assert_int_eq(eng_kill(e, "k", &doc), AD_OK);
+    json_decref(doc);
+    run(e);
+    assert_actor(e, "w", "result",
+                 "{\"exception\": {\"error\": \"killed\", \"message\": "
+                 "\"the actor was killed\"}, \"address\": "
+                 "{\"$address\": \"k\"}}");
+    send(e, "p", "{\"op\": \"fail\", \"why\": \"because\"}");
+    run(e);
+    assert_status(e, "p", "failed");
+    assert_actor(e, "w2", "result",
+                 "{\"exception\": {\"message\": \"told to fail: because\"}, "
+                 "\"address\": {\"$address\": \"p\"}}");
+    /* The watches are gone once told: nothing is left in the table. */
+    sqlite3 *raw = raw_open(db.path);
+    ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM monitors"), 0);
+    sqlite3_close(raw);
+    close_eng(e);
+}
+END_TEST
+
+START_TEST(test_monitor_ended_and_unknown)
+{
+    struct eng *e = open_eng();
+    spawn(e, "f", "forwarder", "{\"to\": \"nobody\", \"once\": true}");
+    send(e, "f", "7");
+    run(e);
+    assert_status(e, "f", "exited");
+    /* Watching an ended actor: told at once. */
+    spawn(e, "w", "watcher", "{\"target\": \"f\"}");
+    spawn(e, "w2", "watcher", "{\"target\": \"ghost\"}");
+    run(e);
+    assert_actor(e, "w", "result",
+                 "{\"exit\": 7, \"address\": {\"$address\": \"f\"}}");
+    assert_actor(e, "w2", "result",
+                 "{\"exception\": {\"error\": \"no_such_actor\", "
+                 "\"message\": \"no such actor\"}, \"address\": "
+                 "{\"$address\": \"ghost\"}}");
+    /* A watcher that ended before its target: the notice is a dead
+     * letter. */
+    spawn(e, "t", "counter", NULL);
+    spawn(e, "w3", "watcher", "{\"target\": \"t\"}");
+    run(e);
+    json_t *doc = NULL;
+    ck_assert_int_eq(eng_kill(e, "w3", &doc), AD_OK);
+    json_decref(doc);
+    ck_assert_int_eq(eng_kill(e, "t", &doc), AD_OK);
+    json_decref(doc);
+    json_t *out = NULL;
+    ck_assert_int_eq(eng_dead_letters(e, 0, 10, &out), AD_OK);
+    json_t *list = json_object_get(out, "dead_letters");
+    json_t *last = json_array_get(list, json_array_size(list) - 1);
+    ck_assert_str_eq(json_string_value(json_object_get(last, "to")), "w3");
+    ck_assert_str_eq(json_string_value(json_object_get(last, "from")), "t");
+    json_decref(out);
+    close_eng(e);
+}
+END_TEST
+
+START_TEST(test_monitor_spawn_watched)
+{
+    struct eng *e = open_eng();
+    spawn(e, "col", "collector", NULL);
+    json_t *doc = NULL, *mons = json_pack("[s]", "col");
+    json_t *bad = json_pack("[s, s]", "col", "nobody");
+    json_t *badname = json_pack("[i]", 5);
+    const char *why = NULL;
+    ck_assert_int_eq(eng_spawn_watched(e, "x", "counter", NULL, bad, &doc,
+                                       &why),
+                     AD_ENOTFOUND);
+    ck_assert_ptr_nonnull(why);
+    json_t *none = NULL;
+    ck_assert_int_eq(eng_get(e, "x", &none), AD_ENOTFOUND);
+    ck_assert_int_eq(eng_spawn_watched(e, "x", "counter", NULL, badname,
+                                       &doc, &why),
+                     AD_EBADNAME);
+    ck_assert_int_eq(eng_spawn_watched(e, "x", "counter", NULL, mons, &doc,
+                                       &why),
+                     AD_OK);
+    json_decref(doc);
+    run(e);
+    ck_assert_int_eq(eng_kill(e, "x", &doc), AD_OK);
+    json_decref(doc);
+    run(e);
+    assert_actor(e, "col", "state",
+                 "{\"messages\": [{\"exception\": {\"error\": \"killed\", "
+                 "\"message\": \"the actor was killed\"}, \"address\": "
+                 "{\"$address\": \"x\"}}]}");
+    json_decref(mons);
+    json_decref(bad);
+    json_decref(badname);
+    close_eng(e);
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
@@ -1691,6 +1849,13 @@ engine_suite(void)
     tcase_add_test(tc, test_user_bad_stored_state);
     suite_add_tcase(s, tc);
 
+    tc = tcase("monitors");
+    tcase_add_test(tc, test_monitor_exit);
+    tcase_add_test(tc, test_monitor_kill_and_fail);
+    tcase_add_test(tc, test_monitor_ended_and_unknown);
+    tcase_add_test(tc, test_monitor_spawn_watched);
+    suite_add_tcase(s, tc);
+
     tc = tcase("atomicity");
     tcase_add_test(tc, test_atomic_busy);
     tcase_add_test(tc, test_atomic_rollback);
@@ -1703,7 +1868,7 @@ main(void)
 {
     /* User behaviours are registered before any engine is opened. */
     if (actor_register(&twoshape) != 0 || actor_register(&selective) != 0 ||
-        actor_register(&puppet) != 0) {
+        actor_register(&puppet) != 0 || actor_register(&watcher) != 0) {
         fprintf(stderr, "test_engine: actor_register failed\n");
         return 1;
     }
