@@ -35,6 +35,16 @@ static pthread_once_t standard_once = PTHREAD_ONCE_INIT;
 struct eng {
     struct store *st;     /* owned */
     struct eng_opts opts; /* with defaults filled in */
+    int64_t running;      /* id of the actor whose step runs, or 0 */
+    int running_killed;   /* 1 when a link killed it during its step */
+};
+
+/* Actors to be killed because an actor linked to them ended abnormally;
+ * a queue rather than recursion, so a long chain of links cannot
+ * exhaust the stack. */
+struct kill_queue {
+    int64_t *ids; /* owned */
+    size_t n, cap;
 };
 
 /* The running actor of one step (struct actor of behavior.h). */
@@ -537,21 +547,81 @@ eng__killed_error(void)
                      "the actor was killed");
 }
 
-/* ---- kill, list, mailbox ---- */
-
-int
-eng_kill(struct eng *e, const char *name, json_t **doc)
+static int
+eng__queue_push(struct kill_queue *q, int64_t id)
 {
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 8;
+        int64_t *ids = realloc(q->ids, cap * sizeof *ids);
+        if (ids == NULL)
+            return AD_ENOMEM;
+        q->ids = ids;
+        q->cap = cap;
+    }
+    q->ids[q->n++] = id;
+    return AD_OK;
+}
+
+/*
+ * After the actor id (named name) ended, in the caller's transaction:
+ * tells its watchers (notice key: value, borrowed), and its linked
+ * actors: each is sent the notice, except that when the end was abnormal
+ * (failed or killed) one that does not trap exits is queued on q to be
+ * killed too.  A notice to an ended actor becomes a dead letter.
+ */
+static int
+eng__ended(struct eng *e, int64_t id, const char *name, const char *key,
+           const json_t *value, int abnormal, struct kill_queue *q)
+{
+    int err = eng__notify(e, id, name, key, value);
+    struct store_link *links = NULL;
+    size_t n = 0;
+    if (err == AD_OK)
+        err = store_link_take(e->st, id, &links, &n);
+    if (err != AD_OK || n == 0)
+        return err;
+    json_t *notice = json_pack("{s:O, s:{s:s}}", key, value, "address",
+                               "$address", name);
+    char *body = notice ? eng__dump(notice) : NULL;
+    if (body == NULL)
+        err = AD_ENOMEM;
+    for (size_t i = 0; i < n && err == AD_OK; i++) {
+        if (abnormal && !links[i].trap_exit) {
+            err = eng__queue_push(q, links[i].id);
+            continue;
+        }
+        err = eng__deliver(e, links[i].name, name, notice, NULL);
+        if (err == AD_ENOTFOUND || err == AD_EDEAD)
+            err = store_dead_letter_add(e->st, name, links[i].name,
+                                        "actor ended", body, strlen(body),
+                                        ad_now_ms());
+    }
+    free(body);
+    json_decref(notice);
+    store_links_free(links, n);
+    return err;
+}
+
+/*
+ * Kills the actor id, inside the caller's transaction: status killed, its
+ * mailbox buried, its watchers and links told (linked actors that do not
+ * trap exits are queued on q).  AD_EDEAD when it had ended already.  The
+ * actor whose step is running is only marked; its step ends it.
+ */
+static int
+eng__kill_id(struct eng *e, int64_t id, struct kill_queue *q)
+{
+    if (id == e->running) {
+        e->running_killed = 1;
+        return AD_OK;
+    }
     struct store_actor a = {0};
-    int err = store_begin(e->st);
+    int err = store_actor_by_id(e->st, id, &a);
     if (err != AD_OK)
         return err;
-    err = store_actor_by_name(e->st, name, &a);
-    if (err != AD_OK)
-        goto fail;
     if (store_status_ended(a.status)) {
-        err = AD_EDEAD;
-        goto fail;
+        store_actor_release(&a);
+        return AD_EDEAD;
     }
     a.status = STORE_KILLED;
     free(a.waiting_for);
@@ -563,10 +633,50 @@ eng_kill(struct eng *e, const char *name, json_t **doc)
                                  a.updated);
     if (err == AD_OK) {
         json_t *killed = eng__killed_error();
-        err = killed ? eng__notify(e, a.id, a.name, "exception", killed)
+        err = killed ? eng__ended(e, a.id, a.name, "exception", killed, 1, q)
                      : AD_ENOMEM;
         json_decref(killed);
     }
+    store_actor_release(&a);
+    return err;
+}
+
+/* Kills every actor queued on q, and those their links queue, and frees
+ * the queue. */
+static int
+eng__kill_queued(struct eng *e, struct kill_queue *q)
+{
+    int err = AD_OK;
+    while (q->n > 0 && err == AD_OK) {
+        err = eng__kill_id(e, q->ids[--q->n], q);
+        if (err == AD_EDEAD || err == AD_ENOTFOUND)
+            err = AD_OK;
+    }
+    free(q->ids);
+    memset(q, 0, sizeof *q);
+    return err;
+}
+
+/* ---- kill, list, mailbox ---- */
+
+int
+eng_kill(struct eng *e, const char *name, json_t **doc)
+{
+    struct store_actor a = {0};
+    int err = store_begin(e->st);
+    if (err != AD_OK)
+        return err;
+    struct kill_queue q = {0};
+    err = store_actor_by_name(e->st, name, &a);
+    if (err != AD_OK)
+        goto fail;
+    err = eng__kill_id(e, a.id, &q);
+    if (err == AD_OK)
+        err = eng__kill_queued(e, &q);
+    free(q.ids);
+    store_actor_release(&a);
+    if (err == AD_OK)
+        err = store_actor_by_name(e->st, name, &a);
     if (err != AD_OK)
         goto fail;
     *doc = eng__doc(e, &a);
@@ -886,6 +996,97 @@ actor_monitor(struct actor *a, const json_t *target)
     return 0;
 }
 
+int
+actor_link(struct actor *a, const json_t *target)
+{
+    const char *name = actor_address_name(target);
+    if (name == NULL)
+        return -1;
+    if (a->err != AD_OK)
+        return 0;
+    struct store_actor t = {0};
+    json_t *value = NULL;
+    const char *key = "exception";
+    int err = store_actor_by_name(a->e->st, name, &t);
+    if (err == AD_ENOTFOUND) {
+        value = json_pack("{s:s, s:s}", "error", "no_such_actor", "message",
+                          "no such actor");
+        err = AD_OK;
+    } else if (err == AD_OK && t.status == STORE_EXITED) {
+        key = "exit";
+        value = eng__load(t.result);
+    } else if (err == AD_OK && store_status_ended(t.status)) {
+        value = t.status == STORE_KILLED ? eng__killed_error()
+                                         : eng__load(t.error);
+    } else if (err == AD_OK && t.id != a->row->id) {
+        err = store_link_add(a->e->st, t.id, a->row->id);
+    }
+    /* Linking to an actor that has ended (or never was) acts at once, as
+     * if it ended now: a notice, or, abnormally and not trapping exits,
+     * the end of this actor. */
+    if (err == AD_OK && value != NULL) {
+        int traps = 0;
+        err = store_trap_exit(a->e->st, a->row->id, &traps);
+        if (err == AD_OK && strcmp(key, "exception") == 0 && !traps) {
+            a->e->running_killed = 1;
+        } else if (err == AD_OK) {
+            json_t *notice = json_pack("{s:O, s:{s:s}}", key, value,
+                                       "address", "$address", name);
+            err = notice ? eng__deliver(a->e, a->row->name, name, notice,
+                                        NULL)
+                         : AD_ENOMEM;
+            json_decref(notice);
+        }
+    }
+    json_decref(value);
+    store_actor_release(&t);
+    a->err = err;
+    return 0;
+}
+
+json_t *
+actor_spawn_link(struct actor *a, const char *behavior, json_t *args)
+{
+    json_t *addr = actor_spawn(a, behavior, args);
+    if (addr != NULL)
+        actor_link(a, addr);
+    return addr;
+}
+
+void
+actor_trap_exit(struct actor *a, int on)
+{
+    if (a->err == AD_OK)
+        a->err = store_set_trap_exit(a->e->st, a->row->id, on);
+}
+
+int
+actor_kill(struct actor *a, const json_t *target)
+{
+    const char *name = actor_address_name(target);
+    if (name == NULL)
+        return -1;
+    if (a->err != AD_OK)
+        return 0;
+    int64_t id;
+    enum store_status st;
+    char *waiting = NULL;
+    int err = store_actor_peek(a->e->st, name, &id, &st, &waiting);
+    free(waiting);
+    if (err == AD_OK) {
+        struct kill_queue q = {0};
+        err = eng__kill_id(a->e, id, &q);
+        if (err == AD_OK)
+            err = eng__kill_queued(a->e, &q);
+        free(q.ids);
+    }
+    /* Killing an unknown or ended actor does nothing. */
+    if (err == AD_ENOTFOUND || err == AD_EDEAD)
+        err = AD_OK;
+    a->err = err;
+    return 0;
+}
+
 json_t *
 actor_spawn_monitor(struct actor *a, const char *behavior, json_t *args)
 {
@@ -1018,8 +1219,10 @@ eng__step(struct eng *e, int64_t id)
     struct store_actor row = {0};
     struct actor a = {.e = e, .row = &row};
     struct match_ctx mc = {0};
+    struct kill_queue q = {0};
     json_t *shapes = NULL;
     char why[256];
+    int killed = 0;
     int err = store_actor_by_id(e->st, id, &row);
     if (err != AD_OK)
         return err == AD_ENOTFOUND ? AD_OK : err;
@@ -1062,10 +1265,21 @@ eng__step(struct eng *e, int64_t id)
         a.matched = mc.index;
     }
 
+    e->running = id;
+    e->running_killed = 0;
     enum actor_step r = b->step(&a);
+    e->running = 0;
+    killed = e->running_killed;
     if (a.err != AD_OK) {
         err = a.err;
         goto out;
+    }
+    if (killed) {
+        /* A link (or the actor itself, through actor_kill) killed it
+         * during the step: what the step did stands, and it ends killed. */
+        json_decref(a.error);
+        a.error = eng__killed_error();
+        r = ACTOR_FAIL;
     }
     if (r == ACTOR_STRANDED) {
         snprintf(why, sizeof why, "resume point %d of %s is not in this build",
@@ -1116,23 +1330,29 @@ eng__step(struct eng *e, int64_t id)
             row.status = STORE_EXITED;
             err = eng__set_text(&row.result, a.result);
         } else {
-            row.status = STORE_FAILED;
+            row.status = killed ? STORE_KILLED : STORE_FAILED;
             err = eng__set_text(&row.error, a.error);
         }
         if (err == AD_OK)
             err = store_mailbox_bury(e->st, id, row.name,
                                      r == ACTOR_EXIT ? "unread at exit"
+                                     : killed        ? "unread at kill"
                                                      : "unread at failure",
                                      row.updated);
         if (err == AD_OK)
             err = r == ACTOR_EXIT
-                      ? eng__notify(e, id, row.name, "exit", a.result)
-                      : eng__notify(e, id, row.name, "exception", a.error);
+                      ? eng__ended(e, id, row.name, "exit", a.result, 0, &q)
+                      : eng__ended(e, id, row.name, "exception", a.error, 1,
+                                   &q);
         if (err != AD_OK)
             goto out;
     }
     err = store_actor_save(e->st, &row);
+    if (err == AD_OK)
+        err = eng__kill_queued(e, &q);
 out:
+    e->running = 0;
+    free(q.ids);
     json_decref(shapes);
     json_decref(mc.msg);
     json_decref(a.args);

@@ -40,6 +40,11 @@ enum stmt_id {
     Q_MONITOR_TAKE,
     Q_MONITOR_CLEAR,
     Q_MONITOR_FORGET,
+    Q_LINK_ADD,
+    Q_LINK_TAKE,
+    Q_LINK_FORGET,
+    Q_SET_TRAP,
+    Q_GET_TRAP,
     Q_COUNT
 };
 
@@ -70,6 +75,13 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_ACTOR_REMOVE] = "DELETE FROM actors WHERE id = ?1",
     [Q_MONITOR_FORGET] =
         "DELETE FROM monitors WHERE target = ?1 OR watcher = ?1",
+    [Q_LINK_ADD] = "INSERT OR IGNORE INTO links (a, b) VALUES (?1, ?2), "
+                   "(?2, ?1)",
+    [Q_LINK_TAKE] = "SELECT l.b, x.name, x.trap_exit FROM links l "
+                    "JOIN actors x ON x.id = l.b WHERE l.a = ?1 ORDER BY l.b",
+    [Q_LINK_FORGET] = "DELETE FROM links WHERE a = ?1 OR b = ?1",
+    [Q_SET_TRAP] = "UPDATE actors SET trap_exit = ?2 WHERE id = ?1",
+    [Q_GET_TRAP] = "SELECT trap_exit FROM actors WHERE id = ?1",
     [Q_MAILBOX_CLEAR] = "DELETE FROM messages WHERE actor = ?1",
     [Q_RUNNABLE] = "SELECT id FROM actors WHERE status = 'runnable' "
                    "ORDER BY updated, id LIMIT ?1",
@@ -581,14 +593,18 @@ store_actor_remove(struct store *s, int64_t id)
     err = store__done(s, st);
     if (err != AD_OK)
         return err;
-    /* Its id may be reused by the next actor: no watch may outlive it. */
-    st = store__stmt(s, Q_MONITOR_FORGET, &err);
-    if (st == NULL)
-        return err;
-    sqlite3_bind_int64(st, 1, id);
-    err = store__done(s, st);
-    if (err != AD_OK)
-        return err;
+    /* Its id may be reused by the next actor: no watch or link may
+     * outlive it. */
+    static const enum stmt_id forget[] = {Q_MONITOR_FORGET, Q_LINK_FORGET};
+    for (size_t i = 0; i < sizeof forget / sizeof forget[0]; i++) {
+        st = store__stmt(s, forget[i], &err);
+        if (st == NULL)
+            return err;
+        sqlite3_bind_int64(st, 1, id);
+        err = store__done(s, st);
+        if (err != AD_OK)
+            return err;
+    }
     st = store__stmt(s, Q_ACTOR_REMOVE, &err);
     if (st == NULL)
         return err;
@@ -906,5 +922,105 @@ store_monitor_take(struct store *s, int64_t target, char ***names,
         *names = NULL;
         *n = 0;
     }
+    return err;
+}
+
+int
+store_link_add(struct store *s, int64_t a, int64_t b)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_LINK_ADD, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, a);
+    sqlite3_bind_int64(st, 2, b);
+    return store__done(s, st);
+}
+
+int
+store_link_take(struct store *s, int64_t id, struct store_link **out,
+                size_t *n)
+{
+    int err = AD_OK;
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store__stmt(s, Q_LINK_TAKE, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, id);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 4;
+            struct store_link *nl = realloc(*out, cap * sizeof *nl);
+            if (nl == NULL) {
+                err = AD_ENOMEM;
+                break;
+            }
+            *out = nl;
+        }
+        struct store_link *l = &(*out)[*n];
+        l->id = sqlite3_column_int64(st, 0);
+        l->name = store__dup(st, 1, &err);
+        l->trap_exit = sqlite3_column_int(st, 2);
+        if (l->name == NULL) {
+            err = AD_ENOMEM;
+            break;
+        }
+        (*n)++;
+    }
+    if (err == AD_OK && rc != SQLITE_DONE)
+        err = store__err(s, rc);
+    store__finish(st);
+    if (err == AD_OK) {
+        st = store__stmt(s, Q_LINK_FORGET, &err);
+        if (st != NULL) {
+            sqlite3_bind_int64(st, 1, id);
+            err = store__done(s, st);
+        }
+    }
+    if (err != AD_OK) {
+        store_links_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return err;
+}
+
+void
+store_links_free(struct store_link *links, size_t n)
+{
+    for (size_t i = 0; links && i < n; i++)
+        free(links[i].name);
+    free(links);
+}
+
+int
+store_set_trap_exit(struct store *s, int64_t id, int on)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_SET_TRAP, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, on ? 1 : 0);
+    return store__done(s, st);
+}
+
+int
+store_trap_exit(struct store *s, int64_t id, int *on)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_GET_TRAP, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *on = sqlite3_column_int(st, 0);
+    else
+        err = rc == SQLITE_DONE ? AD_ENOTFOUND : store__err(s, rc);
+    store__finish(st);
     return err;
 }

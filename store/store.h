@@ -187,6 +187,32 @@ int store_monitor_add(struct store *s, int64_t target, int64_t watcher);
 int store_monitor_take(struct store *s, int64_t target, char ***names,
                        size_t *n);
 
+/* --- links --- */
+
+/* One linked actor, as store_link_take returns it. */
+struct store_link {
+    int64_t id;
+    char *name;    /* owned */
+    int trap_exit; /* 1 when it takes exit notices as messages */
+};
+
+/* Links a and b, both ways (once). */
+int store_link_add(struct store *s, int64_t a, int64_t b);
+
+/* Removes every link of id (both ways) and returns the actors it was
+ * linked to: *out is a new array of *n, freed with store_links_free. */
+int store_link_take(struct store *s, int64_t id, struct store_link **out,
+                    size_t *n);
+
+/* Frees what store_link_take returned.  Accepts NULL. */
+void store_links_free(struct store_link *links, size_t n);
+
+/* Sets whether actor id traps exits. */
+int store_set_trap_exit(struct store *s, int64_t id, int on);
+
+/* Sets *on to 1 when actor id traps exits. */
+int store_trap_exit(struct store *s, int64_t id, int *on);
+
 /* --- dead letters --- */
 
 /* One dead letter; every pointer borrowed for the callback's duration. */

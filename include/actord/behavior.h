@@ -118,6 +118,33 @@ json_t *actor_spawn(struct actor *a, const char *behavior, json_t *args);
  */
 int actor_monitor(struct actor *a, const json_t *target);
 
+/*
+ * Links this actor and the actor at target (borrowed), both ways, as in
+ * Erlang.  When either ends, the other is sent {"exit": RESULT,
+ * "address": A} if it returned; if it failed or was killed, the other is
+ * killed too, unless it traps exits (actor_trap_exit), in which case it
+ * is sent {"exception": ERROR, "address": A}.  Linking to an actor that
+ * has ended, or does not exist, acts at once.  Returns 0, or -1 when
+ * target is not an address.
+ */
+int actor_link(struct actor *a, const json_t *target);
+
+/* actor_spawn and actor_link of the child in one atomic step. */
+json_t *actor_spawn_link(struct actor *a, const char *behavior,
+                         json_t *args);
+
+/* With on, exit notices of linked actors arrive as messages instead of
+ * killing this actor.  Stored with the actor. */
+void actor_trap_exit(struct actor *a, int on);
+
+/*
+ * Kills the actor at target (borrowed) when this step commits: status
+ * killed, its watchers and links told.  Killing oneself is allowed (the
+ * step's effects stand).  An unknown or ended target is left alone.
+ * Returns 0, or -1 when target is not an address.
+ */
+int actor_kill(struct actor *a, const json_t *target);
+
 /* actor_spawn and actor_monitor of the child in one atomic step. */
 json_t *actor_spawn_monitor(struct actor *a, const char *behavior,
                             json_t *args);

@@ -200,6 +200,34 @@ static const struct behavior watcher = {
     .step = watcher_step,
 };
 
+/*
+ * linker: on its first step traps exits when args.trap, links to
+ * args.link, kills args.kill; then exits with the first message it gets.
+ */
+static enum actor_step
+linker_step(struct actor *a)
+{
+    const json_t *args = actor_args(a);
+    ACTOR_BEGIN(a);
+    if (json_is_true(json_object_get(args, "trap")))
+        actor_trap_exit(a, 1);
+    if (json_object_get(args, "link") &&
+        actor_link(a, json_object_get(args, "link")) != 0)
+        return actor_fail(a, "not an address");
+    if (json_object_get(args, "kill"))
+        actor_kill(a, json_object_get(args, "kill"));
+    ACTOR_RECEIVE(a, 1, json_pack("[s]", "$any"));
+    return actor_exit(a, json_deep_copy(actor_message(a)));
+    ACTOR_END(a);
+}
+
+static const struct behavior linker = {
+    .name = "linker",
+    .version = 1,
+    .doc = "test: links, traps, kills, then exits with a message",
+    .step = linker_step,
+};
+
 /* ---- helpers ---- */
 
 /* Opens the engine on the test database with opts; one at a time. */
@@ -1755,6 +1783,100 @@ START_TEST(test_monitor_spawn_watched)
 }
 END_TEST
 
+/* ---- links ---- */
+
+#define KILLED_AT(name)                                                     \
+    "{\"exception\": {\"error\": \"killed\", \"message\": "                \
+    "\"the actor was killed\"}, \"address\": {\"$address\": \"" name "\"}}"
+
+/* A failure propagates along a chain of links and stops at the actor that
+ * traps exits, which gets the notice as a message. */
+START_TEST(test_link_chain)
+{
+    struct eng *e = open_eng();
+    spawn(e, "c", "counter", NULL);
+    spawn(e, "l1", "linker", "{\"link\": \"c\"}");
+    run(e);
+    spawn(e, "l2", "linker", "{\"link\": \"l1\"}");
+    run(e);
+    spawn(e, "l3", "linker", "{\"link\": \"l2\", \"trap\": true}");
+    run(e);
+    sqlite3 *raw = raw_open(db.path);
+    ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM link_list"), 6);
+    sqlite3_close(raw);
+    json_t *doc = NULL;
+    ck_assert_int_eq(eng_kill(e, "c", &doc), AD_OK);
+    json_decref(doc);
+    assert_status(e, "l1", "killed");
+    assert_status(e, "l2", "killed");
+    run(e);
+    assert_status(e, "l3", "exited");
+    assert_actor(e, "l3", "result", KILLED_AT("l2"));
+    raw = raw_open(db.path);
+    ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM links"), 0);
+    sqlite3_close(raw);
+    close_eng(e);
+}
+END_TEST
+
+/* A normal exit is told to linked actors and kills nobody. */
+START_TEST(test_link_normal_exit)
+{
+    struct eng *e = open_eng();
+    spawn(e, "f", "forwarder", "{\"to\": \"nobody\", \"once\": true}");
+    spawn(e, "l", "linker", "{\"link\": \"f\"}");
+    run(e);
+    send(e, "f", "\"done\"");
+    run(e);
+    assert_status(e, "f", "exited");
+    assert_actor(e, "l", "result",
+                 "{\"exit\": \"done\", \"address\": {\"$address\": \"f\"}}");
+    /* A failing puppet kills its non-trapping linker. */
+    spawn(e, "p", "puppet", NULL);
+    run(e);
+    spawn(e, "l2", "linker", "{\"link\": \"p\"}");
+    run(e);
+    send(e, "p", "{\"op\": \"fail\", \"why\": \"x\"}");
+    run(e);
+    assert_status(e, "p", "failed");
+    assert_status(e, "l2", "killed");
+    close_eng(e);
+}
+END_TEST
+
+/* Linking to an unknown actor kills a non-trapping linker at once and
+ * tells a trapping one; actor_kill from a behaviour kills its target and
+ * what is linked to it, itself included. */
+START_TEST(test_link_ended_and_kill)
+{
+    struct eng *e = open_eng();
+    spawn(e, "l", "linker", "{\"link\": \"ghost\"}");
+    spawn(e, "t", "linker", "{\"link\": \"ghost\", \"trap\": true}");
+    run(e);
+    assert_status(e, "l", "killed");
+    assert_actor(e, "t", "result",
+                 "{\"exception\": {\"error\": \"no_such_actor\", "
+                 "\"message\": \"no such actor\"}, \"address\": "
+                 "{\"$address\": \"ghost\"}}");
+    spawn(e, "v", "counter", NULL);
+    spawn(e, "k", "linker", "{\"kill\": \"v\"}");
+    run(e);
+    assert_status(e, "v", "killed");
+    assert_status(e, "k", "waiting");
+    /* k links to v2 and kills it: the link brings k down in the same
+     * step. */
+    spawn(e, "v2", "counter", NULL);
+    spawn(e, "k2", "linker", "{\"link\": \"v2\", \"kill\": \"v2\"}");
+    run(e);
+    assert_status(e, "v2", "killed");
+    assert_status(e, "k2", "killed");
+    assert_actor(e, "k2", "error",
+                 "{\"error\": \"killed\", \"message\": "
+                 "\"the actor was killed\"}");
+    close_eng(e);
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
@@ -1856,6 +1978,12 @@ engine_suite(void)
     tcase_add_test(tc, test_monitor_spawn_watched);
     suite_add_tcase(s, tc);
 
+    tc = tcase("links");
+    tcase_add_test(tc, test_link_chain);
+    tcase_add_test(tc, test_link_normal_exit);
+    tcase_add_test(tc, test_link_ended_and_kill);
+    suite_add_tcase(s, tc);
+
     tc = tcase("atomicity");
     tcase_add_test(tc, test_atomic_busy);
     tcase_add_test(tc, test_atomic_rollback);
@@ -1868,7 +1996,8 @@ main(void)
 {
     /* User behaviours are registered before any engine is opened. */
     if (actor_register(&twoshape) != 0 || actor_register(&selective) != 0 ||
-        actor_register(&puppet) != 0 || actor_register(&watcher) != 0) {
+        actor_register(&puppet) != 0 || actor_register(&watcher) != 0 ||
+        actor_register(&linker) != 0) {
         fprintf(stderr, "test_engine: actor_register failed\n");
         return 1;
     }
