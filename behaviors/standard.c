@@ -6,6 +6,8 @@
 #include "behaviors/behaviors.h"
 
 #include <limits.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "actord/behavior.h"
 
@@ -163,6 +165,117 @@ static const struct behavior ring = {
     .step = ring_step,
 };
 
+/* ---- gather: {"children": [{"behavior": B, "args": {...}}, ...]} ---- */
+
+#define GATHER_MAX 10000
+
+static const char *
+gather_check(const json_t *args)
+{
+    const json_t *children = json_object_get(args, "children");
+    size_t i;
+    const json_t *c;
+    if (!json_is_array(children) || json_array_size(children) > GATHER_MAX)
+        return "children must be a list of at most 10000 "
+               "{\"behavior\": B, \"args\": {...}}";
+    json_array_foreach(children, i, c)
+    {
+        const json_t *cargs = json_object_get(c, "args");
+        if (!json_is_string(json_object_get(c, "behavior")) ||
+            (cargs != NULL && !json_is_object(cargs)))
+            return "each child is {\"behavior\": B, \"args\": {...}}";
+    }
+    return NULL;
+}
+
+/* The index of the child at address addr in state.children, or -1. */
+static int
+gather_index(const json_t *children, const json_t *addr)
+{
+    const char *name = actor_address_name(addr);
+    size_t i;
+    const json_t *c;
+    json_array_foreach(children, i, c)
+    {
+        const char *cn = actor_address_name(c);
+        if (name && cn && strcmp(name, cn) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+static enum actor_step
+gather_step(struct actor *a)
+{
+    json_t *st = actor_state(a);
+    json_t *children = json_object_get(st, "children");
+    json_t *results = json_object_get(st, "results");
+    ACTOR_BEGIN(a);
+    {
+        /* Exits of the linked children come as messages. */
+        actor_trap_exit(a, 1);
+        children = json_array();
+        results = json_array();
+        json_object_set_new(st, "children", children);
+        json_object_set_new(st, "results", results);
+        size_t i;
+        const json_t *c;
+        json_array_foreach(json_object_get(actor_args(a), "children"), i, c)
+        {
+            const json_t *cargs = json_object_get(c, "args");
+            json_t *addr = actor_spawn_link(
+                a, json_string_value(json_object_get(c, "behavior")),
+                cargs ? json_deep_copy(cargs) : NULL);
+            if (addr == NULL)
+                return actor_fail(a, "child %zu could not be spawned: "
+                                     "unknown behaviour or bad args", i);
+            json_array_append_new(children, addr);
+            json_array_append_new(results, json_null());
+        }
+        json_object_set_new(st, "left",
+                            json_integer((json_int_t)json_array_size(
+                                children)));
+    }
+    while (json_integer_value(json_object_get(st, "left")) > 0) {
+        ACTOR_RECEIVE(a, 1,
+                      json_pack("[{s:s, s:s}, {s:s, s:s}]", "exit", "$any",
+                                "address", "$address", "exception", "$any",
+                                "address", "$address"));
+        {
+            const json_t *m = actor_message(a);
+            int i = gather_index(children, json_object_get(m, "address"));
+            if (i < 0)
+                continue;
+            if (actor_matched(a) == 1) {
+                char *err = json_dumps(json_object_get(m, "exception"),
+                                       JSON_COMPACT | JSON_ENCODE_ANY);
+                enum actor_step r = actor_fail(
+                    a, "child %s failed: %s",
+                    actor_address_name(json_object_get(m, "address")),
+                    err ? err : "?");
+                free(err);
+                return r;
+            }
+            json_array_set(results, (size_t)i, json_object_get(m, "exit"));
+            json_object_set_new(
+                st, "left",
+                json_integer(json_integer_value(json_object_get(st, "left")) -
+                             1));
+        }
+    }
+    return actor_exit(a, json_incref(results));
+    ACTOR_END(a);
+}
+
+static const struct behavior gather = {
+    .name = "gather",
+    .version = 1,
+    .doc = "spawns args.children linked to it and exits with the list of "
+           "their results, in the order given; fails if one fails",
+    .check_args = gather_check,
+    .step = gather_step,
+};
+
 void
 behaviors_register_standard(void)
 {
@@ -170,4 +283,5 @@ behaviors_register_standard(void)
     actor_register(&collector);
     actor_register(&forwarder);
     actor_register(&ring);
+    actor_register(&gather);
 }

@@ -823,8 +823,8 @@ START_TEST(test_behaviors)
     json_t *list = json_object_get(b, "behaviors");
     ck_assert(json_is_array(list));
     static const char *const want[] = {"counter", "collector", "forwarder",
-                                       "ring"};
-    for (size_t w = 0; w < 4; w++) {
+                                       "ring", "gather"};
+    for (size_t w = 0; w < 5; w++) {
         int found = 0;
         size_t i;
         json_t *it;
