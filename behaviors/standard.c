@@ -165,6 +165,49 @@ static const struct behavior ring = {
     .step = ring_step,
 };
 
+/* ---- ticker: {"every_ms": N}; state {"ticks": K} ---- */
+
+static const char *
+ticker_check(const json_t *args)
+{
+    const json_t *every = json_object_get(args, "every_ms");
+    if (!json_is_integer(every) || json_integer_value(every) < 1 ||
+        json_integer_value(every) > 86400000)
+        return "every_ms must be an integer from 1 to 86400000";
+    return NULL;
+}
+
+static enum actor_step
+ticker_step(struct actor *a)
+{
+    json_t *st = actor_state(a);
+    json_int_t every =
+        json_integer_value(json_object_get(actor_args(a), "every_ms"));
+    ACTOR_BEGIN(a);
+    json_object_set_new(st, "ticks", json_integer(0));
+    for (;;) {
+        ACTOR_RECEIVE_TIMEOUT(a, 1, json_pack("[{s:s}]", "stop", "$any"),
+                              every);
+        if (!actor_timed_out(a))
+            return actor_exit(a, json_incref(json_object_get(st, "ticks")));
+        json_object_set_new(
+            st, "ticks",
+            json_integer(json_integer_value(json_object_get(st, "ticks")) +
+                         1));
+    }
+    ACTOR_END(a);
+}
+
+static const struct behavior ticker = {
+    .name = "ticker",
+    .version = 1,
+    .doc = "waits in a receive with an every_ms timeout, forever; state "
+           "{\"ticks\": K} counts the timeouts; {\"stop\": ANY} ends it "
+           "with K",
+    .check_args = ticker_check,
+    .step = ticker_step,
+};
+
 /* ---- gather: {"children": [{"behavior": B, "args": {...}}, ...]} ---- */
 
 #define GATHER_MAX 10000
@@ -284,4 +327,5 @@ behaviors_register_standard(void)
     actor_register(&forwarder);
     actor_register(&ring);
     actor_register(&gather);
+    actor_register(&ticker);
 }

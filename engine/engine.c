@@ -59,6 +59,9 @@ struct actor {
     json_t *shapes;          /* owned: set by actor_receive */
     json_t *result;          /* owned: set by actor_exit */
     json_t *error;           /* owned: set by actor_fail */
+    int64_t deadline;        /* set by actor_receive_timeout: ms since the
+                                epoch, or 0 */
+    int timed_out;           /* 1 when this step resumes from a timeout */
     int err;                 /* first storage error of the step, or 0 */
 };
 
@@ -225,15 +228,17 @@ eng__doc(struct eng *e, const struct store_actor *a)
     int64_t mailbox = 0;
     if (store_mailbox_count(e->st, a->id, &mailbox) != AD_OK)
         return NULL;
-    char created[AD_TIME_LEN], updated[AD_TIME_LEN];
-    return json_pack("{s:s, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:s, s:s}",
-                     "name", a->name, "behavior", a->behavior, "status",
-                     store_status_name(a->status), "state",
-                     eng__load(a->state), "mailbox", (json_int_t)mailbox,
-                     "waiting_for", eng__load(a->waiting_for), "result",
-                     eng__load(a->result), "error", eng__load(a->error),
-                     "created", ad_time_iso(a->created, created), "updated",
-                     ad_time_iso(a->updated, updated));
+    char created[AD_TIME_LEN], updated[AD_TIME_LEN], deadline[AD_TIME_LEN];
+    return json_pack(
+        "{s:s, s:s, s:s, s:o, s:I, s:o, s:s?, s:o, s:o, s:s, s:s}", "name",
+        a->name, "behavior", a->behavior, "status",
+        store_status_name(a->status), "state", eng__load(a->state),
+        "mailbox", (json_int_t)mailbox, "waiting_for",
+        eng__load(a->waiting_for), "deadline",
+        a->deadline > 0 ? ad_time_iso(a->deadline, deadline) : NULL,
+        "result", eng__load(a->result), "error", eng__load(a->error),
+        "created", ad_time_iso(a->created, created), "updated",
+        ad_time_iso(a->updated, updated));
 }
 
 int
@@ -626,6 +631,7 @@ eng__kill_id(struct eng *e, int64_t id, struct kill_queue *q)
     a.status = STORE_KILLED;
     free(a.waiting_for);
     a.waiting_for = NULL;
+    a.deadline = 0;
     a.updated = ad_now_ms();
     err = store_actor_save(e->st, &a);
     if (err == AD_OK)
@@ -1116,7 +1122,32 @@ actor_receive(struct actor *a, int point, json_t *shapes)
     json_decref(a->shapes);
     a->shapes = shapes;
     a->point = point;
+    a->deadline = 0;
     return ACTOR_WAIT;
+}
+
+/* Longest receive timeout: a year, in ms. */
+#define TIMEOUT_MAX_MS (366LL * 24 * 3600 * 1000)
+
+enum actor_step
+actor_receive_timeout(struct actor *a, int point, json_t *shapes,
+                      long long ms)
+{
+    if (ms < 0 || ms > TIMEOUT_MAX_MS) {
+        json_decref(shapes);
+        return actor_fail(a, "receive timeout %lld ms is out of range "
+                             "(0 to a year)", ms);
+    }
+    enum actor_step r = actor_receive(a, point, shapes);
+    if (r == ACTOR_WAIT)
+        a->deadline = ad_now_ms() + ms;
+    return r;
+}
+
+int
+actor_timed_out(struct actor *a)
+{
+    return a->timed_out;
 }
 
 enum actor_step
@@ -1253,16 +1284,22 @@ eng__step(struct eng *e, int64_t id)
         err = eng__find(e, id, shapes, row.scanned, &mc);
         if (err != AD_OK)
             goto out;
-        if (mc.msg == NULL) {
+        if (mc.msg == NULL && row.deadline > 0 &&
+            row.deadline <= ad_now_ms()) {
+            /* Nothing matched in time: the receive resumes timed out. */
+            a.timed_out = 1;
+            a.matched = -1;
+        } else if (mc.msg == NULL) {
             /* Woken, but nothing matches (yet): wait on. */
             row.status = STORE_WAITING;
             row.scanned = mc.last;
             err = store_actor_save(e->st, &row);
             goto out;
+        } else {
+            a.msg = mc.msg;
+            mc.msg = NULL;
+            a.matched = mc.index;
         }
-        a.msg = mc.msg;
-        mc.msg = NULL;
-        a.matched = mc.index;
     }
 
     e->running = id;
@@ -1320,12 +1357,16 @@ eng__step(struct eng *e, int64_t id)
         json_decref(next.msg);
         if (err != AD_OK)
             goto out;
-        row.status = next.seq ? STORE_RUNNABLE : STORE_WAITING;
+        row.deadline = a.deadline;
+        row.status = next.seq || (a.deadline > 0 && a.deadline <= row.updated)
+                         ? STORE_RUNNABLE
+                         : STORE_WAITING;
         row.scanned = next.last;
     } else {
         free(row.waiting_for);
         row.waiting_for = NULL;
         row.scanned = 0;
+        row.deadline = 0;
         if (r == ACTOR_EXIT) {
             row.status = STORE_EXITED;
             err = eng__set_text(&row.result, a.result);
@@ -1382,6 +1423,12 @@ eng_run(struct eng *e, long max_steps, int64_t max_ms, long *steps)
         err = store_begin(e->st);
         if (err != AD_OK)
             return err;
+        /* Receives whose deadline has passed become runnable. */
+        err = store_fire_due(e->st, ad_now_ms(), NULL);
+        if (err != AD_OK) {
+            store_rollback(e->st);
+            return err;
+        }
         int64_t t0 = ad_mono_ms();
         long in_tx = 0;
         int idle = 0;

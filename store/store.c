@@ -45,12 +45,13 @@ enum stmt_id {
     Q_LINK_FORGET,
     Q_SET_TRAP,
     Q_GET_TRAP,
+    Q_FIRE_DUE,
     Q_COUNT
 };
 
 #define ACTOR_COLS                                                        \
     "id, name, behavior, version, status, resume, waiting_for, scanned, " \
-    "args, state, result, error, spawned, created, updated"
+    "args, state, result, error, spawned, created, updated, deadline"
 
 static const char *const stmt_sql[Q_COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -64,12 +65,13 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_ACTOR_INSERT] =
         "INSERT INTO actors (name, behavior, version, status, resume, "
         "waiting_for, scanned, args, state, result, error, spawned, created, "
-        "updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-        "?13, ?14)",
+        "updated, deadline) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+        "?11, ?12, ?13, ?14, ?15)",
     [Q_ACTOR_SAVE] =
         "UPDATE actors SET version = ?2, status = ?3, resume = ?4, "
         "waiting_for = ?5, scanned = ?6, state = ?7, result = ?8, "
-        "error = ?9, spawned = ?10, updated = ?11 WHERE id = ?1",
+        "error = ?9, spawned = ?10, updated = ?11, deadline = ?12 "
+        "WHERE id = ?1",
     [Q_ACTOR_SET_STATUS] =
         "UPDATE actors SET status = ?2, updated = ?3 WHERE id = ?1",
     [Q_ACTOR_REMOVE] = "DELETE FROM actors WHERE id = ?1",
@@ -82,6 +84,8 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_LINK_FORGET] = "DELETE FROM links WHERE a = ?1 OR b = ?1",
     [Q_SET_TRAP] = "UPDATE actors SET trap_exit = ?2 WHERE id = ?1",
     [Q_GET_TRAP] = "SELECT trap_exit FROM actors WHERE id = ?1",
+    [Q_FIRE_DUE] = "UPDATE actors SET status = 'runnable', updated = ?1 "
+                   "WHERE deadline <= ?1 AND status = 'waiting'",
     [Q_MAILBOX_CLEAR] = "DELETE FROM messages WHERE actor = ?1",
     [Q_RUNNABLE] = "SELECT id FROM actors WHERE status = 'runnable' "
                    "ORDER BY updated, id LIMIT ?1",
@@ -274,6 +278,7 @@ store__row_actor(sqlite3_stmt *st, struct store_actor *a)
     a->spawned = sqlite3_column_int64(st, 12);
     a->created = sqlite3_column_int64(st, 13);
     a->updated = sqlite3_column_int64(st, 14);
+    a->deadline = sqlite3_column_int64(st, 15);
     if (err == AD_OK && (a->name == NULL || a->behavior == NULL ||
                          a->args == NULL || a->state == NULL))
         err = AD_ENOMEM;
@@ -540,6 +545,8 @@ store_actor_insert(struct store *s, struct store_actor *a)
     sqlite3_bind_int64(st, 12, a->spawned);
     sqlite3_bind_int64(st, 13, a->created);
     sqlite3_bind_int64(st, 14, a->updated);
+    if (a->deadline > 0)
+        sqlite3_bind_int64(st, 15, a->deadline);
     err = store__done(s, st);
     if (err == AD_OK)
         a->id = sqlite3_last_insert_rowid(s->db);
@@ -565,6 +572,8 @@ store_actor_save(struct store *s, const struct store_actor *a)
     store__bind_text(st, 9, a->error);
     sqlite3_bind_int64(st, 10, a->spawned);
     sqlite3_bind_int64(st, 11, a->updated);
+    if (a->deadline > 0)
+        sqlite3_bind_int64(st, 12, a->deadline);
     return store__done(s, st);
 }
 
@@ -1022,5 +1031,19 @@ store_trap_exit(struct store *s, int64_t id, int *on)
     else
         err = rc == SQLITE_DONE ? AD_ENOTFOUND : store__err(s, rc);
     store__finish(st);
+    return err;
+}
+
+int
+store_fire_due(struct store *s, int64_t now, int64_t *n)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_FIRE_DUE, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, now);
+    err = store__done(s, st);
+    if (err == AD_OK && n)
+        *n = sqlite3_changes64(s->db);
     return err;
 }

@@ -59,6 +59,8 @@ struct store_actor {
     int64_t spawned;     /* children spawned so far */
     int64_t created;     /* ms since the epoch */
     int64_t updated;     /* ms since the epoch */
+    int64_t deadline;    /* ms since the epoch when the receive times
+                            out, or 0 for none */
 };
 
 /* Frees the strings of a (not a itself) and zeroes it.  Accepts NULL. */
@@ -212,6 +214,10 @@ int store_set_trap_exit(struct store *s, int64_t id, int on);
 
 /* Sets *on to 1 when actor id traps exits. */
 int store_trap_exit(struct store *s, int64_t id, int *on);
+
+/* Makes every waiting actor whose deadline is <= now runnable; *n (may
+ * be NULL) counts them. */
+int store_fire_due(struct store *s, int64_t now, int64_t *n);
 
 /* --- dead letters --- */
 

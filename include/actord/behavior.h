@@ -156,6 +156,20 @@ json_t *actor_spawn_monitor(struct actor *a, const char *behavior,
  */
 enum actor_step actor_receive(struct actor *a, int point, json_t *shapes);
 
+/*
+ * As actor_receive, with a timeout of ms milliseconds (0: poll the
+ * mailbox and go on at once).  The deadline is stored with the
+ * continuation and fires after a restart too.  When no message matched
+ * in time, the step resumes at point with actor_timed_out true and
+ * actor_message NULL.  A timeout below 0 or over a year fails the actor.
+ * Use ACTOR_RECEIVE_TIMEOUT.
+ */
+enum actor_step actor_receive_timeout(struct actor *a, int point,
+                                      json_t *shapes, long long ms);
+
+/* 1 when this step resumes from a receive that timed out, else 0. */
+int actor_timed_out(struct actor *a);
+
 /* Ends the actor with result (stolen; NULL means null).  Returns
  * ACTOR_EXIT. */
 enum actor_step actor_exit(struct actor *a, json_t *result);
@@ -180,6 +194,12 @@ const char *actor_address_name(const json_t *v);
 #define ACTOR_RECEIVE(a, point, shapes)                                    \
     do {                                                                   \
         return actor_receive((a), (point), (shapes));                      \
+    case (point):;                                                         \
+    } while (0)
+
+#define ACTOR_RECEIVE_TIMEOUT(a, point, shapes, ms)                        \
+    do {                                                                   \
+        return actor_receive_timeout((a), (point), (shapes), (ms));        \
     case (point):;                                                         \
     } while (0)
 

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "actord/behavior.h"
 #include "tests/unit/testutil.h"
@@ -226,6 +227,32 @@ static const struct behavior linker = {
     .version = 1,
     .doc = "test: links, traps, kills, then exits with a message",
     .step = linker_step,
+};
+
+/*
+ * waiter: receives {"go": ANY} with a timeout of args.ms; exits with
+ * "timeout" or with the message.
+ */
+static enum actor_step
+waiter_step(struct actor *a)
+{
+    ACTOR_BEGIN(a);
+    ACTOR_RECEIVE_TIMEOUT(
+        a, 1, json_pack("[{s:s}]", "go", "$any"),
+        json_integer_value(json_object_get(actor_args(a), "ms")));
+    if (actor_timed_out(a)) {
+        ck_assert_ptr_null(actor_message(a));
+        return actor_exit(a, json_string("timeout"));
+    }
+    return actor_exit(a, json_deep_copy(actor_message(a)));
+    ACTOR_END(a);
+}
+
+static const struct behavior waiter = {
+    .name = "waiter",
+    .version = 1,
+    .doc = "test: a receive with a timeout",
+    .step = waiter_step,
 };
 
 /* ---- helpers ---- */
@@ -823,8 +850,8 @@ START_TEST(test_behaviors)
     json_t *list = json_object_get(b, "behaviors");
     ck_assert(json_is_array(list));
     static const char *const want[] = {"counter", "collector", "forwarder",
-                                       "ring", "gather"};
-    for (size_t w = 0; w < 5; w++) {
+                                       "ring", "gather", "ticker"};
+    for (size_t w = 0; w < 6; w++) {
         int found = 0;
         size_t i;
         json_t *it;
@@ -1877,6 +1904,112 @@ START_TEST(test_link_ended_and_kill)
 }
 END_TEST
 
+/* ---- timeouts ---- */
+
+/* A timeout of 0 polls: with nothing there, it resumes timed out at
+ * once; with a matching message there, it takes it. */
+START_TEST(test_timeout_poll)
+{
+    struct eng *e = open_eng();
+    spawn(e, "w", "waiter", "{\"ms\": 0}");
+    run(e);
+    assert_status(e, "w", "exited");
+    assert_actor(e, "w", "result", "\"timeout\"");
+    spawn(e, "w2", "waiter", "{\"ms\": 0}");
+    send(e, "w2", "{\"go\": 1}");
+    run(e);
+    assert_actor(e, "w2", "result", "{\"go\": 1}");
+    close_eng(e);
+}
+END_TEST
+
+/* The deadline is stored: it fires on a later run by a new engine, late
+ * but once. */
+START_TEST(test_timeout_fires_after_reopen)
+{
+    struct eng *e = open_eng();
+    spawn(e, "w", "waiter", "{\"ms\": 150}");
+    run(e);
+    assert_status(e, "w", "waiting");
+    json_t *doc = get_doc(e, "w");
+    ck_assert(json_is_string(json_object_get(doc, "deadline")));
+    json_decref(doc);
+    close_eng(e);
+    struct timespec ts = {0, 300 * 1000000};
+    nanosleep(&ts, NULL);
+    e = open_eng();
+    run(e);
+    assert_status(e, "w", "exited");
+    assert_actor(e, "w", "result", "\"timeout\"");
+    assert_actor(e, "w", "deadline", "null");
+    ck_assert_int_eq(run(e), 0);
+    close_eng(e);
+}
+END_TEST
+
+/* A message that matches before the deadline wins; unmatched messages do
+ * not count. */
+START_TEST(test_timeout_message_first)
+{
+    struct eng *e = open_eng();
+    spawn(e, "w", "waiter", "{\"ms\": 60000}");
+    run(e);
+    send(e, "w", "\"noise\"");
+    run(e);
+    assert_status(e, "w", "waiting");
+    send(e, "w", "{\"go\": 2}");
+    run(e);
+    assert_actor(e, "w", "result", "{\"go\": 2}");
+    close_eng(e);
+}
+END_TEST
+
+START_TEST(test_timeout_bad)
+{
+    struct eng *e = open_eng();
+    spawn(e, "neg", "waiter", "{\"ms\": -1}");
+    spawn(e, "big", "waiter", "{\"ms\": 100000000000000}");
+    run(e);
+    assert_status(e, "neg", "failed");
+    assert_status(e, "big", "failed");
+    json_t *doc = get_doc(e, "neg");
+    const char *msg = json_string_value(
+        json_object_get(json_object_get(doc, "error"), "message"));
+    ck_assert_ptr_nonnull(strstr(msg, "out of range"));
+    json_decref(doc);
+    json_t *out = NULL, *args = json_pack("{s:i}", "every_ms", 0);
+    const char *why = NULL;
+    ck_assert_int_eq(eng_spawn(e, "t", "ticker", args, &out, &why),
+                     AD_EBADARGS);
+    ck_assert_ptr_nonnull(why);
+    json_decref(args);
+    close_eng(e);
+}
+END_TEST
+
+START_TEST(test_ticker)
+{
+    struct eng *e = open_eng();
+    spawn(e, "t", "ticker", "{\"every_ms\": 20}");
+    for (int i = 0; i < 4; i++) {
+        run(e);
+        struct timespec ts = {0, 30 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    run(e);
+    json_t *doc = get_doc(e, "t");
+    json_int_t ticks = json_integer_value(
+        json_object_get(json_object_get(doc, "state"), "ticks"));
+    json_decref(doc);
+    ck_assert_int_ge(ticks, 3);
+    ck_assert_int_le(ticks, 5);
+    send(e, "t", "{\"stop\": true}");
+    run(e);
+    assert_status(e, "t", "exited");
+    close_eng(e);
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
@@ -1984,6 +2117,14 @@ engine_suite(void)
     tcase_add_test(tc, test_link_ended_and_kill);
     suite_add_tcase(s, tc);
 
+    tc = tcase("timeouts");
+    tcase_add_test(tc, test_timeout_poll);
+    tcase_add_test(tc, test_timeout_fires_after_reopen);
+    tcase_add_test(tc, test_timeout_message_first);
+    tcase_add_test(tc, test_timeout_bad);
+    tcase_add_test(tc, test_ticker);
+    suite_add_tcase(s, tc);
+
     tc = tcase("atomicity");
     tcase_add_test(tc, test_atomic_busy);
     tcase_add_test(tc, test_atomic_rollback);
@@ -1997,7 +2138,7 @@ main(void)
     /* User behaviours are registered before any engine is opened. */
     if (actor_register(&twoshape) != 0 || actor_register(&selective) != 0 ||
         actor_register(&puppet) != 0 || actor_register(&watcher) != 0 ||
-        actor_register(&linker) != 0) {
+        actor_register(&linker) != 0 || actor_register(&waiter) != 0) {
         fprintf(stderr, "test_engine: actor_register failed\n");
         return 1;
     }
