@@ -208,6 +208,210 @@ static const struct behavior ticker = {
     .step = ticker_step,
 };
 
+/* ---- supervisor ---- */
+
+#define SUP_CHILDREN_MAX 1000
+
+static const char *
+supervisor_check(const json_t *args)
+{
+    const json_t *strategy = json_object_get(args, "strategy");
+    const json_t *intensity = json_object_get(args, "intensity");
+    const json_t *period = json_object_get(args, "period");
+    const json_t *children = json_object_get(args, "children");
+    const char *sname = json_string_value(strategy);
+    if (strategy != NULL &&
+        (sname == NULL || (strcmp(sname, "one_for_one") != 0 &&
+                           strcmp(sname, "one_for_all") != 0 &&
+                           strcmp(sname, "rest_for_one") != 0)))
+        return "strategy must be one_for_one, one_for_all or rest_for_one";
+    if (intensity != NULL &&
+        (!json_is_integer(intensity) || json_integer_value(intensity) < 0 ||
+         json_integer_value(intensity) > 1000))
+        return "intensity must be an integer from 0 to 1000";
+    if (period != NULL &&
+        (!json_is_number(period) || !(json_number_value(period) > 0) ||
+         json_number_value(period) > 86400))
+        return "period must be a number of seconds, above 0 and at most "
+               "86400";
+    if (!json_is_array(children) ||
+        json_array_size(children) > SUP_CHILDREN_MAX)
+        return "children must be a list of at most 1000 child specs";
+    size_t i, j;
+    const json_t *c, *d;
+    json_array_foreach(children, i, c)
+    {
+        const char *name = json_string_value(json_object_get(c, "name"));
+        const char *b = json_string_value(json_object_get(c, "behavior"));
+        const json_t *cargs = json_object_get(c, "args");
+        const char *restart =
+            json_string_value(json_object_get(c, "restart"));
+        if (!json_is_object(c) || name == NULL || b == NULL)
+            return "each child is {\"name\": NAME, \"behavior\": B, "
+                   "\"args\": {...}, \"restart\": R}";
+        if (!actor_behavior_known(b))
+            return "a child names a behaviour that does not exist";
+        if (cargs != NULL && !json_is_object(cargs))
+            return "a child's args must be an object";
+        if (json_object_get(c, "restart") != NULL &&
+            (restart == NULL || (strcmp(restart, "permanent") != 0 &&
+                                 strcmp(restart, "transient") != 0 &&
+                                 strcmp(restart, "temporary") != 0)))
+            return "restart must be permanent, transient or temporary";
+        json_array_foreach(children, j, d)
+        {
+            const char *other = json_string_value(json_object_get(d, "name"));
+            if (j < i && other && strcmp(other, name) == 0)
+                return "two children have the same name";
+        }
+    }
+    return NULL;
+}
+
+/* Spawns child i of the spec, linked, under its name; marks it running.
+ * Returns 0, or -1 when it could not be spawned. */
+static int
+supervisor_start(struct actor *a, size_t i)
+{
+    const json_t *spec =
+        json_array_get(json_object_get(actor_args(a), "children"), i);
+    const json_t *cargs = json_object_get(spec, "args");
+    json_t *addr = actor_spawn_named(
+        a, json_string_value(json_object_get(spec, "name")),
+        json_string_value(json_object_get(spec, "behavior")),
+        cargs ? json_deep_copy(cargs) : NULL);
+    if (addr == NULL)
+        return -1;
+    actor_link(a, addr);
+    json_decref(addr);
+    json_array_set_new(json_object_get(actor_state(a), "running"), i,
+                       json_true());
+    return 0;
+}
+
+/* The restart policy of child i: 'p'ermanent, 't'ransient or
+ * te'm'porary. */
+static char
+supervisor_policy(struct actor *a, size_t i)
+{
+    const char *r = json_string_value(json_object_get(
+        json_array_get(json_object_get(actor_args(a), "children"), i),
+        "restart"));
+    if (r == NULL || strcmp(r, "permanent") == 0)
+        return 'p';
+    return strcmp(r, "transient") == 0 ? 't' : 'm';
+}
+
+/* Records a restart now; returns 1 when more than intensity restarts
+ * fell within the period. */
+static int
+supervisor_too_many(struct actor *a)
+{
+    const json_t *args = actor_args(a);
+    const json_t *ij = json_object_get(args, "intensity");
+    const json_t *pj = json_object_get(args, "period");
+    json_int_t intensity = ij ? json_integer_value(ij) : 3;
+    double period_ms = (pj ? json_number_value(pj) : 5) * 1000;
+    int64_t now = actor_now(a);
+    json_t *old = json_object_get(actor_state(a), "restarts");
+    json_t *recent = json_array();
+    size_t i;
+    json_t *t;
+    json_array_foreach(old, i, t)
+    {
+        if ((double)(now - json_integer_value(t)) < period_ms)
+            json_array_append(recent, t);
+    }
+    json_array_append_new(recent, json_integer(now));
+    json_object_set_new(actor_state(a), "restarts", recent);
+    return (json_int_t)json_array_size(recent) > intensity;
+}
+
+static enum actor_step
+supervisor_step(struct actor *a)
+{
+    const json_t *args = actor_args(a);
+    json_t *st = actor_state(a);
+    const json_t *specs = json_object_get(args, "children");
+    size_t n = json_array_size(specs);
+    ACTOR_BEGIN(a);
+    actor_trap_exit(a, 1);
+    json_object_set_new(st, "restarts", json_array());
+    json_object_set_new(st, "running", json_array());
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(json_object_get(st, "running"), json_false());
+    for (size_t i = 0; i < n; i++)
+        if (supervisor_start(a, i) != 0)
+            return actor_fail(a, "child %zu could not be started (its name "
+                                 "is taken by a live actor?)", i);
+    for (;;) {
+        ACTOR_RECEIVE(a, 1,
+                      json_pack("[{s:s, s:s}, {s:s, s:s}]", "exit", "$any",
+                                "address", "$address", "exception", "$any",
+                                "address", "$address"));
+        {
+            const char *who = actor_address_name(
+                json_object_get(actor_message(a), "address"));
+            json_t *running = json_object_get(st, "running");
+            size_t idx = n;
+            for (size_t i = 0; i < n; i++)
+                if (strcmp(json_string_value(json_object_get(
+                               json_array_get(specs, i), "name")),
+                           who) == 0)
+                    idx = i;
+            if (idx == n || !json_is_true(json_array_get(running, idx)))
+                continue;
+            json_array_set_new(running, idx, json_false());
+            int abnormal = actor_matched(a) == 1;
+            char policy = supervisor_policy(a, idx);
+            if (policy == 'm' || (policy == 't' && !abnormal))
+                continue;
+            if (supervisor_too_many(a))
+                return actor_fail(a, "restart intensity exceeded: child %s "
+                                     "ended once too often",
+                                  who);
+            const char *strategy =
+                json_string_value(json_object_get(args, "strategy"));
+            size_t from = idx, to = idx + 1;
+            if (strategy && strcmp(strategy, "one_for_all") == 0)
+                from = 0, to = n;
+            else if (strategy && strcmp(strategy, "rest_for_one") == 0)
+                to = n;
+            /* Stop the others first, unlinked so that their ends are not
+             * taken for new failures. */
+            for (size_t j = from; j < to; j++) {
+                if (j == idx || !json_is_true(json_array_get(running, j)))
+                    continue;
+                json_t *addr = json_pack(
+                    "{s:O}", "$address",
+                    json_object_get(json_array_get(specs, j), "name"));
+                actor_unlink(a, addr);
+                actor_kill(a, addr);
+                json_decref(addr);
+                json_array_set_new(running, j, json_false());
+            }
+            for (size_t j = from; j < to; j++) {
+                if (j != idx && supervisor_policy(a, j) == 'm')
+                    continue;
+                if (supervisor_start(a, j) != 0)
+                    return actor_fail(a, "child %zu could not be restarted",
+                                      j);
+            }
+        }
+    }
+    ACTOR_END(a);
+}
+
+static const struct behavior supervisor = {
+    .name = "supervisor",
+    .version = 1,
+    .doc = "starts args.children linked to it and restarts them by "
+           "args.strategy; more than intensity restarts in period seconds "
+           "and it fails",
+    .check_args = supervisor_check,
+    .step = supervisor_step,
+};
+
 /* ---- gather: {"children": [{"behavior": B, "args": {...}}, ...]} ---- */
 
 #define GATHER_MAX 10000
@@ -328,4 +532,5 @@ behaviors_register_standard(void)
     actor_register(&ring);
     actor_register(&gather);
     actor_register(&ticker);
+    actor_register(&supervisor);
 }

@@ -1050,6 +1050,60 @@ actor_link(struct actor *a, const json_t *target)
     return 0;
 }
 
+int
+actor_unlink(struct actor *a, const json_t *target)
+{
+    const char *name = actor_address_name(target);
+    if (name == NULL)
+        return -1;
+    if (a->err != AD_OK)
+        return 0;
+    int64_t id;
+    enum store_status st;
+    char *waiting = NULL;
+    int err = store_actor_peek(a->e->st, name, &id, &st, &waiting);
+    free(waiting);
+    if (err == AD_OK)
+        err = store_link_remove(a->e->st, id, a->row->id);
+    a->err = err == AD_ENOTFOUND ? AD_OK : err;
+    return 0;
+}
+
+int
+actor_behavior_known(const char *name)
+{
+    return name != NULL && eng__behavior(name) != NULL;
+}
+
+int64_t
+actor_now(struct actor *a)
+{
+    (void)a;
+    return ad_now_ms();
+}
+
+json_t *
+actor_spawn_named(struct actor *a, const char *name, const char *behavior,
+                  json_t *args)
+{
+    const struct behavior *b;
+    json_t *addr = NULL;
+    if (a->err != AD_OK || !ad_name_valid(name, strlen(name)) ||
+        eng__check_spawn(behavior, args, &b, NULL) != AD_OK)
+        goto out;
+    int err = eng__create(a->e, name, b, args, NULL);
+    if (err == AD_OK) {
+        addr = json_pack("{s:s}", "$address", name);
+        if (addr == NULL)
+            a->err = AD_ENOMEM;
+    } else if (err != AD_EEXISTS) {
+        a->err = err;
+    }
+out:
+    json_decref(args);
+    return addr;
+}
+
 json_t *
 actor_spawn_link(struct actor *a, const char *behavior, json_t *args)
 {

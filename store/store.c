@@ -46,6 +46,7 @@ enum stmt_id {
     Q_SET_TRAP,
     Q_GET_TRAP,
     Q_FIRE_DUE,
+    Q_LINK_REMOVE,
     Q_COUNT
 };
 
@@ -84,6 +85,8 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_LINK_FORGET] = "DELETE FROM links WHERE a = ?1 OR b = ?1",
     [Q_SET_TRAP] = "UPDATE actors SET trap_exit = ?2 WHERE id = ?1",
     [Q_GET_TRAP] = "SELECT trap_exit FROM actors WHERE id = ?1",
+    [Q_LINK_REMOVE] = "DELETE FROM links WHERE (a = ?1 AND b = ?2) OR "
+                      "(a = ?2 AND b = ?1)",
     [Q_FIRE_DUE] = "UPDATE actors SET status = 'runnable', updated = ?1 "
                    "WHERE deadline <= ?1 AND status = 'waiting'",
     [Q_MAILBOX_CLEAR] = "DELETE FROM messages WHERE actor = ?1",
@@ -1046,4 +1049,16 @@ store_fire_due(struct store *s, int64_t now, int64_t *n)
     if (err == AD_OK && n)
         *n = sqlite3_changes64(s->db);
     return err;
+}
+
+int
+store_link_remove(struct store *s, int64_t a, int64_t b)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_LINK_REMOVE, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, a);
+    sqlite3_bind_int64(st, 2, b);
+    return store__done(s, st);
 }

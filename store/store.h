@@ -201,6 +201,9 @@ struct store_link {
 /* Links a and b, both ways (once). */
 int store_link_add(struct store *s, int64_t a, int64_t b);
 
+/* Removes the link between a and b, both ways. */
+int store_link_remove(struct store *s, int64_t a, int64_t b);
+
 /* Removes every link of id (both ways) and returns the actors it was
  * linked to: *out is a new array of *n, freed with store_links_free. */
 int store_link_take(struct store *s, int64_t id, struct store_link **out,

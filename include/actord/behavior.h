@@ -30,6 +30,7 @@
 #define ACTORD_BEHAVIOR_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 /* The running actor during one step; owned by the engine. */
 struct actor;
@@ -128,6 +129,26 @@ int actor_monitor(struct actor *a, const json_t *target);
  * target is not an address.
  */
 int actor_link(struct actor *a, const json_t *target);
+
+/* Removes the link between this actor and target, both ways.  Returns
+ * 0, or -1 when target is not an address. */
+int actor_unlink(struct actor *a, const json_t *target);
+
+/*
+ * As actor_spawn, under the given name: an ended actor of that name is
+ * replaced (its mailbox is already dead letters).  Returns NULL as
+ * actor_spawn does, and also when a live actor has the name or the name
+ * is not valid.
+ */
+json_t *actor_spawn_named(struct actor *a, const char *name,
+                          const char *behavior, json_t *args);
+
+/* 1 when a behaviour of that name is registered (for check_args). */
+int actor_behavior_known(const char *name);
+
+/* The wall clock, ms since the epoch, for behaviours that keep time in
+ * their state (restart intensity, say). */
+int64_t actor_now(struct actor *a);
 
 /* actor_spawn and actor_link of the child in one atomic step. */
 json_t *actor_spawn_link(struct actor *a, const char *behavior,

@@ -850,8 +850,8 @@ START_TEST(test_behaviors)
     json_t *list = json_object_get(b, "behaviors");
     ck_assert(json_is_array(list));
     static const char *const want[] = {"counter", "collector", "forwarder",
-                                       "ring", "gather", "ticker"};
-    for (size_t w = 0; w < 6; w++) {
+                                       "ring", "gather", "ticker", "supervisor"};
+    for (size_t w = 0; w < 7; w++) {
         int found = 0;
         size_t i;
         json_t *it;
