@@ -578,7 +578,10 @@ static int
 eng__ended(struct eng *e, int64_t id, const char *name, const char *key,
            const json_t *value, int abnormal, struct kill_queue *q)
 {
-    int err = eng__notify(e, id, name, key, value);
+    /* Its timers end with it. */
+    int err = store_timer_forget(e->st, id);
+    if (err == AD_OK)
+        err = eng__notify(e, id, name, key, value);
     struct store_link *links = NULL;
     size_t n = 0;
     if (err == AD_OK)
@@ -660,6 +663,45 @@ eng__kill_queued(struct eng *e, struct kill_queue *q)
     }
     free(q->ids);
     memset(q, 0, sizeof *q);
+    return err;
+}
+
+/* ---- timers ---- */
+
+#define TIMERS_PER_TXN 256
+
+/*
+ * Fires up to TIMERS_PER_TXN timers due at now, inside the caller's
+ * transaction: each message is delivered from the timer's owner (a dead
+ * letter when the target is unknown or ended).  A repeating timer that
+ * missed periods fires once and moves to its next due time after now.
+ * *fired counts them.
+ */
+static int
+eng__fire_timers(struct eng *e, int64_t now, long *fired)
+{
+    struct store_timer *t = NULL;
+    size_t n = 0;
+    *fired = 0;
+    int err = store_timer_due(e->st, now, TIMERS_PER_TXN, &t, &n);
+    for (size_t i = 0; i < n && err == AD_OK; i++) {
+        json_t *msg = json_loads(t[i].body, JSON_DECODE_ANY, NULL);
+        err = msg ? eng__deliver(e, t[i].target, t[i].owner, msg, NULL)
+                  : AD_OK;
+        json_decref(msg);
+        if (err == AD_ENOTFOUND || err == AD_EDEAD || msg == NULL)
+            err = store_dead_letter_add(
+                e->st, t[i].owner, t[i].target,
+                err == AD_ENOTFOUND ? "no such actor" : "actor ended",
+                t[i].body, strlen(t[i].body), now);
+        int64_t next = 0;
+        if (t[i].every > 0)
+            next = t[i].due + t[i].every * ((now - t[i].due) / t[i].every + 1);
+        if (err == AD_OK)
+            err = store_timer_fired(e->st, t[i].id, next);
+        (*fired)++;
+    }
+    store_timers_free(t, n);
     return err;
 }
 
@@ -1104,6 +1146,42 @@ out:
     return addr;
 }
 
+/* Longest timer delay or period: a year, in ms. */
+#define TIMER_MAX_MS (366LL * 24 * 3600 * 1000)
+
+int64_t
+actor_send_after(struct actor *a, const json_t *to, json_t *msg,
+                 long long ms, long long every_ms)
+{
+    const char *name = actor_address_name(to);
+    int64_t id = 0;
+    if (name == NULL || msg == NULL || ms < 0 || ms > TIMER_MAX_MS ||
+        every_ms < 0 || every_ms > TIMER_MAX_MS || a->err != AD_OK)
+        goto out;
+    char *body = eng__dump(msg);
+    if (body == NULL) {
+        a->err = AD_ENOMEM;
+        goto out;
+    }
+    a->err = store_timer_add(a->e->st, a->row->id, name, body,
+                             ad_now_ms() + ms, every_ms, &id);
+    free(body);
+    if (a->err != AD_OK)
+        id = 0;
+out:
+    json_decref(msg);
+    return id;
+}
+
+int
+actor_cancel_timer(struct actor *a, int64_t id)
+{
+    int found = 0;
+    if (a->err == AD_OK)
+        a->err = store_timer_cancel(a->e->st, id, a->row->id, &found);
+    return found;
+}
+
 json_t *
 actor_spawn_link(struct actor *a, const char *behavior, json_t *args)
 {
@@ -1477,8 +1555,13 @@ eng_run(struct eng *e, long max_steps, int64_t max_ms, long *steps)
         err = store_begin(e->st);
         if (err != AD_OK)
             return err;
-        /* Receives whose deadline has passed become runnable. */
-        err = store_fire_due(e->st, ad_now_ms(), NULL);
+        /* Receives whose deadline has passed become runnable, and due
+         * timers send their messages. */
+        int64_t now = ad_now_ms(), woken = 0;
+        long fired = 0;
+        err = store_fire_due(e->st, now, &woken);
+        if (err == AD_OK)
+            err = eng__fire_timers(e, now, &fired);
         if (err != AD_OK) {
             store_rollback(e->st);
             return err;
@@ -1515,7 +1598,7 @@ eng_run(struct eng *e, long max_steps, int64_t max_ms, long *steps)
             store_rollback(e->st);
             return err;
         }
-        if (in_tx == 0) {
+        if (in_tx == 0 && fired == 0) {
             store_rollback(e->st);
             break;
         }

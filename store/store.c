@@ -47,6 +47,12 @@ enum stmt_id {
     Q_GET_TRAP,
     Q_FIRE_DUE,
     Q_LINK_REMOVE,
+    Q_TIMER_ADD,
+    Q_TIMER_CANCEL,
+    Q_TIMER_DUE,
+    Q_TIMER_DONE,
+    Q_TIMER_RESET,
+    Q_TIMER_FORGET,
     Q_COUNT
 };
 
@@ -87,6 +93,15 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_GET_TRAP] = "SELECT trap_exit FROM actors WHERE id = ?1",
     [Q_LINK_REMOVE] = "DELETE FROM links WHERE (a = ?1 AND b = ?2) OR "
                       "(a = ?2 AND b = ?1)",
+    [Q_TIMER_ADD] = "INSERT INTO timers (owner, target, body, due, every) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_TIMER_CANCEL] = "DELETE FROM timers WHERE id = ?1 AND owner = ?2",
+    [Q_TIMER_DUE] = "SELECT t.id, a.name, t.target, t.body, t.due, t.every "
+                    "FROM timers t JOIN actors a ON a.id = t.owner "
+                    "WHERE t.due <= ?1 ORDER BY t.due, t.id LIMIT ?2",
+    [Q_TIMER_DONE] = "DELETE FROM timers WHERE id = ?1",
+    [Q_TIMER_RESET] = "UPDATE timers SET due = ?2 WHERE id = ?1",
+    [Q_TIMER_FORGET] = "DELETE FROM timers WHERE owner = ?1",
     [Q_FIRE_DUE] = "UPDATE actors SET status = 'runnable', updated = ?1 "
                    "WHERE deadline <= ?1 AND status = 'waiting'",
     [Q_MAILBOX_CLEAR] = "DELETE FROM messages WHERE actor = ?1",
@@ -607,7 +622,8 @@ store_actor_remove(struct store *s, int64_t id)
         return err;
     /* Its id may be reused by the next actor: no watch or link may
      * outlive it. */
-    static const enum stmt_id forget[] = {Q_MONITOR_FORGET, Q_LINK_FORGET};
+    static const enum stmt_id forget[] = {Q_MONITOR_FORGET, Q_LINK_FORGET,
+                                          Q_TIMER_FORGET};
     for (size_t i = 0; i < sizeof forget / sizeof forget[0]; i++) {
         st = store__stmt(s, forget[i], &err);
         if (st == NULL)
@@ -1060,5 +1076,125 @@ store_link_remove(struct store *s, int64_t a, int64_t b)
         return err;
     sqlite3_bind_int64(st, 1, a);
     sqlite3_bind_int64(st, 2, b);
+    return store__done(s, st);
+}
+
+int
+store_timer_add(struct store *s, int64_t owner, const char *target,
+                const char *body, int64_t due, int64_t every, int64_t *id)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_TIMER_ADD, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, owner);
+    sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, due);
+    if (every > 0)
+        sqlite3_bind_int64(st, 5, every);
+    err = store__done(s, st);
+    if (err == AD_OK && id)
+        *id = sqlite3_last_insert_rowid(s->db);
+    return err;
+}
+
+int
+store_timer_cancel(struct store *s, int64_t id, int64_t owner, int *found)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_TIMER_CANCEL, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, owner);
+    err = store__done(s, st);
+    if (found)
+        *found = err == AD_OK && sqlite3_changes64(s->db) > 0;
+    return err;
+}
+
+int
+store_timer_forget(struct store *s, int64_t owner)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_TIMER_FORGET, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, owner);
+    return store__done(s, st);
+}
+
+int
+store_timer_due(struct store *s, int64_t now, int limit,
+                struct store_timer **out, size_t *n)
+{
+    int err = AD_OK;
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store__stmt(s, Q_TIMER_DUE, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int(st, 2, limit);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            struct store_timer *nt = realloc(*out, cap * sizeof *nt);
+            if (nt == NULL) {
+                err = AD_ENOMEM;
+                break;
+            }
+            *out = nt;
+        }
+        struct store_timer *t = &(*out)[*n];
+        memset(t, 0, sizeof *t);
+        t->id = sqlite3_column_int64(st, 0);
+        t->owner = store__dup(st, 1, &err);
+        t->target = store__dup(st, 2, &err);
+        t->body = store__dup(st, 3, &err);
+        t->due = sqlite3_column_int64(st, 4);
+        t->every = sqlite3_column_int64(st, 5);
+        (*n)++;
+        if (err != AD_OK || !t->owner || !t->target || !t->body) {
+            err = AD_ENOMEM;
+            break;
+        }
+    }
+    if (err == AD_OK && rc != SQLITE_DONE)
+        err = store__err(s, rc);
+    store__finish(st);
+    if (err != AD_OK) {
+        store_timers_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return err;
+}
+
+void
+store_timers_free(struct store_timer *t, size_t n)
+{
+    for (size_t i = 0; t && i < n; i++) {
+        free(t[i].owner);
+        free(t[i].target);
+        free(t[i].body);
+    }
+    free(t);
+}
+
+int
+store_timer_fired(struct store *s, int64_t id, int64_t next_due)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st =
+        store__stmt(s, next_due > 0 ? Q_TIMER_RESET : Q_TIMER_DONE, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, id);
+    if (next_due > 0)
+        sqlite3_bind_int64(st, 2, next_due);
     return store__done(s, st);
 }

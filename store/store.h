@@ -222,6 +222,44 @@ int store_trap_exit(struct store *s, int64_t id, int *on);
  * be NULL) counts them. */
 int store_fire_due(struct store *s, int64_t now, int64_t *n);
 
+/* --- timers --- */
+
+/* A due timer, as store_timer_due returns it; strings owned. */
+struct store_timer {
+    int64_t id;
+    char *owner;   /* the name of the actor that set it */
+    char *target;  /* the name the message goes to */
+    char *body;    /* JSON */
+    int64_t due;   /* ms since the epoch */
+    int64_t every; /* period in ms, or 0 for once */
+};
+
+/* Adds a timer of owner; every <= 0 for once.  *id (may be NULL) is its
+ * id. */
+int store_timer_add(struct store *s, int64_t owner, const char *target,
+                    const char *body, int64_t due, int64_t every,
+                    int64_t *id);
+
+/* Deletes timer id when owner set it; *found (may be NULL) says whether
+ * it did. */
+int store_timer_cancel(struct store *s, int64_t id, int64_t owner,
+                       int *found);
+
+/* Deletes every timer of owner. */
+int store_timer_forget(struct store *s, int64_t owner);
+
+/* Sets *out to a new array of up to limit timers due at now, oldest
+ * first (free with store_timers_free). */
+int store_timer_due(struct store *s, int64_t now, int limit,
+                    struct store_timer **out, size_t *n);
+
+/* Frees what store_timer_due returned.  Accepts NULL. */
+void store_timers_free(struct store_timer *t, size_t n);
+
+/* After timer id fired: deletes it, or, with next_due > 0, moves it
+ * there. */
+int store_timer_fired(struct store *s, int64_t id, int64_t next_due);
+
 /* --- dead letters --- */
 
 /* One dead letter; every pointer borrowed for the callback's duration. */

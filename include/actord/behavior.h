@@ -143,6 +143,22 @@ int actor_unlink(struct actor *a, const json_t *target);
 json_t *actor_spawn_named(struct actor *a, const char *name,
                           const char *behavior, json_t *args);
 
+/*
+ * A durable timer: sends msg (stolen) to the actor at address to
+ * (borrowed) after ms milliseconds, and then every every_ms ms when
+ * every_ms > 0, from this actor.  Timers are rows indexed by due time:
+ * they fire after a restart too, late but never lost nor twice, and a
+ * repeating timer that missed periods fires once and keeps its period.
+ * They end when this actor ends.  Returns the timer's id (for
+ * actor_cancel_timer), or 0 when to is not an address or a delay is
+ * below 0 or over a year.
+ */
+int64_t actor_send_after(struct actor *a, const json_t *to, json_t *msg,
+                         long long ms, long long every_ms);
+
+/* Cancels this actor's timer id.  Returns 1 when it was pending. */
+int actor_cancel_timer(struct actor *a, int64_t id);
+
 /* 1 when a behaviour of that name is registered (for check_args). */
 int actor_behavior_known(const char *name);
 

@@ -255,6 +255,46 @@ static const struct behavior waiter = {
     .step = waiter_step,
 };
 
+/*
+ * alarm: sets a timer to itself ({"ring": true} after args.ms, every
+ * args.every), cancels it when args.cancel, then counts rings in state.
+ */
+static enum actor_step
+alarm_step(struct actor *a)
+{
+    const json_t *args = actor_args(a);
+    json_t *st = actor_state(a);
+    ACTOR_BEGIN(a);
+    {
+        json_t *self = actor_self(a);
+        int64_t id = actor_send_after(
+            a, self, json_pack("{s:b}", "ring", 1),
+            json_integer_value(json_object_get(args, "ms")),
+            json_integer_value(json_object_get(args, "every")));
+        json_decref(self);
+        json_object_set_new(st, "timer", json_integer(id));
+        json_object_set_new(st, "rings", json_integer(0));
+        if (json_is_true(json_object_get(args, "cancel")))
+            json_object_set_new(st, "cancelled",
+                                json_integer(actor_cancel_timer(a, id)));
+    }
+    for (;;) {
+        ACTOR_RECEIVE(a, 1, json_pack("[{s:s}]", "ring", "$any"));
+        json_object_set_new(
+            st, "rings",
+            json_integer(json_integer_value(json_object_get(st, "rings")) +
+                         1));
+    }
+    ACTOR_END(a);
+}
+
+static const struct behavior alarm_behavior = {
+    .name = "alarm",
+    .version = 1,
+    .doc = "test: a durable timer to itself",
+    .step = alarm_step,
+};
+
 /* ---- helpers ---- */
 
 /* Opens the engine on the test database with opts; one at a time. */
@@ -2010,6 +2050,84 @@ START_TEST(test_ticker)
 }
 END_TEST
 
+/* ---- timers ---- */
+
+static void
+sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+static int
+count_timers(void)
+{
+    sqlite3 *raw = raw_open(db.path);
+    int n = raw_int(raw, "SELECT count(*) FROM timers");
+    sqlite3_close(raw);
+    return n;
+}
+
+START_TEST(test_timer_once)
+{
+    struct eng *e = open_eng();
+    spawn(e, "a", "alarm", "{\"ms\": 40}");
+    run(e);
+    assert_actor(e, "a", "state", "{\"timer\": 1, \"rings\": 0}");
+    ck_assert_int_eq(count_timers(), 1);
+    sleep_ms(60);
+    run(e);
+    assert_actor(e, "a", "state", "{\"timer\": 1, \"rings\": 1}");
+    ck_assert_int_eq(count_timers(), 0);
+    sleep_ms(60);
+    run(e);
+    assert_actor(e, "a", "state", "{\"timer\": 1, \"rings\": 1}");
+    close_eng(e);
+}
+END_TEST
+
+/* A repeating timer whose periods passed while nothing ran (the engine
+ * closed, as after a crash) fires once on recovery, then keeps its
+ * period. */
+START_TEST(test_timer_missed_periods)
+{
+    struct eng *e = open_eng();
+    spawn(e, "a", "alarm", "{\"ms\": 20, \"every\": 20}");
+    run(e);
+    close_eng(e);
+    sleep_ms(250);
+    e = open_eng();
+    run(e);
+    assert_actor(e, "a", "state", "{\"timer\": 1, \"rings\": 1}");
+    ck_assert_int_eq(count_timers(), 1);
+    sleep_ms(45);
+    run(e);
+    assert_actor(e, "a", "state", "{\"timer\": 1, \"rings\": 2}");
+    close_eng(e);
+}
+END_TEST
+
+START_TEST(test_timer_cancel_and_end)
+{
+    struct eng *e = open_eng();
+    spawn(e, "c", "alarm", "{\"ms\": 10, \"cancel\": true}");
+    spawn(e, "k", "alarm", "{\"ms\": 60000, \"every\": 1000}");
+    run(e);
+    assert_actor(e, "c", "state",
+                 "{\"timer\": 1, \"rings\": 0, \"cancelled\": 1}");
+    ck_assert_int_eq(count_timers(), 1);
+    sleep_ms(30);
+    run(e);
+    assert_actor(e, "c", "state",
+                 "{\"timer\": 1, \"rings\": 0, \"cancelled\": 1}");
+    json_t *doc = NULL;
+    ck_assert_int_eq(eng_kill(e, "k", &doc), AD_OK);
+    json_decref(doc);
+    ck_assert_int_eq(count_timers(), 0);
+    close_eng(e);
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
@@ -2125,6 +2243,12 @@ engine_suite(void)
     tcase_add_test(tc, test_ticker);
     suite_add_tcase(s, tc);
 
+    tc = tcase("timers");
+    tcase_add_test(tc, test_timer_once);
+    tcase_add_test(tc, test_timer_missed_periods);
+    tcase_add_test(tc, test_timer_cancel_and_end);
+    suite_add_tcase(s, tc);
+
     tc = tcase("atomicity");
     tcase_add_test(tc, test_atomic_busy);
     tcase_add_test(tc, test_atomic_rollback);
@@ -2138,7 +2262,8 @@ main(void)
     /* User behaviours are registered before any engine is opened. */
     if (actor_register(&twoshape) != 0 || actor_register(&selective) != 0 ||
         actor_register(&puppet) != 0 || actor_register(&watcher) != 0 ||
-        actor_register(&linker) != 0 || actor_register(&waiter) != 0) {
+        actor_register(&linker) != 0 || actor_register(&waiter) != 0 ||
+        actor_register(&alarm_behavior) != 0) {
         fprintf(stderr, "test_engine: actor_register failed\n");
         return 1;
     }
