@@ -63,4 +63,23 @@ expect_true "two actords and actorctl: count is exactly 230 ($count)" test "$cou
 it_stop_pid "$PID2"
 expect_true "second actord stopped on TERM and removed its socket" test ! -S "$SOCK2"
 
+# A database held locked by another process past actord's busy timeout
+# (5 s) answers 503 busy with Retry-After, never a 500, and stores nothing.
+printf 'BEGIN IMMEDIATE;\nUPDATE actors SET updated = updated;\n.shell sleep 7\nCOMMIT;\n' |
+    sqlite3 "$IT_DB" >/dev/null 2>&1 &
+locker=$!
+sleep 0.5
+it_req POST /actors/c '{"add":1000}'
+expect_error 503 busy "a send while another process holds the write lock is 503 busy"
+expect_header Retry-After '^[0-9]+$' "with Retry-After"
+wait "$locker"
+it_req POST /actors/c '{"add":1}'
+expect_status 202 "once the lock is gone, sends are accepted again"
+for ((i = 0; i < 50; i++)); do
+    count=$("$CTL" --db "$IT_DB" get c | jq -r '.state.count')
+    [ "$count" = 231 ] && break
+    sleep 0.1
+done
+expect_true "the refused send stored nothing (count $count)" test "$count" = 231
+
 it_finish
