@@ -32,15 +32,54 @@ counter_step(struct actor *a)
         json_integer(json_integer_value(
             json_object_get(actor_args(a), "start"))));
     for (;;) {
-        ACTOR_RECEIVE(a, 1, json_pack("[{s:s}]", "add", "$integer"));
-        json_int_t count = json_integer_value(json_object_get(st, "count"));
-        json_int_t add = json_integer_value(
-            json_object_get(actor_message(a), "add"));
-        json_int_t sum;
-        if (__builtin_add_overflow(count, add, &sum))
-            return actor_fail(a, "count overflows: %lld + %lld",
-                              (long long)count, (long long)add);
-        json_object_set_new(st, "count", json_integer(sum));
+        /* {"add": N}, or any call: get, add (an integer payload), and
+         * invalid_method for the rest.  (Point 1 once waited for adds
+         * only; a counter stored there resumes here just the same.) */
+        ACTOR_RECEIVE(a, 1,
+                      json_pack("[{s:s}, {s:s, s:s, s:s}]", "add",
+                                "$integer", "call", "$any", "method",
+                                "$string", "address", "$address"));
+        {
+            const json_t *m = actor_message(a);
+            json_int_t count =
+                json_integer_value(json_object_get(st, "count"));
+            const char *method =
+                json_string_value(json_object_get(m, "method"));
+            const json_t *add = actor_matched(a) == 0
+                                    ? json_object_get(m, "add")
+                                    : json_object_get(m, "message");
+            json_int_t sum;
+            if (actor_matched(a) == 1 && strcmp(method, "get") == 0) {
+                actor_respond(a, m, json_integer(count));
+                continue;
+            }
+            if (actor_matched(a) == 1 && strcmp(method, "add") != 0) {
+                actor_respond_invalid_method(a, m);
+                continue;
+            }
+            if (actor_matched(a) == 1 && !json_is_integer(add)) {
+                actor_respond_exception(
+                    a, m,
+                    json_pack("{s:s}", "message",
+                              "add takes an integer payload"));
+                continue;
+            }
+            if (__builtin_add_overflow(count, json_integer_value(add),
+                                       &sum)) {
+                if (actor_matched(a) == 1) {
+                    actor_respond_exception(
+                        a, m, json_pack("{s:s}", "message",
+                                        "the count would overflow"));
+                    continue;
+                }
+                return actor_fail(a, "count overflows: %lld + %lld",
+                                  (long long)count,
+                                  (long long)json_integer_value(add));
+            }
+            json_object_set_new(st, "count", json_integer(sum));
+            if (actor_matched(a) == 1)
+                actor_respond(a, m, json_integer(sum));
+        }
     }
     ACTOR_END(a);
 }
@@ -49,7 +88,8 @@ static const struct behavior counter = {
     .name = "counter",
     .version = 1,
     .doc = "state {\"count\": N} from args {\"start\": N}; "
-           "message {\"add\": INTEGER} adds; other messages stay unread",
+           "message {\"add\": INTEGER} adds; calls get and add (an "
+           "integer); other messages stay unread",
     .check_args = counter_check,
     .step = counter_step,
 };

@@ -296,6 +296,25 @@ eng__deliver(struct eng *e, const char *to, const char *sender,
         err = AD_EDEAD;
         goto out;
     }
+    const char *resp_id = json_string_value(json_object_get(msg, "response"));
+    if (resp_id != NULL) {
+        /* A reply to a call the receiver gave up on is not left in its
+         * mailbox: it becomes a dead letter. */
+        int late = 0;
+        err = store_call_take_abandoned(e->st, id, resp_id, &late);
+        if (err != AD_OK)
+            goto out;
+        if (late) {
+            char *late_body = eng__dump(msg);
+            err = late_body ? store_dead_letter_add(e->st, sender, to,
+                                                    "late reply", late_body,
+                                                    strlen(late_body),
+                                                    ad_now_ms())
+                            : AD_ENOMEM;
+            free(late_body);
+            goto out;
+        }
+    }
     char *body = eng__dump(msg);
     if (body == NULL) {
         err = AD_ENOMEM;
@@ -894,6 +913,120 @@ eng_dead_letters_collect(struct eng *e, int64_t upto, int64_t *n)
     return store_commit(e->st);
 }
 
+/* ---- calls from outside ---- */
+
+/* The behaviour name of the mailboxes that wait for a REST call's reply:
+ * not in the registry, never run (they wait in no receive). */
+#define REPLY_BOX "_reply"
+
+int
+eng_call_begin(struct eng *e, const char *name, const char *method,
+               const json_t *payload, char *box, char *call_id)
+{
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != sizeof r)
+        r = (uint64_t)ad_mono_ms() ^ ((uint64_t)rand() << 20);
+    snprintf(call_id, ENG_CALL_ID_LEN, "%016llx", (unsigned long long)r);
+    snprintf(box, ENG_CALL_ID_LEN + 8, "_call-%s", call_id);
+    int err = store_begin(e->st);
+    if (err != AD_OK)
+        return err;
+    int64_t id;
+    enum store_status status;
+    char *waiting = NULL;
+    err = store_actor_peek(e->st, name, &id, &status, &waiting);
+    free(waiting);
+    if (err == AD_OK && store_status_ended(status))
+        err = AD_EDEAD;
+    int64_t now = ad_now_ms();
+    struct store_actor a = {.name = box,
+                            .behavior = REPLY_BOX,
+                            .version = 1,
+                            .status = STORE_WAITING,
+                            .created = now,
+                            .updated = now};
+    if (err == AD_OK)
+        err = store_actor_insert(e->st, &a);
+    json_t *call = json_pack("{s:s, s:s, s:{s:s}, s:O?}", "call", call_id,
+                             "method", method, "address", "$address", box,
+                             "message", payload);
+    if (err == AD_OK)
+        err = call ? eng__deliver(e, name, NULL, call, NULL) : AD_ENOMEM;
+    json_decref(call);
+    if (err != AD_OK) {
+        store_rollback(e->st);
+        return err;
+    }
+    /* Commit before waiting: the call is durable like any message. */
+    return store_commit(e->st);
+}
+
+struct reply_ctx {
+    json_t *reply; /* new: the first message of the box, or NULL */
+};
+
+static int
+eng__reply_one(void *ctx, int64_t seq, const char *sender, const char *body,
+               size_t len)
+{
+    (void)seq;
+    (void)sender;
+    struct reply_ctx *rc = ctx;
+    rc->reply = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+    return 1;
+}
+
+int
+eng_call_poll(struct eng *e, const char *name, const char *box,
+              json_t **reply)
+{
+    struct reply_ctx rc = {0};
+    int64_t id, tid;
+    enum store_status status, tstatus;
+    char *waiting = NULL;
+    *reply = NULL;
+    int err = store_begin_read(e->st);
+    if (err == AD_OK)
+        err = store_actor_peek(e->st, box, &id, &status, &waiting);
+    free(waiting);
+    waiting = NULL;
+    if (err == AD_OK)
+        err = store_mailbox_scan(e->st, id, 0, 1, eng__reply_one, &rc);
+    if (err == AD_OK && rc.reply == NULL) {
+        /* No answer yet: a target that has ended will never give one. */
+        int terr = store_actor_peek(e->st, name, &tid, &tstatus, &waiting);
+        free(waiting);
+        if (terr == AD_ENOTFOUND ||
+            (terr == AD_OK && store_status_ended(tstatus)))
+            err = AD_EDEAD;
+    }
+    store_rollback(e->st);
+    *reply = rc.reply;
+    return err;
+}
+
+int
+eng_call_end(struct eng *e, const char *box)
+{
+    int err = store_begin(e->st);
+    if (err != AD_OK)
+        return err;
+    int64_t id;
+    enum store_status status;
+    char *waiting = NULL;
+    err = store_actor_peek(e->st, box, &id, &status, &waiting);
+    free(waiting);
+    /* The box goes, mailbox included: a late reply finds no actor and
+     * becomes a dead letter. */
+    if (err == AD_OK)
+        err = store_actor_remove(e->st, id);
+    if (err != AD_OK) {
+        store_rollback(e->st);
+        return err == AD_ENOTFOUND ? AD_OK : err;
+    }
+    return store_commit(e->st);
+}
+
 /* ---- the behaviour API ---- */
 
 int
@@ -1144,6 +1277,63 @@ actor_spawn_named(struct actor *a, const char *name, const char *behavior,
 out:
     json_decref(args);
     return addr;
+}
+
+/* Sends the answer {"response": ID, key: value (stolen)} to the address
+ * of call (borrowed). */
+static int
+eng__respond(struct actor *a, const json_t *call, const char *key,
+             json_t *value)
+{
+    const json_t *id = json_object_get(call, "call");
+    const json_t *to = json_object_get(call, "address");
+    if (id == NULL || actor_address_name(to) == NULL || value == NULL) {
+        json_decref(value);
+        return -1;
+    }
+    return actor_send(a, to, json_pack("{s:O, s:o}", "response", id, key,
+                                       value));
+}
+
+int
+actor_respond(struct actor *a, const json_t *call, json_t *result)
+{
+    return eng__respond(a, call, "message", result ? result : json_null());
+}
+
+int
+actor_respond_exception(struct actor *a, const json_t *call, json_t *error)
+{
+    return eng__respond(a, call, "exception", error);
+}
+
+int
+actor_respond_invalid_method(struct actor *a, const json_t *call)
+{
+    const json_t *m = json_object_get(call, "method");
+    return eng__respond(a, call, "invalid_method",
+                        m ? json_incref((json_t *)m) : json_null());
+}
+
+enum actor_step
+actor_call(struct actor *a, int point, const json_t *to, const char *method,
+           json_t *payload, long long timeout_ms)
+{
+    char id[AD_NAME_MAX + 40];
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != sizeof r)
+        r = (uint64_t)ad_mono_ms() ^ ((uint64_t)rand() << 20);
+    snprintf(id, sizeof id, "%s/%016llx", a->row->name,
+             (unsigned long long)r);
+    json_t *self = actor_self(a);
+    json_t *call = json_pack("{s:s, s:s, s:o, s:o}", "call", id, "method",
+                             method ? method : "", "address", self,
+                             "message", payload ? payload : json_null());
+    if (call == NULL || actor_send(a, to, call) != 0)
+        return actor_fail(a, "call %s: not an address", method);
+    return actor_receive_timeout(
+        a, point,
+        json_pack("[{s:{s:s}}]", "response", "$literal", id), timeout_ms);
 }
 
 /* Longest timer delay or period: a year, in ms. */
@@ -1418,9 +1608,17 @@ eng__step(struct eng *e, int64_t id)
             goto out;
         if (mc.msg == NULL && row.deadline > 0 &&
             row.deadline <= ad_now_ms()) {
-            /* Nothing matched in time: the receive resumes timed out. */
+            /* Nothing matched in time: the receive resumes timed out.  If
+             * it waited for a call's reply, a late one is dead-lettered. */
             a.timed_out = 1;
             a.matched = -1;
+            const char *call_id = json_string_value(json_object_get(
+                json_object_get(json_array_get(shapes, 0), "response"),
+                "$literal"));
+            if (json_array_size(shapes) == 1 && call_id != NULL &&
+                (err = store_call_abandon(e->st, id, call_id,
+                                          ad_now_ms())) != AD_OK)
+                goto out;
         } else if (mc.msg == NULL) {
             /* Woken, but nothing matches (yet): wait on. */
             row.status = STORE_WAITING;

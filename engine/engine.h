@@ -112,6 +112,30 @@ int eng_dead_letters(struct eng *e, int64_t after, int limit, json_t **out);
  * NULL) counts them. */
 int eng_dead_letters_collect(struct eng *e, int64_t upto, int64_t *n);
 
+/* Bytes for a call id (and, with 8 more, its reply box's name). */
+#define ENG_CALL_ID_LEN 24
+
+/*
+ * Starts a call from outside: in one transaction, makes a reply box (a
+ * mailbox named box, "_call-ID", that never runs) and sends the actor
+ * name {"call": ID, "method": method, "address": box, "message":
+ * payload (borrowed, may be NULL)}.  call_id (ENG_CALL_ID_LEN bytes) and
+ * box (ENG_CALL_ID_LEN + 8) are filled in.  Returns 0, AD_ENOTFOUND,
+ * AD_EDEAD or a storage error.  End every started call with eng_call_end.
+ */
+int eng_call_begin(struct eng *e, const char *name, const char *method,
+                   const json_t *payload, char *box, char *call_id);
+
+/* Sets *reply to a new reference to the reply in box, or NULL when none
+ * came yet.  Returns AD_EDEAD when none came and the actor name has
+ * ended (no answer will come). */
+int eng_call_poll(struct eng *e, const char *name, const char *box,
+                  json_t **reply);
+
+/* Removes the reply box: no waiting state is left, and a reply that
+ * comes later becomes a dead letter. */
+int eng_call_end(struct eng *e, const char *box);
+
 /* A new {"behaviors": [{"name": B, "doc": TEXT}, ...]}. */
 json_t *eng_behaviors(void);
 

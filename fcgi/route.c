@@ -30,6 +30,8 @@ fcgi_reason(int status)
     case 413: return "Payload Too Large";
     case 422: return "Unprocessable Entity";
     case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 504: return "Gateway Timeout";
     case 503: return "Service Unavailable";
     case 507: return "Insufficient Storage";
     }
@@ -170,7 +172,7 @@ route__name(const char *s, size_t n, char *out)
  * storage, or is NULL when absent. */
 struct query {
     char storage[1024];
-    const char *wait, *limit, *after, *behavior, *status;
+    const char *wait, *limit, *after, *behavior, *status, *timeout;
 };
 
 /* Parses query (may be NULL).  Returns 0, or AD_EINVAL with *bad set to
@@ -201,6 +203,8 @@ route__query(const char *query, struct query *q, const char **bad)
             slot = &q->behavior;
         else if (klen == 6 && memcmp(p, "status", 6) == 0)
             slot = &q->status;
+        else if (klen == 7 && memcmp(p, "timeout", 7) == 0)
+            slot = &q->timeout;
         if (slot != NULL) {
             long n = route__decode(v, vlen, q->storage + used,
                                    sizeof q->storage - used, 1);
@@ -447,6 +451,76 @@ route__dead_letters(struct eng *e, struct fcgi_response *resp,
     resp->body = out;
 }
 
+#define CALL_TIMEOUT_DEFAULT 30
+
+/* POST /actors/NAME/calls/METHOD?timeout=S: sends the call message with a
+ * reply box for an address, waits (without holding the write lock) for
+ * the reply, and always removes the box. */
+static void
+route__call(struct eng *e, const struct fcgi_config *cfg,
+            const struct fcgi_request *req, struct fcgi_response *resp,
+            const char *name, const char *method, const struct query *q)
+{
+    double timeout = CALL_TIMEOUT_DEFAULT;
+    if (q->timeout &&
+        route__number(q->timeout, 0.001, FCGI_WAIT_MAX, &timeout) != AD_OK) {
+        route__error(resp, 400, "bad_request",
+                     "timeout must be a number of seconds above 0 and at "
+                     "most %d",
+                     FCGI_WAIT_MAX);
+        return;
+    }
+    json_t *payload = NULL;
+    if (req->body_len > 0 || req->body_truncated ||
+        (req->content_length > 0))
+        if (route__body(cfg, req, resp, &payload) != 0)
+            return;
+    char box[ENG_CALL_ID_LEN + 8], id[ENG_CALL_ID_LEN];
+    int err = eng_call_begin(e, name, method, payload, box, id);
+    json_decref(payload);
+    if (err != AD_OK) {
+        route__fail(resp, err, name);
+        return;
+    }
+    resp->wrote = 1;
+    int64_t deadline = ad_mono_ms() + (int64_t)(timeout * 1000);
+    json_t *reply = NULL;
+    for (;;) {
+        err = eng_call_poll(e, name, box, &reply);
+        if (err != AD_OK || reply != NULL)
+            break;
+        int64_t left = deadline - ad_mono_ms();
+        if (left <= 0 || cfg->wait == NULL ||
+            cfg->wait(cfg->wait_ctx, e,
+                      left < WAIT_SLICE_MS ? (int)left : WAIT_SLICE_MS) != 0)
+            break;
+    }
+    eng_call_end(e, box);
+    if (err == AD_EDEAD) {
+        route__error(resp, 410, "actor_dead",
+                     "%s ended before it answered the call", name);
+    } else if (err != AD_OK) {
+        route__fail(resp, err, name);
+    } else if (reply == NULL) {
+        route__error(resp, 504, "call_timeout",
+                     "%s did not answer %s within %g s", name, method,
+                     timeout);
+    } else if (json_object_get(reply, "exception") != NULL) {
+        route__error(resp, 502, "actor_exception",
+                     "%s answered %s with an exception", name, method);
+        json_object_set(resp->body, "exception",
+                        json_object_get(reply, "exception"));
+    } else if (json_object_get(reply, "invalid_method") != NULL) {
+        route__error(resp, 404, "invalid_method",
+                     "%s has no method %s", name, method);
+    } else {
+        resp->status = 200;
+        json_t *m = json_object_get(reply, "message");
+        resp->body = json_pack("{s:O}", "message", m ? m : json_null());
+    }
+    json_decref(reply);
+}
+
 /* /actors/NAME */
 static void
 route__actor(struct eng *e, const struct fcgi_config *cfg,
@@ -558,7 +632,20 @@ fcgi_route(struct eng *e, const struct fcgi_config *cfg,
         char name[AD_NAME_MAX + 1];
         const char *rest = slash ? slash : "";
         size_t rlen = slash ? plen - (size_t)(slash - path) : 0;
-        if (rlen != 0 && !(rlen == 8 && memcmp(rest, "/mailbox", 8) == 0)) {
+        char method[65] = "";
+        if (rlen > 7 && memcmp(rest, "/calls/", 7) == 0) {
+            long mlen = route__decode(rest + 7, rlen - 7, method,
+                                      sizeof method, 0);
+            if (mlen <= 0 || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                            "abcdefghijklmnopqrstuvwxyz"
+                                            "0123456789_.-") !=
+                                 (size_t)mlen) {
+                route__error(resp, 400, "bad_request",
+                             "a method is 1 to 64 of A-Z a-z 0-9 _ . -");
+                return;
+            }
+        } else if (rlen != 0 &&
+                   !(rlen == 8 && memcmp(rest, "/mailbox", 8) == 0)) {
             route__error(resp, 404, "not_found", "no route for %s", path);
             return;
         }
@@ -571,6 +658,11 @@ fcgi_route(struct eng *e, const struct fcgi_config *cfg,
         }
         if (rlen == 0) {
             route__actor(e, cfg, req, resp, name, &q);
+        } else if (method[0] != '\0') {
+            if (strcmp(m, "POST") != 0)
+                route__not_allowed(resp, m, "POST");
+            else
+                route__call(e, cfg, req, resp, name, method, &q);
         } else if (!get) {
             route__not_allowed(resp, m, "GET, HEAD");
         } else {

@@ -53,6 +53,9 @@ enum stmt_id {
     Q_TIMER_DONE,
     Q_TIMER_RESET,
     Q_TIMER_FORGET,
+    Q_ABANDON_ADD,
+    Q_ABANDON_TAKE,
+    Q_ABANDON_FORGET,
     Q_COUNT
 };
 
@@ -102,6 +105,11 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_TIMER_DONE] = "DELETE FROM timers WHERE id = ?1",
     [Q_TIMER_RESET] = "UPDATE timers SET due = ?2 WHERE id = ?1",
     [Q_TIMER_FORGET] = "DELETE FROM timers WHERE owner = ?1",
+    [Q_ABANDON_ADD] = "INSERT OR IGNORE INTO abandoned_calls (actor, "
+                      "call_id, created) VALUES (?1, ?2, ?3)",
+    [Q_ABANDON_TAKE] = "DELETE FROM abandoned_calls WHERE actor = ?1 AND "
+                       "call_id = ?2",
+    [Q_ABANDON_FORGET] = "DELETE FROM abandoned_calls WHERE actor = ?1",
     [Q_FIRE_DUE] = "UPDATE actors SET status = 'runnable', updated = ?1 "
                    "WHERE deadline <= ?1 AND status = 'waiting'",
     [Q_MAILBOX_CLEAR] = "DELETE FROM messages WHERE actor = ?1",
@@ -623,7 +631,7 @@ store_actor_remove(struct store *s, int64_t id)
     /* Its id may be reused by the next actor: no watch or link may
      * outlive it. */
     static const enum stmt_id forget[] = {Q_MONITOR_FORGET, Q_LINK_FORGET,
-                                          Q_TIMER_FORGET};
+                                          Q_TIMER_FORGET, Q_ABANDON_FORGET};
     for (size_t i = 0; i < sizeof forget / sizeof forget[0]; i++) {
         st = store__stmt(s, forget[i], &err);
         if (st == NULL)
@@ -1197,4 +1205,35 @@ store_timer_fired(struct store *s, int64_t id, int64_t next_due)
     if (next_due > 0)
         sqlite3_bind_int64(st, 2, next_due);
     return store__done(s, st);
+}
+
+int
+store_call_abandon(struct store *s, int64_t actor, const char *call_id,
+                   int64_t now)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_ABANDON_ADD, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, actor);
+    sqlite3_bind_text(st, 2, call_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    return store__done(s, st);
+}
+
+int
+store_call_take_abandoned(struct store *s, int64_t actor, const char *call_id,
+                          int *found)
+{
+    int err = AD_OK;
+    *found = 0;
+    sqlite3_stmt *st = store__stmt(s, Q_ABANDON_TAKE, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, actor);
+    sqlite3_bind_text(st, 2, call_id, -1, SQLITE_STATIC);
+    err = store__done(s, st);
+    if (err == AD_OK)
+        *found = sqlite3_changes64(s->db) > 0;
+    return err;
 }

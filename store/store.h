@@ -260,6 +260,16 @@ void store_timers_free(struct store_timer *t, size_t n);
  * there. */
 int store_timer_fired(struct store *s, int64_t id, int64_t next_due);
 
+/* --- abandoned calls --- */
+
+/* Records that actor stopped waiting for the reply to call_id. */
+int store_call_abandon(struct store *s, int64_t actor, const char *call_id,
+                       int64_t now);
+
+/* Sets *found to 1 (and forgets it) when actor abandoned call_id. */
+int store_call_take_abandoned(struct store *s, int64_t actor,
+                              const char *call_id, int *found);
+
 /* --- dead letters --- */
 
 /* One dead letter; every pointer borrowed for the callback's duration. */

@@ -159,6 +159,33 @@ int64_t actor_send_after(struct actor *a, const json_t *to, json_t *msg,
 /* Cancels this actor's timer id.  Returns 1 when it was pending. */
 int actor_cancel_timer(struct actor *a, int64_t id);
 
+/*
+ * Answers call, a call message {"call": ID, "method": M, "address": A,
+ * "message": P} (borrowed), with {"response": ID, "message": result}
+ * (result stolen; NULL means null).  Returns 0, or -1 when call is not a
+ * call message.
+ */
+int actor_respond(struct actor *a, const json_t *call, json_t *result);
+
+/* As actor_respond, with {"response": ID, "exception": error}. */
+int actor_respond_exception(struct actor *a, const json_t *call,
+                            json_t *error);
+
+/* As actor_respond, with {"response": ID, "invalid_method": M}. */
+int actor_respond_invalid_method(struct actor *a, const json_t *call);
+
+/*
+ * Calls the actor at to (borrowed): sends {"call": ID, "method": method,
+ * "address": self, "message": payload (stolen; NULL means null)} and
+ * waits, at point, up to timeout_ms for {"response": ID, ...}.  On
+ * resume actor_message is the response, or NULL with actor_timed_out
+ * true; a response that arrives after the timeout becomes a dead letter
+ * (reason "late reply"), never a stray message.  Use ACTOR_CALL.
+ */
+enum actor_step actor_call(struct actor *a, int point, const json_t *to,
+                           const char *method, json_t *payload,
+                           long long timeout_ms);
+
 /* 1 when a behaviour of that name is registered (for check_args). */
 int actor_behavior_known(const char *name);
 
@@ -237,6 +264,12 @@ const char *actor_address_name(const json_t *v);
 #define ACTOR_RECEIVE_TIMEOUT(a, point, shapes, ms)                        \
     do {                                                                   \
         return actor_receive_timeout((a), (point), (shapes), (ms));        \
+    case (point):;                                                         \
+    } while (0)
+
+#define ACTOR_CALL(a, point, to, method, payload, ms)                      \
+    do {                                                                   \
+        return actor_call((a), (point), (to), (method), (payload), (ms));  \
     case (point):;                                                         \
     } while (0)
 

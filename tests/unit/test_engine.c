@@ -295,6 +295,36 @@ static const struct behavior alarm_behavior = {
     .step = alarm_step,
 };
 
+/*
+ * caller: calls args.to's args.method with args.payload, waiting
+ * args.ms; keeps the response (or "timeout") in state.got, then exits
+ * with the next message.
+ */
+static enum actor_step
+caller_step(struct actor *a)
+{
+    const json_t *args = actor_args(a);
+    ACTOR_BEGIN(a);
+    ACTOR_CALL(a, 1, json_object_get(args, "to"),
+               json_string_value(json_object_get(args, "method")),
+               json_deep_copy(json_object_get(args, "payload")),
+               json_integer_value(json_object_get(args, "ms")));
+    json_object_set_new(actor_state(a), "got",
+                        actor_timed_out(a)
+                            ? json_string("timeout")
+                            : json_deep_copy(actor_message(a)));
+    ACTOR_RECEIVE(a, 2, json_pack("[s]", "$any"));
+    return actor_exit(a, json_deep_copy(actor_message(a)));
+    ACTOR_END(a);
+}
+
+static const struct behavior caller_behavior = {
+    .name = "caller",
+    .version = 1,
+    .doc = "test: one call",
+    .step = caller_step,
+};
+
 /* ---- helpers ---- */
 
 /* Opens the engine on the test database with opts; one at a time. */
@@ -516,7 +546,9 @@ START_TEST(test_spawn_document)
     doc = get_doc(e, "c1");
     assert_field(doc, "status", "\"waiting\"");
     assert_field(doc, "state", "{\"count\": 5}");
-    assert_field(doc, "waiting_for", "[{\"add\": \"$integer\"}]");
+    assert_field(doc, "waiting_for",
+        "[{\"add\": \"$integer\"}, "
+        "{\"call\": \"$any\", \"method\": \"$string\", \"address\": \"$address\"}]");
     json_decref(doc);
     close_eng(e);
 }
@@ -2128,6 +2160,75 @@ START_TEST(test_timer_cancel_and_end)
 }
 END_TEST
 
+/* ---- calls ---- */
+
+START_TEST(test_call_counter)
+{
+    struct eng *e = open_eng();
+    spawn(e, "c", "counter", "{\"start\": 5}");
+    spawn(e, "k1", "caller",
+          "{\"to\": \"c\", \"method\": \"add\", \"payload\": 3, "
+          "\"ms\": 60000}");
+    spawn(e, "k2", "caller",
+          "{\"to\": \"c\", \"method\": \"nope\", \"ms\": 60000}");
+    run(e);
+    json_t *doc = get_doc(e, "k1");
+    json_t *got = json_object_get(json_object_get(doc, "state"), "got");
+    ck_assert_int_eq(json_integer_value(json_object_get(got, "message")), 8);
+    ck_assert(json_is_string(json_object_get(got, "response")));
+    json_decref(doc);
+    doc = get_doc(e, "k2");
+    got = json_object_get(json_object_get(doc, "state"), "got");
+    ck_assert_str_eq(json_string_value(json_object_get(got,
+                                                       "invalid_method")),
+                     "nope");
+    json_decref(doc);
+    assert_actor(e, "c", "state", "{\"count\": 8}");
+    close_eng(e);
+}
+END_TEST
+
+/* A call that times out leaves nothing waiting; its late reply becomes a
+ * dead letter, not a message in the caller's mailbox. */
+START_TEST(test_call_timeout_late_reply)
+{
+    struct eng *e = open_eng();
+    spawn(e, "col", "collector", NULL);
+    spawn(e, "k", "caller",
+          "{\"to\": \"col\", \"method\": \"get\", \"ms\": 30}");
+    run(e);
+    assert_status(e, "k", "waiting");
+    sleep_ms(50);
+    run(e);
+    assert_actor(e, "k", "state", "{\"got\": \"timeout\"}");
+    assert_status(e, "k", "waiting");
+    /* The collector holds the call; answer it now, late. */
+    json_t *doc = get_doc(e, "col");
+    json_t *call = json_array_get(
+        json_object_get(json_object_get(doc, "state"), "messages"), 0);
+    json_t *reply = json_pack("{s:O, s:s}", "response",
+                              json_object_get(call, "call"), "message",
+                              "late");
+    json_decref(doc);
+    ck_assert_int_eq(eng_send(e, "k", reply, NULL), AD_OK);
+    json_decref(reply);
+    run(e);
+    assert_actor(e, "k", "mailbox", "0");
+    assert_status(e, "k", "waiting");
+    json_t *out = NULL;
+    ck_assert_int_eq(eng_dead_letters(e, 0, 10, &out), AD_OK);
+    json_t *d = json_array_get(json_object_get(out, "dead_letters"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(d, "reason")),
+                     "late reply");
+    ck_assert_str_eq(json_string_value(json_object_get(d, "to")), "k");
+    json_decref(out);
+    send(e, "k", "\"bye\"");
+    run(e);
+    assert_actor(e, "k", "result", "\"bye\"");
+    close_eng(e);
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
@@ -2249,6 +2350,11 @@ engine_suite(void)
     tcase_add_test(tc, test_timer_cancel_and_end);
     suite_add_tcase(s, tc);
 
+    tc = tcase("calls");
+    tcase_add_test(tc, test_call_counter);
+    tcase_add_test(tc, test_call_timeout_late_reply);
+    suite_add_tcase(s, tc);
+
     tc = tcase("atomicity");
     tcase_add_test(tc, test_atomic_busy);
     tcase_add_test(tc, test_atomic_rollback);
@@ -2263,7 +2369,8 @@ main(void)
     if (actor_register(&twoshape) != 0 || actor_register(&selective) != 0 ||
         actor_register(&puppet) != 0 || actor_register(&watcher) != 0 ||
         actor_register(&linker) != 0 || actor_register(&waiter) != 0 ||
-        actor_register(&alarm_behavior) != 0) {
+        actor_register(&alarm_behavior) != 0 ||
+        actor_register(&caller_behavior) != 0) {
         fprintf(stderr, "test_engine: actor_register failed\n");
         return 1;
     }

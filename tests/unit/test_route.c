@@ -568,7 +568,9 @@ START_TEST(test_get)
     assert_body("name", "\"c\"");
     assert_body("status", "\"waiting\"");
     assert_body("state", "{\"count\": 1}");
-    assert_body("waiting_for", "[{\"add\": \"$integer\"}]");
+    assert_body("waiting_for",
+        "[{\"add\": \"$integer\"}, "
+        "{\"call\": \"$any\", \"method\": \"$string\", \"address\": \"$address\"}]");
     assert_body("result", "null");
     assert_body("error", "null");
     ck_assert(json_is_string(json_object_get(resp.body, "created")));
