@@ -22,6 +22,43 @@ counter_check(const json_t *args)
     return NULL;
 }
 
+/* counter's calls: get answers the count; add adds an integer payload
+ * and answers the new count. */
+static json_t *
+counter_get(struct actor *a, const json_t *payload, json_t **exception)
+{
+    (void)payload;
+    (void)exception;
+    return json_incref(json_object_get(actor_state(a), "count"));
+}
+
+static json_t *
+counter_add(struct actor *a, const json_t *payload, json_t **exception)
+{
+    json_t *st = actor_state(a);
+    json_int_t sum;
+    if (!json_is_integer(payload)) {
+        *exception = json_pack("{s:s}", "message",
+                               "add takes an integer payload");
+        return NULL;
+    }
+    if (__builtin_add_overflow(
+            json_integer_value(json_object_get(st, "count")),
+            json_integer_value(payload), &sum)) {
+        *exception = json_pack("{s:s}", "message",
+                               "the count would overflow");
+        return NULL;
+    }
+    json_object_set_new(st, "count", json_integer(sum));
+    return json_integer(sum);
+}
+
+static const struct actor_method counter_methods[] = {
+    {"get", counter_get},
+    {"add", counter_add},
+    {NULL, NULL},
+};
+
 static enum actor_step
 counter_step(struct actor *a)
 {
@@ -39,46 +76,20 @@ counter_step(struct actor *a)
                       json_pack("[{s:s}, {s:s, s:s, s:s}]", "add",
                                 "$integer", "call", "$any", "method",
                                 "$string", "address", "$address"));
+        if (actor_matched(a) == 1) {
+            actor_dispatch(a, actor_message(a), counter_methods);
+            continue;
+        }
         {
-            const json_t *m = actor_message(a);
             json_int_t count =
                 json_integer_value(json_object_get(st, "count"));
-            const char *method =
-                json_string_value(json_object_get(m, "method"));
-            const json_t *add = actor_matched(a) == 0
-                                    ? json_object_get(m, "add")
-                                    : json_object_get(m, "message");
+            json_int_t add =
+                json_integer_value(json_object_get(actor_message(a), "add"));
             json_int_t sum;
-            if (actor_matched(a) == 1 && strcmp(method, "get") == 0) {
-                actor_respond(a, m, json_integer(count));
-                continue;
-            }
-            if (actor_matched(a) == 1 && strcmp(method, "add") != 0) {
-                actor_respond_invalid_method(a, m);
-                continue;
-            }
-            if (actor_matched(a) == 1 && !json_is_integer(add)) {
-                actor_respond_exception(
-                    a, m,
-                    json_pack("{s:s}", "message",
-                              "add takes an integer payload"));
-                continue;
-            }
-            if (__builtin_add_overflow(count, json_integer_value(add),
-                                       &sum)) {
-                if (actor_matched(a) == 1) {
-                    actor_respond_exception(
-                        a, m, json_pack("{s:s}", "message",
-                                        "the count would overflow"));
-                    continue;
-                }
+            if (__builtin_add_overflow(count, add, &sum))
                 return actor_fail(a, "count overflows: %lld + %lld",
-                                  (long long)count,
-                                  (long long)json_integer_value(add));
-            }
+                                  (long long)count, (long long)add);
             json_object_set_new(st, "count", json_integer(sum));
-            if (actor_matched(a) == 1)
-                actor_respond(a, m, json_integer(sum));
         }
     }
     ACTOR_END(a);

@@ -1336,6 +1336,32 @@ actor_call(struct actor *a, int point, const json_t *to, const char *method,
         json_pack("[{s:{s:s}}]", "response", "$literal", id), timeout_ms);
 }
 
+int
+actor_dispatch(struct actor *a, const json_t *call,
+               const struct actor_method *methods)
+{
+    const char *method = json_string_value(json_object_get(call, "method"));
+    if (method == NULL || json_object_get(call, "call") == NULL)
+        return -1;
+    for (const struct actor_method *m = methods; m && m->name; m++) {
+        if (strcmp(m->name, method) != 0)
+            continue;
+        json_t *exception = NULL;
+        const json_t *payload = json_object_get(call, "message");
+        json_t *result = m->fn(a, payload ? payload : json_null(),
+                               &exception);
+        if (result != NULL) {
+            json_decref(exception);
+            return actor_respond(a, call, result);
+        }
+        return actor_respond_exception(
+            a, call,
+            exception ? exception
+                      : json_pack("{s:s}", "message", "the method failed"));
+    }
+    return actor_respond_invalid_method(a, call);
+}
+
 /* Longest timer delay or period: a year, in ms. */
 #define TIMER_MAX_MS (366LL * 24 * 3600 * 1000)
 

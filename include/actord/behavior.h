@@ -186,6 +186,27 @@ enum actor_step actor_call(struct actor *a, int point, const json_t *to,
                            const char *method, json_t *payload,
                            long long timeout_ms);
 
+/*
+ * One method of a server (as python-actors' Server): fn answers payload
+ * (borrowed; null when the call had none) with a new reference to the
+ * result, or returns NULL and sets *exception to a new reference to an
+ * error document.
+ */
+struct actor_method {
+    const char *name;
+    json_t *(*fn)(struct actor *a, const json_t *payload,
+                  json_t **exception);
+};
+
+/*
+ * Answers call (borrowed) by calling the method of that name in methods
+ * (an array ended by {NULL, NULL}): its result, its exception, or
+ * invalid_method when there is none.  Returns 0, or -1 when call is not
+ * a call message.
+ */
+int actor_dispatch(struct actor *a, const json_t *call,
+                   const struct actor_method *methods);
+
 /* 1 when a behaviour of that name is registered (for check_args). */
 int actor_behavior_known(const char *name);
 
