@@ -259,6 +259,64 @@ static const struct behavior ticker = {
     .step = ticker_step,
 };
 
+/* ---- timer: {"to": ADDRESS, "message": M, "after_ms": N, "every_ms": P}
+ * A durable timer as an actor: sends message to `to` after N ms, then
+ * every P ms when P > 0; exits after the one send when P is 0 or absent.
+ * {"cancel": ANY} ends it early.  For cron-like work inside actord. ---- */
+
+static const char *
+timer_check(const json_t *args)
+{
+    const json_t *after = json_object_get(args, "after_ms");
+    const json_t *every = json_object_get(args, "every_ms");
+    if (actor_address_name(json_object_get(args, "to")) == NULL)
+        return "to must be an address {\"$address\": NAME} or a name";
+    if (json_object_get(args, "message") == NULL)
+        return "message is needed";
+    if (!json_is_integer(after) || json_integer_value(after) < 0 ||
+        json_integer_value(after) > 31622400000LL)
+        return "after_ms must be an integer from 0 to a year of ms";
+    if (every != NULL &&
+        (!json_is_integer(every) || json_integer_value(every) < 0 ||
+         json_integer_value(every) > 31622400000LL))
+        return "every_ms must be an integer from 0 to a year of ms";
+    return NULL;
+}
+
+static enum actor_step
+timer_step(struct actor *a)
+{
+    const json_t *args = actor_args(a);
+    const json_t *to = json_object_get(args, "to");
+    const json_t *message = json_object_get(args, "message");
+    json_int_t after = json_integer_value(json_object_get(args, "after_ms"));
+    json_int_t every = json_integer_value(json_object_get(args, "every_ms"));
+    ACTOR_BEGIN(a);
+    if (every > 0) {
+        /* Repeating: a durable timer row; it lives as long as we do. */
+        actor_send_after(a, to, json_deep_copy(message), after, every);
+        ACTOR_RECEIVE(a, 1, json_pack("[{s:s}]", "cancel", "$any"));
+        return actor_exit(a, json_string("cancelled"));
+    }
+    /* Once: the receive's deadline is the timer, durable as well. */
+    ACTOR_RECEIVE_TIMEOUT(a, 2, json_pack("[{s:s}]", "cancel", "$any"),
+                          after);
+    if (!actor_timed_out(a))
+        return actor_exit(a, json_string("cancelled"));
+    actor_send(a, to, json_deep_copy(message));
+    return actor_exit(a, json_string("sent"));
+    ACTOR_END(a);
+}
+
+static const struct behavior timer = {
+    .name = "timer",
+    .version = 1,
+    .doc = "sends args.message to args.to after after_ms, then every "
+           "every_ms if given; {\"cancel\": ANY} stops it",
+    .check_args = timer_check,
+    .step = timer_step,
+};
+
 /* ---- supervisor ---- */
 
 #define SUP_CHILDREN_MAX 1000
@@ -584,4 +642,5 @@ behaviors_register_standard(void)
     actor_register(&gather);
     actor_register(&ticker);
     actor_register(&supervisor);
+    actor_register(&timer);
 }

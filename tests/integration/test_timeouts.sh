@@ -44,6 +44,46 @@ it_req POST /actors/t '{"stop":true}'
 it_req GET '/actors/t?wait=10'
 expect_json "stop ends the ticker with its count" '.status == "exited" and (.result | type == "number") and .deadline == null'
 
+# Durable timers (the standard behaviour timer) across a kill -9: a
+# one-shot due while actord is down fires once after the restart; a
+# repeating one that missed many periods fires once, then keeps its
+# period instead of flooding the collector with the backlog.
+it_req PUT /actors/inbox '{"behavior":"collector"}'
+it_req PUT /actors/once '{"behavior":"timer","args":{"to":"inbox","message":"once","after_ms":1000}}'
+expect_status 201 "spawn a one-shot timer (1 s)"
+it_req PUT /actors/rep '{"behavior":"timer","args":{"to":"inbox","message":"rep","after_ms":800,"every_ms":800}}'
+expect_status 201 "spawn a repeating timer (every 0.8 s)"
+sleep 0.3
+n=$(sqlite3 "$IT_DB" "select count(*) from timer_list where owner = 'rep'")
+expect_true "sqlite3 shows the repeating timer's row ($n)" test "$n" = 1
+it_kill9_actord
+sleep 3.5
+it_start_actord
+it_wait_healthy 10
+for ((i = 0; i < 50; i++)); do
+    it_req GET /actors/inbox
+    [ "$(it_jq '[.state.messages[] | select(. == "once")] | length')" = 1 ] &&
+        [ "$(it_jq '[.state.messages[] | select(. == "rep")] | length')" -ge 1 ] && break
+    sleep 0.1
+done
+expect_json "after the restart: the one-shot fired once, the repeater once (not 4 times)" \
+    '([.state.messages[] | select(. == "once")] | length) == 1 and ([.state.messages[] | select(. == "rep")] | length) == 1'
+it_req GET /actors/once
+expect_json "the one-shot timer exited after sending" '.status == "exited" and .result == "sent"'
+for ((i = 0; i < 30; i++)); do
+    it_req GET /actors/inbox
+    [ "$(it_jq '[.state.messages[] | select(. == "rep")] | length')" -ge 2 ] && break
+    sleep 0.1
+done
+expect_json "then the repeater keeps its period" '([.state.messages[] | select(. == "rep")] | length) >= 2'
+it_req POST /actors/rep '{"cancel":true}'
+it_req GET '/actors/rep?wait=10'
+expect_json "cancel ends the repeater" '.status == "exited" and .result == "cancelled"'
+n=$(sqlite3 "$IT_DB" "select count(*) from timers")
+expect_true "and its timer row is gone ($n)" test "$n" = 0
+it_req PUT /actors/bad '{"behavior":"timer","args":{"to":"inbox","message":1,"after_ms":-1}}'
+expect_error 422 bad_args "a negative delay is refused"
+
 it_req PUT /actors/bad '{"behavior":"ticker","args":{"every_ms":-5}}'
 expect_error 422 bad_args "a negative period is refused"
 it_req PUT /actors/bad '{"behavior":"ticker","args":{"every_ms":1e300}}'

@@ -922,8 +922,8 @@ START_TEST(test_behaviors)
     json_t *list = json_object_get(b, "behaviors");
     ck_assert(json_is_array(list));
     static const char *const want[] = {"counter", "collector", "forwarder",
-                                       "ring", "gather", "ticker", "supervisor"};
-    for (size_t w = 0; w < 7; w++) {
+                                       "ring", "gather", "ticker", "supervisor", "timer"};
+    for (size_t w = 0; w < 8; w++) {
         int found = 0;
         size_t i;
         json_t *it;

@@ -183,10 +183,10 @@ START_TEST(test_behaviors)
 {
     ck_assert_int_eq(req("GET", "/behaviors", NULL, NULL), 200);
     json_t *list = json_object_get(resp.body, "behaviors");
-    ck_assert_int_eq(json_array_size(list), 7);
+    ck_assert_int_eq(json_array_size(list), 8);
     static const char *const want[] = {"counter", "collector", "forwarder",
-                                       "ring", "gather", "ticker", "supervisor"};
-    for (size_t w = 0; w < 7; w++) {
+                                       "ring", "gather", "ticker", "supervisor", "timer"};
+    for (size_t w = 0; w < 8; w++) {
         int found = 0;
         size_t i;
         json_t *b;
