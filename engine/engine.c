@@ -141,14 +141,22 @@ actor_address_name(const json_t *v)
     return NULL;
 }
 
-/* Writes a fresh random name "a-" + 16 hex digits into buf. */
-static void
-eng__random_name(char *buf, size_t len)
+/* 64 random bits, for generated names and call ids; the clock stands
+ * in should the kernel not answer. */
+static unsigned long long
+eng__random64(void)
 {
     uint64_t r = 0;
     if (getrandom(&r, sizeof r, 0) != sizeof r)
         r = (uint64_t)ad_mono_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)rand();
-    snprintf(buf, len, "a-%016llx", (unsigned long long)r);
+    return (unsigned long long)r;
+}
+
+/* Writes a fresh random name "a-" + 16 hex digits into buf. */
+static void
+eng__random_name(char *buf, size_t len)
+{
+    snprintf(buf, len, "a-%016llx", eng__random64());
 }
 
 /* ---- opening ---- */
@@ -923,10 +931,7 @@ int
 eng_call_begin(struct eng *e, const char *name, const char *method,
                const json_t *payload, char *box, char *call_id)
 {
-    uint64_t r = 0;
-    if (getrandom(&r, sizeof r, 0) != sizeof r)
-        r = (uint64_t)ad_mono_ms() ^ ((uint64_t)rand() << 20);
-    snprintf(call_id, ENG_CALL_ID_LEN, "%016llx", (unsigned long long)r);
+    snprintf(call_id, ENG_CALL_ID_LEN, "%016llx", eng__random64());
     snprintf(box, ENG_CALL_ID_LEN + 8, "_call-%s", call_id);
     int err = store_begin(e->st);
     if (err != AD_OK)
@@ -1141,6 +1146,29 @@ out:
     return addr;
 }
 
+/*
+ * What watching or linking to a target that is gone tells at once: for
+ * the actor *t when it has ended, or for no actor (found 0), sets *key to
+ * "exit" or "exception" and returns a new reference to the value.
+ * Returns NULL (and sets nothing) when t is live.
+ */
+static json_t *
+eng__gone_value(int found, const struct store_actor *t, const char **key)
+{
+    *key = "exception";
+    if (!found)
+        return json_pack("{s:s, s:s}", "error", "no_such_actor", "message",
+                         "no such actor");
+    if (t->status == STORE_EXITED) {
+        *key = "exit";
+        return eng__load(t->result);
+    }
+    if (!store_status_ended(t->status))
+        return NULL;
+    return t->status == STORE_KILLED ? eng__killed_error()
+                                     : eng__load(t->error);
+}
+
 int
 actor_monitor(struct actor *a, const json_t *target)
 {
@@ -1152,19 +1180,14 @@ actor_monitor(struct actor *a, const json_t *target)
     struct store_actor t = {0};
     int err = store_actor_by_name(a->e->st, name, &t);
     json_t *notice = NULL;
-    if (err == AD_ENOTFOUND) {
-        notice = json_pack("{s:{s:s, s:s}, s:{s:s}}", "exception", "error",
-                           "no_such_actor", "message", "no such actor",
-                           "address", "$address", name);
+    const char *key;
+    json_t *value = err == AD_OK || err == AD_ENOTFOUND
+                        ? eng__gone_value(err == AD_OK, &t, &key)
+                        : NULL;
+    if (value != NULL) {
+        notice = json_pack("{s:o, s:{s:s}}", key, value, "address",
+                           "$address", name);
         err = notice ? AD_OK : AD_ENOMEM;
-    } else if (err == AD_OK && t.status == STORE_EXITED) {
-        notice = json_pack("{s:o, s:{s:s}}", "exit", eng__load(t.result),
-                           "address", "$address", name);
-    } else if (err == AD_OK && store_status_ended(t.status)) {
-        notice = json_pack("{s:o, s:{s:s}}", "exception",
-                           t.status == STORE_KILLED ? eng__killed_error()
-                                                    : eng__load(t.error),
-                           "address", "$address", name);
     } else if (err == AD_OK) {
         err = store_monitor_add(a->e->st, t.id, a->row->id);
     }
@@ -1186,22 +1209,15 @@ actor_link(struct actor *a, const json_t *target)
     if (a->err != AD_OK)
         return 0;
     struct store_actor t = {0};
-    json_t *value = NULL;
     const char *key = "exception";
     int err = store_actor_by_name(a->e->st, name, &t);
-    if (err == AD_ENOTFOUND) {
-        value = json_pack("{s:s, s:s}", "error", "no_such_actor", "message",
-                          "no such actor");
-        err = AD_OK;
-    } else if (err == AD_OK && t.status == STORE_EXITED) {
-        key = "exit";
-        value = eng__load(t.result);
-    } else if (err == AD_OK && store_status_ended(t.status)) {
-        value = t.status == STORE_KILLED ? eng__killed_error()
-                                         : eng__load(t.error);
-    } else if (err == AD_OK && t.id != a->row->id) {
+    json_t *value = err == AD_OK || err == AD_ENOTFOUND
+                        ? eng__gone_value(err == AD_OK, &t, &key)
+                        : NULL;
+    if (err == AD_ENOTFOUND)
+        err = value ? AD_OK : AD_ENOMEM;
+    else if (err == AD_OK && value == NULL && t.id != a->row->id)
         err = store_link_add(a->e->st, t.id, a->row->id);
-    }
     /* Linking to an actor that has ended (or never was) acts at once, as
      * if it ended now: a notice, or, abnormally and not trapping exits,
      * the end of this actor. */
@@ -1320,11 +1336,7 @@ actor_call(struct actor *a, int point, const json_t *to, const char *method,
            json_t *payload, long long timeout_ms)
 {
     char id[AD_NAME_MAX + 40];
-    uint64_t r = 0;
-    if (getrandom(&r, sizeof r, 0) != sizeof r)
-        r = (uint64_t)ad_mono_ms() ^ ((uint64_t)rand() << 20);
-    snprintf(id, sizeof id, "%s/%016llx", a->row->name,
-             (unsigned long long)r);
+    snprintf(id, sizeof id, "%s/%016llx", a->row->name, eng__random64());
     json_t *self = actor_self(a);
     json_t *call = json_pack("{s:s, s:s, s:o, s:o}", "call", id, "method",
                              method ? method : "", "address", self,
