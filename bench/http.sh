@@ -2,8 +2,9 @@
 # http.sh - the HTTP row of `make bench`: wrk POSTs {"add": 1} to one
 # counter through nginx + actord (started as the integration tests start
 # them, by tests/integration/lib.sh's it_start, which stops them at exit),
-# then to a bare nginx answering `return 202` on another port: the HTTP
-# limit of this machine with nothing behind nginx.  Prints "key value"
+# then through the same nginx configuration to a bare libfcgi responder
+# (bench/bare_fcgi.c) answering 202 without a database: the limit of
+# nginx + FastCGI on this machine.  Prints "key value"
 # lines for bench/run.sh.  Nothing is asserted.
 #
 # BENCH_HTTP_SECONDS (default 5) is the length of each wrk run.
@@ -14,11 +15,16 @@ set -euo pipefail
 
 SECS=${BENCH_HTTP_SECONDS:-5}
 BARE_PID=""
+FCGI_PID=""
 
 bare_stop() {
     if [ -n "$BARE_PID" ]; then
         it_stop_pid "$BARE_PID"
         BARE_PID=""
+    fi
+    if [ -n "$FCGI_PID" ]; then
+        it_stop_pid "$FCGI_PID"
+        FCGI_PID=""
     fi
 }
 
@@ -61,33 +67,19 @@ if [ "$IT_STATUS" != 201 ]; then
 fi
 echo "http_actord_rps $(wrk_rps "$IT_BASE/actors/c1")"
 
-# The yardstick: the same nginx with nothing behind it.
+# The yardstick: the same nginx configuration in front of a bare libfcgi
+# responder (bench/bare_fcgi.c, two threads, no database) answering 202.
 BARE_PORT=$(it_free_port)
 mkdir -p "$IT_DIR/bare"
-{
-    [ "$(id -u)" -eq 0 ] && echo "user root;"
-    cat <<EOF
-worker_processes 2;
-pid $IT_DIR/bare/nginx.pid;
-error_log $IT_DIR/bare/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log $IT_DIR/bare/access.log;
-    client_body_temp_path $IT_DIR/bare/client_body_temp;
-    proxy_temp_path $IT_DIR/bare/proxy_temp;
-    fastcgi_temp_path $IT_DIR/bare/fastcgi_temp;
-    uwsgi_temp_path $IT_DIR/bare/uwsgi_temp;
-    scgi_temp_path $IT_DIR/bare/scgi_temp;
-    server {
-        listen 127.0.0.1:$BARE_PORT;
-        location / {
-            default_type application/json;
-            return 202 '{"accepted": true, "seq": 1}';
-        }
-    }
-}
-EOF
-} >"$IT_DIR/bare/nginx.conf"
+"$IT_ROOT/build/bench/bare_fcgi" "$IT_DIR/bare/fcgi.sock" </dev/null \
+    2>>"$IT_DIR/bare/fcgi.log" &
+FCGI_PID=$!
+for _ in $(seq 50); do
+    [ -S "$IT_DIR/bare/fcgi.sock" ] && break
+    sleep 0.1
+done
+PORT=$BARE_PORT RUNDIR=$IT_DIR/bare SOCKET=$IT_DIR/bare/fcgi.sock \
+    bash "$IT_ROOT/scripts/run.sh" --print-config >"$IT_DIR/bare/nginx.conf"
 "$NGINX_BIN" -p "$IT_DIR/bare/" -c "$IT_DIR/bare/nginx.conf" \
     -e "$IT_DIR/bare/error.log" -g 'daemon off;' </dev/null \
     >>"$IT_DIR/bare/nginx.out" 2>&1 &
