@@ -429,9 +429,7 @@ eng__create(struct eng *e, const char *name, const struct behavior *b,
 {
     int64_t id;
     enum store_status status;
-    char *waiting = NULL;
-    int err = store_actor_peek(e->st, name, &id, &status, &waiting);
-    free(waiting);
+    int err = store_actor_peek(e->st, name, &id, &status, NULL);
     if (err == AD_OK) {
         if (!store_status_ended(status))
             return AD_EEXISTS;
@@ -510,10 +508,8 @@ eng_spawn_watched(struct eng *e, const char *name, const char *behavior,
             break;
         int64_t wid;
         enum store_status ws;
-        char *waiting = NULL;
         err = store_actor_peek(e->st, json_string_value(w), &wid, &ws,
-                               &waiting);
-        free(waiting);
+                               NULL);
         if (err == AD_ENOTFOUND && why)
             *why = "a name in monitors is not an actor";
         if (err == AD_OK)
@@ -842,11 +838,9 @@ eng_mailbox(struct eng *e, const char *name, int64_t after, int limit,
         return AD_ENOMEM;
     int64_t id;
     enum store_status status;
-    char *waiting = NULL;
     int err = store_begin_read(e->st);
     if (err == AD_OK)
-        err = store_actor_peek(e->st, name, &id, &status, &waiting);
-    free(waiting);
+        err = store_actor_peek(e->st, name, &id, &status, NULL);
     if (err == AD_OK)
         err = store_mailbox_scan(e->st, id, after, limit, eng__mailbox_one,
                                  &mc);
@@ -938,9 +932,7 @@ eng_call_begin(struct eng *e, const char *name, const char *method,
         return err;
     int64_t id;
     enum store_status status;
-    char *waiting = NULL;
-    err = store_actor_peek(e->st, name, &id, &status, &waiting);
-    free(waiting);
+    err = store_actor_peek(e->st, name, &id, &status, NULL);
     if (err == AD_OK && store_status_ended(status))
         err = AD_EDEAD;
     int64_t now = ad_now_ms();
@@ -988,19 +980,15 @@ eng_call_poll(struct eng *e, const char *name, const char *box,
     struct reply_ctx rc = {0};
     int64_t id, tid;
     enum store_status status, tstatus;
-    char *waiting = NULL;
     *reply = NULL;
     int err = store_begin_read(e->st);
     if (err == AD_OK)
-        err = store_actor_peek(e->st, box, &id, &status, &waiting);
-    free(waiting);
-    waiting = NULL;
+        err = store_actor_peek(e->st, box, &id, &status, NULL);
     if (err == AD_OK)
         err = store_mailbox_scan(e->st, id, 0, 1, eng__reply_one, &rc);
     if (err == AD_OK && rc.reply == NULL) {
         /* No answer yet: a target that has ended will never give one. */
-        int terr = store_actor_peek(e->st, name, &tid, &tstatus, &waiting);
-        free(waiting);
+        int terr = store_actor_peek(e->st, name, &tid, &tstatus, NULL);
         if (terr == AD_ENOTFOUND ||
             (terr == AD_OK && store_status_ended(tstatus)))
             err = AD_EDEAD;
@@ -1018,9 +1006,7 @@ eng_call_end(struct eng *e, const char *box)
         return err;
     int64_t id;
     enum store_status status;
-    char *waiting = NULL;
-    err = store_actor_peek(e->st, box, &id, &status, &waiting);
-    free(waiting);
+    err = store_actor_peek(e->st, box, &id, &status, NULL);
     /* The box goes, mailbox included: a late reply finds no actor and
      * becomes a dead letter. */
     if (err == AD_OK)
@@ -1251,9 +1237,7 @@ actor_unlink(struct actor *a, const json_t *target)
         return 0;
     int64_t id;
     enum store_status st;
-    char *waiting = NULL;
-    int err = store_actor_peek(a->e->st, name, &id, &st, &waiting);
-    free(waiting);
+    int err = store_actor_peek(a->e->st, name, &id, &st, NULL);
     if (err == AD_OK)
         err = store_link_remove(a->e->st, id, a->row->id);
     a->err = err == AD_ENOTFOUND ? AD_OK : err;
@@ -1436,9 +1420,7 @@ actor_kill(struct actor *a, const json_t *target)
         return 0;
     int64_t id;
     enum store_status st;
-    char *waiting = NULL;
-    int err = store_actor_peek(a->e->st, name, &id, &st, &waiting);
-    free(waiting);
+    int err = store_actor_peek(a->e->st, name, &id, &st, NULL);
     if (err == AD_OK) {
         struct kill_queue q = {0};
         err = eng__kill_id(a->e, id, &q);

@@ -255,6 +255,27 @@ store__finish(sqlite3_stmt *st)
     sqlite3_clear_bindings(st);
 }
 
+/*
+ * Runs statement id, which returns no rows, with its parameters ?1..?n
+ * bound to the n integers in v.  *changes (may be NULL) is the number of
+ * rows it changed.
+ */
+static int
+store__run(struct store *s, enum stmt_id id, int n, const int64_t *v,
+           int64_t *changes)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, id, &err);
+    if (st == NULL)
+        return err;
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_int64(st, i + 1, v[i]);
+    err = store__done(s, st);
+    if (err == AD_OK && changes)
+        *changes = sqlite3_changes64(s->db);
+    return err;
+}
+
 /* Binds text that may be NULL. */
 static int
 store__bind_text(sqlite3_stmt *st, int i, const char *text)
@@ -539,7 +560,8 @@ store_actor_peek(struct store *s, const char *name, int64_t *id,
         const char *t = (const char *)sqlite3_column_text(st, 1);
         if (t == NULL || store_status_parse(t, status) != AD_OK)
             *status = STORE_STRANDED;
-        *waiting_for = store__dup(st, 2, &err);
+        if (waiting_for)
+            *waiting_for = store__dup(st, 2, &err);
     } else if (rc == SQLITE_DONE) {
         err = AD_ENOTFOUND;
     } else {
@@ -620,32 +642,16 @@ store_actor_set_status(struct store *s, int64_t id, enum store_status stat,
 int
 store_actor_remove(struct store *s, int64_t id)
 {
+    /* Its id may be reused by the next actor: no message, watch, link,
+     * timer or abandoned call may outlive it. */
+    static const enum stmt_id forget[] = {
+        Q_MAILBOX_CLEAR, Q_MONITOR_FORGET, Q_LINK_FORGET,
+        Q_TIMER_FORGET,  Q_ABANDON_FORGET, Q_ACTOR_REMOVE};
     int err = AD_OK;
-    sqlite3_stmt *st = store__stmt(s, Q_MAILBOX_CLEAR, &err);
-    if (st == NULL)
-        return err;
-    sqlite3_bind_int64(st, 1, id);
-    err = store__done(s, st);
-    if (err != AD_OK)
-        return err;
-    /* Its id may be reused by the next actor: no watch or link may
-     * outlive it. */
-    static const enum stmt_id forget[] = {Q_MONITOR_FORGET, Q_LINK_FORGET,
-                                          Q_TIMER_FORGET, Q_ABANDON_FORGET};
-    for (size_t i = 0; i < sizeof forget / sizeof forget[0]; i++) {
-        st = store__stmt(s, forget[i], &err);
-        if (st == NULL)
-            return err;
-        sqlite3_bind_int64(st, 1, id);
-        err = store__done(s, st);
-        if (err != AD_OK)
-            return err;
-    }
-    st = store__stmt(s, Q_ACTOR_REMOVE, &err);
-    if (st == NULL)
-        return err;
-    sqlite3_bind_int64(st, 1, id);
-    return store__done(s, st);
+    for (size_t i = 0; err == AD_OK && i < sizeof forget / sizeof forget[0];
+         i++)
+        err = store__run(s, forget[i], 1, &id, NULL);
+    return err;
 }
 
 int
@@ -669,11 +675,7 @@ store_runnable(struct store *s, int64_t *ids, int max, int *n)
 int
 store_unstrand(struct store *s)
 {
-    int err = AD_OK;
-    sqlite3_stmt *st = store__stmt(s, Q_UNSTRAND, &err);
-    if (st == NULL)
-        return err;
-    return store__done(s, st);
+    return store__run(s, Q_UNSTRAND, 0, NULL, NULL);
 }
 
 int
@@ -779,12 +781,7 @@ store_mailbox_scan(struct store *s, int64_t actor, int64_t after, int limit,
 int
 store_mailbox_take(struct store *s, int64_t seq)
 {
-    int err = AD_OK;
-    sqlite3_stmt *st = store__stmt(s, Q_MAILBOX_TAKE, &err);
-    if (st == NULL)
-        return err;
-    sqlite3_bind_int64(st, 1, seq);
-    return store__done(s, st);
+    return store__run(s, Q_MAILBOX_TAKE, 1, &seq, NULL);
 }
 
 int
@@ -836,11 +833,7 @@ store_mailbox_bury(struct store *s, int64_t actor, const char *target,
     err = store__done(s, st);
     if (err != AD_OK)
         return err;
-    st = store__stmt(s, Q_MAILBOX_CLEAR, &err);
-    if (st == NULL)
-        return err;
-    sqlite3_bind_int64(st, 1, actor);
-    return store__done(s, st);
+    return store__run(s, Q_MAILBOX_CLEAR, 1, &actor, NULL);
 }
 
 int
@@ -888,27 +881,14 @@ store_dead_letter_list(struct store *s, int64_t after, int limit,
 int
 store_dead_letter_collect(struct store *s, int64_t upto, int64_t *n)
 {
-    int err = AD_OK;
-    sqlite3_stmt *st = store__stmt(s, Q_DEAD_COLLECT, &err);
-    if (st == NULL)
-        return err;
-    sqlite3_bind_int64(st, 1, upto);
-    err = store__done(s, st);
-    if (err == AD_OK && n)
-        *n = sqlite3_changes64(s->db);
-    return err;
+    return store__run(s, Q_DEAD_COLLECT, 1, &upto, n);
 }
 
 int
 store_monitor_add(struct store *s, int64_t target, int64_t watcher)
 {
-    int err = AD_OK;
-    sqlite3_stmt *st = store__stmt(s, Q_MONITOR_ADD, &err);
-    if (st == NULL)
-        return err;
-    sqlite3_bind_int64(st, 1, target);
-    sqlite3_bind_int64(st, 2, watcher);
-    return store__done(s, st);
+    int64_t v[] = {target, watcher};
+    return store__run(s, Q_MONITOR_ADD, 2, v, NULL);
 }
 
 int
@@ -944,13 +924,8 @@ store_monitor_take(struct store *s, int64_t target, char ***names,
     if (err == AD_OK && rc != SQLITE_DONE)
         err = store__err(s, rc);
     store__finish(st);
-    if (err == AD_OK) {
-        st = store__stmt(s, Q_MONITOR_CLEAR, &err);
-        if (st != NULL) {
-            sqlite3_bind_int64(st, 1, target);
-            err = store__done(s, st);
-        }
-    }
+    if (err == AD_OK)
+        err = store__run(s, Q_MONITOR_CLEAR, 1, &target, NULL);
     if (err != AD_OK) {
         for (size_t i = 0; i < *n; i++)
             free((*names)[i]);
@@ -964,13 +939,8 @@ store_monitor_take(struct store *s, int64_t target, char ***names,
 int
 store_link_add(struct store *s, int64_t a, int64_t b)
 {
-    int err = AD_OK;
-    sqlite3_stmt *st = store__stmt(s, Q_LINK_ADD, &err);
-    if (st == NULL)
-        return err;
-    sqlite3_bind_int64(st, 1, a);
-    sqlite3_bind_int64(st, 2, b);
-    return store__done(s, st);
+    int64_t v[] = {a, b};
+    return store__run(s, Q_LINK_ADD, 2, v, NULL);
 }
 
 int
@@ -1009,13 +979,8 @@ store_link_take(struct store *s, int64_t id, struct store_link **out,
     if (err == AD_OK && rc != SQLITE_DONE)
         err = store__err(s, rc);
     store__finish(st);
-    if (err == AD_OK) {
-        st = store__stmt(s, Q_LINK_FORGET, &err);
-        if (st != NULL) {
-            sqlite3_bind_int64(st, 1, id);
-            err = store__done(s, st);
-        }
-    }
+    if (err == AD_OK)
+        err = store__run(s, Q_LINK_FORGET, 1, &id, NULL);
     if (err != AD_OK) {
         store_links_free(*out, *n);
         *out = NULL;
@@ -1035,13 +1000,8 @@ store_links_free(struct store_link *links, size_t n)
 int
 store_set_trap_exit(struct store *s, int64_t id, int on)
 {
-    int err = AD_OK;
-    sqlite3_stmt *st = store__stmt(s, Q_SET_TRAP, &err);
-    if (st == NULL)
-        return err;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int(st, 2, on ? 1 : 0);
-    return store__done(s, st);
+    int64_t v[] = {id, on ? 1 : 0};
+    return store__run(s, Q_SET_TRAP, 2, v, NULL);
 }
 
 int
@@ -1064,27 +1024,14 @@ store_trap_exit(struct store *s, int64_t id, int *on)
 int
 store_fire_due(struct store *s, int64_t now, int64_t *n)
 {
-    int err = AD_OK;
-    sqlite3_stmt *st = store__stmt(s, Q_FIRE_DUE, &err);
-    if (st == NULL)
-        return err;
-    sqlite3_bind_int64(st, 1, now);
-    err = store__done(s, st);
-    if (err == AD_OK && n)
-        *n = sqlite3_changes64(s->db);
-    return err;
+    return store__run(s, Q_FIRE_DUE, 1, &now, n);
 }
 
 int
 store_link_remove(struct store *s, int64_t a, int64_t b)
 {
-    int err = AD_OK;
-    sqlite3_stmt *st = store__stmt(s, Q_LINK_REMOVE, &err);
-    if (st == NULL)
-        return err;
-    sqlite3_bind_int64(st, 1, a);
-    sqlite3_bind_int64(st, 2, b);
-    return store__done(s, st);
+    int64_t v[] = {a, b};
+    return store__run(s, Q_LINK_REMOVE, 2, v, NULL);
 }
 
 int
@@ -1110,27 +1057,17 @@ store_timer_add(struct store *s, int64_t owner, const char *target,
 int
 store_timer_cancel(struct store *s, int64_t id, int64_t owner, int *found)
 {
-    int err = AD_OK;
-    sqlite3_stmt *st = store__stmt(s, Q_TIMER_CANCEL, &err);
-    if (st == NULL)
-        return err;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, owner);
-    err = store__done(s, st);
+    int64_t v[] = {id, owner}, changed = 0;
+    int err = store__run(s, Q_TIMER_CANCEL, 2, v, &changed);
     if (found)
-        *found = err == AD_OK && sqlite3_changes64(s->db) > 0;
+        *found = err == AD_OK && changed > 0;
     return err;
 }
 
 int
 store_timer_forget(struct store *s, int64_t owner)
 {
-    int err = AD_OK;
-    sqlite3_stmt *st = store__stmt(s, Q_TIMER_FORGET, &err);
-    if (st == NULL)
-        return err;
-    sqlite3_bind_int64(st, 1, owner);
-    return store__done(s, st);
+    return store__run(s, Q_TIMER_FORGET, 1, &owner, NULL);
 }
 
 int
@@ -1196,15 +1133,9 @@ store_timers_free(struct store_timer *t, size_t n)
 int
 store_timer_fired(struct store *s, int64_t id, int64_t next_due)
 {
-    int err = AD_OK;
-    sqlite3_stmt *st =
-        store__stmt(s, next_due > 0 ? Q_TIMER_RESET : Q_TIMER_DONE, &err);
-    if (st == NULL)
-        return err;
-    sqlite3_bind_int64(st, 1, id);
-    if (next_due > 0)
-        sqlite3_bind_int64(st, 2, next_due);
-    return store__done(s, st);
+    int64_t v[] = {id, next_due};
+    return next_due > 0 ? store__run(s, Q_TIMER_RESET, 2, v, NULL)
+                        : store__run(s, Q_TIMER_DONE, 1, v, NULL);
 }
 
 int

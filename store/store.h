@@ -113,8 +113,8 @@ int store_actor_by_id(struct store *s, int64_t id, struct store_actor *a);
 
 /*
  * The light look-up a send needs: id, status and waiting_for (a new
- * malloc'd string or NULL, freed by the caller) of the actor named name.
- * Returns 0 or AD_ENOTFOUND.
+ * malloc'd string or NULL, freed by the caller; pass NULL when it is not
+ * wanted) of the actor named name.  Returns 0 or AD_ENOTFOUND.
  */
 int store_actor_peek(struct store *s, const char *name, int64_t *id,
                      enum store_status *status, char **waiting_for);
