@@ -11,6 +11,23 @@
 
 #include "actord/behavior.h"
 
+/* Returns 1 when v is a JSON integer from lo to hi. */
+static int
+int_in(const json_t *v, json_int_t lo, json_int_t hi)
+{
+    return json_is_integer(v) && json_integer_value(v) >= lo &&
+           json_integer_value(v) <= hi;
+}
+
+/* Adds delta to the integer state[key]. */
+static void
+state_add(json_t *st, const char *key, json_int_t delta)
+{
+    json_object_set_new(
+        st, key,
+        json_integer(json_integer_value(json_object_get(st, key)) + delta));
+}
+
 /* ---- counter: {"start": N}; state {"count": N}; {"add": INT} adds ---- */
 
 static const char *
@@ -173,8 +190,7 @@ static const char *
 ring_check(const json_t *args)
 {
     const json_t *n = json_object_get(args, "n");
-    if (!json_is_integer(n) || json_integer_value(n) < 1 ||
-        json_integer_value(n) > RING_MAX)
+    if (!int_in(n, 1, RING_MAX))
         return "n must be an integer from 1 to 1000000";
     return NULL;
 }
@@ -222,8 +238,7 @@ static const char *
 ticker_check(const json_t *args)
 {
     const json_t *every = json_object_get(args, "every_ms");
-    if (!json_is_integer(every) || json_integer_value(every) < 1 ||
-        json_integer_value(every) > 86400000)
+    if (!int_in(every, 1, 86400000))
         return "every_ms must be an integer from 1 to 86400000";
     return NULL;
 }
@@ -241,10 +256,7 @@ ticker_step(struct actor *a)
                               every);
         if (!actor_timed_out(a))
             return actor_exit(a, json_incref(json_object_get(st, "ticks")));
-        json_object_set_new(
-            st, "ticks",
-            json_integer(json_integer_value(json_object_get(st, "ticks")) +
-                         1));
+        state_add(st, "ticks", 1);
     }
     ACTOR_END(a);
 }
@@ -273,12 +285,9 @@ timer_check(const json_t *args)
         return "to must be an address {\"$address\": NAME} or a name";
     if (json_object_get(args, "message") == NULL)
         return "message is needed";
-    if (!json_is_integer(after) || json_integer_value(after) < 0 ||
-        json_integer_value(after) > 31622400000LL)
+    if (!int_in(after, 0, 31622400000LL))
         return "after_ms must be an integer from 0 to a year of ms";
-    if (every != NULL &&
-        (!json_is_integer(every) || json_integer_value(every) < 0 ||
-         json_integer_value(every) > 31622400000LL))
+    if (every != NULL && !int_in(every, 0, 31622400000LL))
         return "every_ms must be an integer from 0 to a year of ms";
     return NULL;
 }
@@ -334,9 +343,7 @@ supervisor_check(const json_t *args)
                            strcmp(sname, "one_for_all") != 0 &&
                            strcmp(sname, "rest_for_one") != 0)))
         return "strategy must be one_for_one, one_for_all or rest_for_one";
-    if (intensity != NULL &&
-        (!json_is_integer(intensity) || json_integer_value(intensity) < 0 ||
-         json_integer_value(intensity) > 1000))
+    if (intensity != NULL && !int_in(intensity, 0, 1000))
         return "intensity must be an integer from 0 to 1000";
     if (period != NULL &&
         (!json_is_number(period) || !(json_number_value(period) > 0) ||
@@ -613,10 +620,7 @@ gather_step(struct actor *a)
                 return r;
             }
             json_array_set(results, (size_t)i, json_object_get(m, "exit"));
-            json_object_set_new(
-                st, "left",
-                json_integer(json_integer_value(json_object_get(st, "left")) -
-                             1));
+            state_add(st, "left", -1);
         }
     }
     return actor_exit(a, json_incref(results));
