@@ -23,6 +23,7 @@
 #include "actord/behavior.h"
 #include "behaviors/behaviors.h"
 #include "engine/shape.h"
+#include "engine/watchdog.h"
 #include "store/store.h"
 
 #define REGISTRY_MAX 64
@@ -37,7 +38,19 @@ struct eng {
     struct eng_opts opts; /* with defaults filled in */
     int64_t running;      /* id of the actor whose step runs, or 0 */
     int running_killed;   /* 1 when a link killed it during its step */
+    /* The step to undo: eng__step returns ENG__ABORTED after
+     * eng__abort, and eng_run rolls back and fails the actor. */
+    int64_t abort_id;     /* the actor, or 0 */
+    char abort_code[32];  /* its error code, e.g. "step_timeout" */
+    char abort_msg[256];  /* and message */
+    int careful;          /* 1: eng_run's next transaction puts each step
+                             under a savepoint (after an undone step) */
 };
+
+/* Returned by eng__step (never by a public function): the step must be
+ * undone; e->abort_* say why. */
+#define ENG__ABORTED 1
+
 
 /* Actors to be killed because an actor linked to them ended abnormally;
  * a queue rather than recursion, so a long chain of links cannot
@@ -62,6 +75,7 @@ struct actor {
     int64_t deadline;        /* set by actor_receive_timeout: ms since the
                                 epoch, or 0 */
     int timed_out;           /* 1 when this step resumes from a timeout */
+    int64_t hops;            /* hops of the message this step consumes */
     int err;                 /* first storage error of the step, or 0 */
 };
 
@@ -83,6 +97,7 @@ actor_register(const struct behavior *b)
 static void
 eng__register_standard(void)
 {
+    wd_init();
     behaviors_register_standard();
 }
 
@@ -131,6 +146,18 @@ eng__load(const char *text)
     return v ? v : json_string(text);
 }
 
+/* Replaces *field (owned text) with the JSON text of v (borrowed). */
+static int
+eng__set_text(char **field, const json_t *v)
+{
+    char *t = v ? eng__dump(v) : NULL;
+    if (v && t == NULL)
+        return AD_ENOMEM;
+    free(*field);
+    *field = t;
+    return AD_OK;
+}
+
 const char *
 actor_address_name(const json_t *v)
 {
@@ -159,6 +186,25 @@ eng__random_name(char *buf, size_t len)
     snprintf(buf, len, "a-%016llx", eng__random64());
 }
 
+/* Marks the step of actor id to be undone, its actor to fail with error
+ * code and the message of fmt.  The first reason of a step stands. */
+static void
+eng__abort(struct eng *e, int64_t id, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+eng__abort(struct eng *e, int64_t id, const char *code, const char *fmt, ...)
+{
+    if (e->abort_id != 0)
+        return;
+    e->abort_id = id;
+    snprintf(e->abort_code, sizeof e->abort_code, "%s", code);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->abort_msg, sizeof e->abort_msg, fmt, ap);
+    va_end(ap);
+}
+
 /* ---- opening ---- */
 
 int
@@ -174,8 +220,19 @@ eng_open(const char *path, const struct eng_opts *opts, struct eng **out)
         e->opts.batch_steps = 256;
     if (e->opts.batch_ms <= 0)
         e->opts.batch_ms = 50;
+    if (e->opts.max_message == 0)
+        e->opts.max_message = ENG_MAX_MESSAGE_DEFAULT;
+    if (e->opts.max_state == 0)
+        e->opts.max_state = ENG_MAX_STATE_DEFAULT;
+    if (e->opts.max_mailbox == 0)
+        e->opts.max_mailbox = ENG_MAX_MAILBOX_DEFAULT;
+    if (e->opts.max_hops == 0)
+        e->opts.max_hops = ENG_MAX_HOPS_DEFAULT;
+    if (e->opts.step_limit_ms == 0)
+        e->opts.step_limit_ms = ENG_STEP_LIMIT_DEFAULT;
     struct store_opts so = {.busy_timeout_ms = e->opts.busy_timeout_ms,
-                            .sync_full = e->opts.sync_full};
+                            .sync_full = e->opts.sync_full,
+                            .max_bytes = e->opts.max_db_bytes};
     int err = store_open(path, &so, &e->st);
     if (err != AD_OK) {
         free(e);
@@ -292,12 +349,12 @@ eng_get(struct eng *e, const char *name, json_t **doc)
  */
 static int
 eng__deliver(struct eng *e, const char *to, const char *sender,
-             const json_t *msg, int64_t *seq)
+             const json_t *msg, int64_t hops, int64_t *seq)
 {
-    int64_t id;
+    int64_t id, queued = 0;
     enum store_status status;
     char *waiting = NULL;
-    int err = store_actor_peek(e->st, to, &id, &status, &waiting);
+    int err = store_actor_peek(e->st, to, &id, &status, &waiting, &queued);
     if (err != AD_OK)
         return err;
     if (store_status_ended(status)) {
@@ -323,23 +380,66 @@ eng__deliver(struct eng *e, const char *to, const char *sender,
             goto out;
         }
     }
+    if (e->opts.max_mailbox > 0 && queued >= e->opts.max_mailbox) {
+        err = AD_EMAILBOX;
+        goto out;
+    }
     char *body = eng__dump(msg);
     if (body == NULL) {
         err = AD_ENOMEM;
         goto out;
     }
-    int64_t now = ad_now_ms();
-    err = store_mailbox_append(e->st, id, sender, body, strlen(body), now,
-                               seq);
+    size_t len = strlen(body);
+    int wake = 0;
+    if (e->opts.max_message > 0 && len > (size_t)e->opts.max_message) {
+        err = AD_ETOOLARGE;
+    } else {
+        if (status == STORE_WAITING && waiting != NULL) {
+            json_t *shapes = json_loads(waiting, 0, NULL);
+            wake = shapes && shape_match_any(shapes, msg) >= 0;
+            json_decref(shapes);
+        }
+        err = store_mailbox_append(e->st, id, sender, body, len, ad_now_ms(),
+                                   hops, wake, seq);
+    }
     free(body);
-    if (err != AD_OK || status != STORE_WAITING || waiting == NULL)
-        goto out;
-    json_t *shapes = json_loads(waiting, 0, NULL);
-    if (shapes && shape_match_any(shapes, msg) >= 0)
-        err = store_actor_set_status(e->st, id, STORE_RUNNABLE, now);
-    json_decref(shapes);
 out:
     free(waiting);
+    return err;
+}
+
+/* Why a message that eng__deliver refused with err becomes a dead letter
+ * rather than an error of the sender, or NULL when it does not. */
+static const char *
+eng__undeliverable(int err)
+{
+    switch (err) {
+    case AD_ENOTFOUND: return "no such actor";
+    case AD_EDEAD: return "actor ended";
+    case AD_EMAILBOX: return "mailbox full";
+    case AD_EINVAL: return "not JSON";
+    }
+    return NULL;
+}
+
+/*
+ * Delivers msg (borrowed) from sender, hops steps from outside, as
+ * eng__deliver does, for the engine and behaviours: what cannot be
+ * delivered becomes a dead letter instead (reason why, when not NULL,
+ * without trying).  Returns 0 or a storage error.
+ */
+static int
+eng__deliver_or_bury(struct eng *e, const char *to, const char *sender,
+                     const json_t *msg, int64_t hops, const char *why)
+{
+    int err = why ? AD_OK : eng__deliver(e, to, sender, msg, hops, NULL);
+    if (why == NULL && (why = eng__undeliverable(err)) == NULL)
+        return err;
+    char *body = eng__dump(msg);
+    err = body ? store_dead_letter_add(e->st, sender, to, why, body,
+                                       strlen(body), ad_now_ms())
+               : AD_ENOMEM;
+    free(body);
     return err;
 }
 
@@ -349,7 +449,7 @@ eng_send(struct eng *e, const char *name, const json_t *msg, int64_t *seq)
     int err = store_begin(e->st);
     if (err != AD_OK)
         return err;
-    err = eng__deliver(e, name, NULL, msg, seq);
+    err = eng__deliver(e, name, NULL, msg, 0, seq);
     if (err != AD_OK) {
         store_rollback(e->st);
         return err;
@@ -368,7 +468,7 @@ eng_send_many(struct eng *e, const char *const *names, json_t *const *msgs,
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
         int64_t seq = 0;
-        errs[i] = eng__deliver(e, names[i], NULL, msgs[i], &seq);
+        errs[i] = eng__deliver(e, names[i], NULL, msgs[i], 0, &seq);
         if (seqs)
             seqs[i] = seq;
         switch (errs[i]) {
@@ -376,6 +476,8 @@ eng_send_many(struct eng *e, const char *const *names, json_t *const *msgs,
             break;
         case AD_ENOTFOUND:
         case AD_EDEAD:
+        case AD_EMAILBOX:
+        case AD_ETOOLARGE:
             bad = 1;
             break;
         default: /* storage errors end the batch */
@@ -429,7 +531,7 @@ eng__create(struct eng *e, const char *name, const struct behavior *b,
 {
     int64_t id;
     enum store_status status;
-    int err = store_actor_peek(e->st, name, &id, &status, NULL);
+    int err = store_actor_peek(e->st, name, &id, &status, NULL, NULL);
     if (err == AD_OK) {
         if (!store_status_ended(status))
             return AD_EEXISTS;
@@ -509,7 +611,7 @@ eng_spawn_watched(struct eng *e, const char *name, const char *behavior,
         int64_t wid;
         enum store_status ws;
         err = store_actor_peek(e->st, json_string_value(w), &wid, &ws,
-                               NULL);
+                               NULL, NULL);
         if (err == AD_ENOTFOUND && why)
             *why = "a name in monitors is not an actor";
         if (err == AD_OK)
@@ -552,13 +654,8 @@ eng__notify(struct eng *e, int64_t id, const char *name, const char *key,
     if (body == NULL)
         err = AD_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        if (err == AD_OK) {
-            err = eng__deliver(e, watchers[i], name, notice, NULL);
-            if (err == AD_ENOTFOUND || err == AD_EDEAD)
-                err = store_dead_letter_add(e->st, name, watchers[i],
-                                            "actor ended", body,
-                                            strlen(body), ad_now_ms());
-        }
+        if (err == AD_OK)
+            err = eng__deliver_or_bury(e, watchers[i], name, notice, 0, NULL);
         free(watchers[i]);
     }
     free(watchers);
@@ -621,15 +718,42 @@ eng__ended(struct eng *e, int64_t id, const char *name, const char *key,
             err = eng__queue_push(q, links[i].id);
             continue;
         }
-        err = eng__deliver(e, links[i].name, name, notice, NULL);
-        if (err == AD_ENOTFOUND || err == AD_EDEAD)
-            err = store_dead_letter_add(e->st, name, links[i].name,
-                                        "actor ended", body, strlen(body),
-                                        ad_now_ms());
+        err = eng__deliver_or_bury(e, links[i].name, name, notice, 0, NULL);
     }
     free(body);
     json_decref(notice);
     store_links_free(links, n);
+    return err;
+}
+
+/*
+ * Ends row (in memory: the caller saves it) with status exited, failed or
+ * killed and value (borrowed) as its result or error, inside the
+ * caller's transaction: its unread mail becomes dead letters and its
+ * watchers and links are told (see eng__ended).
+ */
+static int
+eng__end(struct eng *e, struct store_actor *row, enum store_status status,
+         const json_t *value, struct kill_queue *q)
+{
+    int exited = status == STORE_EXITED;
+    free(row->waiting_for);
+    row->waiting_for = NULL;
+    row->scanned = 0;
+    row->deadline = 0;
+    row->status = status;
+    int err = eng__set_text(exited ? &row->result : &row->error, value);
+    if (err == AD_OK)
+        err = store_mailbox_bury(e->st, row->id, row->name,
+                                 exited                     ? "unread at exit"
+                                 : status == STORE_KILLED ? "unread at kill"
+                                                          : "unread at failure",
+                                 row->updated);
+    /* The stored count is 0 now, whatever the step took. */
+    row->taken = 0;
+    if (err == AD_OK)
+        err = eng__ended(e, row->id, row->name, exited ? "exit" : "exception",
+                         value, !exited, q);
     return err;
 }
 
@@ -654,21 +778,12 @@ eng__kill_id(struct eng *e, int64_t id, struct kill_queue *q)
         store_actor_release(&a);
         return AD_EDEAD;
     }
-    a.status = STORE_KILLED;
-    free(a.waiting_for);
-    a.waiting_for = NULL;
-    a.deadline = 0;
     a.updated = ad_now_ms();
-    err = store_actor_save(e->st, &a);
+    json_t *killed = eng__killed_error();
+    err = killed ? eng__end(e, &a, STORE_KILLED, killed, q) : AD_ENOMEM;
+    json_decref(killed);
     if (err == AD_OK)
-        err = store_mailbox_bury(e->st, a.id, a.name, "unread at kill",
-                                 a.updated);
-    if (err == AD_OK) {
-        json_t *killed = eng__killed_error();
-        err = killed ? eng__ended(e, a.id, a.name, "exception", killed, 1, q)
-                     : AD_ENOMEM;
-        json_decref(killed);
-    }
+        err = store_actor_save(e->st, &a);
     store_actor_release(&a);
     return err;
 }
@@ -709,14 +824,13 @@ eng__fire_timers(struct eng *e, int64_t now, long *fired)
     int err = store_timer_due(e->st, now, TIMERS_PER_TXN, &t, &n);
     for (size_t i = 0; i < n && err == AD_OK; i++) {
         json_t *msg = json_loads(t[i].body, JSON_DECODE_ANY, NULL);
-        err = msg ? eng__deliver(e, t[i].target, t[i].owner, msg, NULL)
-                  : AD_OK;
+        err = msg ? eng__deliver(e, t[i].target, t[i].owner, msg, 0, NULL)
+                  : AD_EINVAL;
         json_decref(msg);
-        if (err == AD_ENOTFOUND || err == AD_EDEAD || msg == NULL)
-            err = store_dead_letter_add(
-                e->st, t[i].owner, t[i].target,
-                err == AD_ENOTFOUND ? "no such actor" : "actor ended",
-                t[i].body, strlen(t[i].body), now);
+        const char *why = eng__undeliverable(err);
+        if (why != NULL)
+            err = store_dead_letter_add(e->st, t[i].owner, t[i].target, why,
+                                        t[i].body, strlen(t[i].body), now);
         int64_t next = 0;
         if (t[i].every > 0)
             next = t[i].due + t[i].every * ((now - t[i].due) / t[i].every + 1);
@@ -818,8 +932,9 @@ struct mailbox_ctx {
 
 static int
 eng__mailbox_one(void *ctx, int64_t seq, const char *sender,
-                 const char *body, size_t len)
+                 const char *body, size_t len, int64_t hops)
 {
+    (void)hops;
     struct mailbox_ctx *mc = ctx;
     json_t *b = json_loadb(body, len, JSON_DECODE_ANY, NULL);
     json_t *m = json_pack("{s:I, s:s?, s:o}", "seq", (json_int_t)seq, "from",
@@ -840,7 +955,7 @@ eng_mailbox(struct eng *e, const char *name, int64_t after, int limit,
     enum store_status status;
     int err = store_begin_read(e->st);
     if (err == AD_OK)
-        err = store_actor_peek(e->st, name, &id, &status, NULL);
+        err = store_actor_peek(e->st, name, &id, &status, NULL, NULL);
     if (err == AD_OK)
         err = store_mailbox_scan(e->st, id, after, limit, eng__mailbox_one,
                                  &mc);
@@ -932,7 +1047,7 @@ eng_call_begin(struct eng *e, const char *name, const char *method,
         return err;
     int64_t id;
     enum store_status status;
-    err = store_actor_peek(e->st, name, &id, &status, NULL);
+    err = store_actor_peek(e->st, name, &id, &status, NULL, NULL);
     if (err == AD_OK && store_status_ended(status))
         err = AD_EDEAD;
     int64_t now = ad_now_ms();
@@ -948,7 +1063,7 @@ eng_call_begin(struct eng *e, const char *name, const char *method,
                              "method", method, "address", "$address", box,
                              "message", payload);
     if (err == AD_OK)
-        err = call ? eng__deliver(e, name, NULL, call, NULL) : AD_ENOMEM;
+        err = call ? eng__deliver(e, name, NULL, call, 0, NULL) : AD_ENOMEM;
     json_decref(call);
     if (err != AD_OK) {
         store_rollback(e->st);
@@ -964,9 +1079,10 @@ struct reply_ctx {
 
 static int
 eng__reply_one(void *ctx, int64_t seq, const char *sender, const char *body,
-               size_t len)
+               size_t len, int64_t hops)
 {
     (void)seq;
+    (void)hops;
     (void)sender;
     struct reply_ctx *rc = ctx;
     rc->reply = json_loadb(body, len, JSON_DECODE_ANY, NULL);
@@ -983,12 +1099,13 @@ eng_call_poll(struct eng *e, const char *name, const char *box,
     *reply = NULL;
     int err = store_begin_read(e->st);
     if (err == AD_OK)
-        err = store_actor_peek(e->st, box, &id, &status, NULL);
+        err = store_actor_peek(e->st, box, &id, &status, NULL, NULL);
     if (err == AD_OK)
         err = store_mailbox_scan(e->st, id, 0, 1, eng__reply_one, &rc);
     if (err == AD_OK && rc.reply == NULL) {
         /* No answer yet: a target that has ended will never give one. */
-        int terr = store_actor_peek(e->st, name, &tid, &tstatus, NULL);
+        int terr =
+            store_actor_peek(e->st, name, &tid, &tstatus, NULL, NULL);
         if (terr == AD_ENOTFOUND ||
             (terr == AD_OK && store_status_ended(tstatus)))
             err = AD_EDEAD;
@@ -1006,7 +1123,7 @@ eng_call_end(struct eng *e, const char *box)
         return err;
     int64_t id;
     enum store_status status;
-    err = store_actor_peek(e->st, box, &id, &status, NULL);
+    err = store_actor_peek(e->st, box, &id, &status, NULL, NULL);
     /* The box goes, mailbox included: a late reply finds no actor and
      * becomes a dead letter. */
     if (err == AD_OK)
@@ -1053,6 +1170,7 @@ actor_state(struct actor *a)
 void
 actor_set_state(struct actor *a, json_t *state)
 {
+    WD_GUARD;
     if (!json_is_object(state)) {
         json_decref(state);
         return;
@@ -1076,25 +1194,30 @@ actor_matched(struct actor *a)
 int
 actor_send(struct actor *a, const json_t *to, json_t *msg)
 {
+    WD_GUARD;
     const char *name = actor_address_name(to);
     if (name == NULL || msg == NULL) {
         json_decref(msg);
         return -1;
     }
     if (a->err == AD_OK) {
-        int err = eng__deliver(a->e, name, a->row->name, msg, NULL);
-        if (err == AD_ENOTFOUND || err == AD_EDEAD) {
-            /* The sender cannot know: the message becomes a dead letter. */
-            char *body = eng__dump(msg);
-            err = body ? store_dead_letter_add(
-                             a->e->st, a->row->name, name,
-                             err == AD_ENOTFOUND ? "no such actor"
-                                                 : "actor ended",
-                             body, strlen(body), ad_now_ms())
-                       : AD_ENOMEM;
-            free(body);
+        struct eng *e = a->e;
+        int64_t hops = a->hops + 1;
+        /* The sender cannot know whether it arrives: what cannot be
+         * delivered becomes a dead letter. */
+        a->err = eng__deliver_or_bury(
+            e, name, a->row->name, msg, hops,
+            e->opts.max_hops > 0 && hops > e->opts.max_hops ? "hop limit"
+                                                            : NULL);
+        if (a->err == AD_ETOOLARGE) {
+            /* Storing it, even as a dead letter, would take what the
+             * limit protects: the step is undone and the actor fails
+             * (see eng_run). */
+            eng__abort(e, a->row->id, "message_too_large",
+                       "a message to %s is over the limit of %lld bytes",
+                       name, e->opts.max_message);
+            a->err = ENG__ABORTED;
         }
-        a->err = err;
     }
     json_decref(msg);
     return 0;
@@ -1103,6 +1226,7 @@ actor_send(struct actor *a, const json_t *to, json_t *msg)
 json_t *
 actor_spawn(struct actor *a, const char *behavior, json_t *args)
 {
+    WD_GUARD;
     const struct behavior *b;
     json_t *addr = NULL;
     if (a->err != AD_OK ||
@@ -1158,6 +1282,7 @@ eng__gone_value(int found, const struct store_actor *t, const char **key)
 int
 actor_monitor(struct actor *a, const json_t *target)
 {
+    WD_GUARD;
     const char *name = actor_address_name(target);
     if (name == NULL)
         return -1;
@@ -1179,7 +1304,7 @@ actor_monitor(struct actor *a, const json_t *target)
     }
     /* Watching an actor that has ended (or never was): told at once. */
     if (err == AD_OK && notice != NULL)
-        err = eng__deliver(a->e, a->row->name, name, notice, NULL);
+        err = eng__deliver_or_bury(a->e, a->row->name, name, notice, 0, NULL);
     json_decref(notice);
     store_actor_release(&t);
     a->err = err;
@@ -1189,6 +1314,7 @@ actor_monitor(struct actor *a, const json_t *target)
 int
 actor_link(struct actor *a, const json_t *target)
 {
+    WD_GUARD;
     const char *name = actor_address_name(target);
     if (name == NULL)
         return -1;
@@ -1215,8 +1341,8 @@ actor_link(struct actor *a, const json_t *target)
         } else if (err == AD_OK) {
             json_t *notice = json_pack("{s:O, s:{s:s}}", key, value,
                                        "address", "$address", name);
-            err = notice ? eng__deliver(a->e, a->row->name, name, notice,
-                                        NULL)
+            err = notice ? eng__deliver_or_bury(a->e, a->row->name, name,
+                                                notice, 0, NULL)
                          : AD_ENOMEM;
             json_decref(notice);
         }
@@ -1230,6 +1356,7 @@ actor_link(struct actor *a, const json_t *target)
 int
 actor_unlink(struct actor *a, const json_t *target)
 {
+    WD_GUARD;
     const char *name = actor_address_name(target);
     if (name == NULL)
         return -1;
@@ -1237,7 +1364,7 @@ actor_unlink(struct actor *a, const json_t *target)
         return 0;
     int64_t id;
     enum store_status st;
-    int err = store_actor_peek(a->e->st, name, &id, &st, NULL);
+    int err = store_actor_peek(a->e->st, name, &id, &st, NULL, NULL);
     if (err == AD_OK)
         err = store_link_remove(a->e->st, id, a->row->id);
     a->err = err == AD_ENOTFOUND ? AD_OK : err;
@@ -1261,6 +1388,7 @@ json_t *
 actor_spawn_named(struct actor *a, const char *name, const char *behavior,
                   json_t *args)
 {
+    WD_GUARD;
     const struct behavior *b;
     json_t *addr = NULL;
     if (a->err != AD_OK || !ad_name_valid(name, strlen(name)) ||
@@ -1285,6 +1413,7 @@ static int
 eng__respond(struct actor *a, const json_t *call, const char *key,
              json_t *value)
 {
+    WD_GUARD;
     const json_t *id = json_object_get(call, "call");
     const json_t *to = json_object_get(call, "address");
     if (id == NULL || actor_address_name(to) == NULL || value == NULL) {
@@ -1319,6 +1448,7 @@ enum actor_step
 actor_call(struct actor *a, int point, const json_t *to, const char *method,
            json_t *payload, long long timeout_ms)
 {
+    WD_GUARD;
     char id[AD_NAME_MAX + 40];
     snprintf(id, sizeof id, "%s/%016llx", a->row->name, eng__random64());
     json_t *self = actor_self(a);
@@ -1336,6 +1466,7 @@ int
 actor_dispatch(struct actor *a, const json_t *call,
                const struct actor_method *methods)
 {
+    WD_GUARD;
     const char *method = json_string_value(json_object_get(call, "method"));
     if (method == NULL || json_object_get(call, "call") == NULL)
         return -1;
@@ -1365,6 +1496,7 @@ int64_t
 actor_send_after(struct actor *a, const json_t *to, json_t *msg,
                  long long ms, long long every_ms)
 {
+    WD_GUARD;
     const char *name = actor_address_name(to);
     int64_t id = 0;
     if (name == NULL || msg == NULL || ms < 0 || ms > TIMER_MAX_MS ||
@@ -1373,6 +1505,15 @@ actor_send_after(struct actor *a, const json_t *to, json_t *msg,
     char *body = eng__dump(msg);
     if (body == NULL) {
         a->err = AD_ENOMEM;
+        goto out;
+    }
+    if (a->e->opts.max_message > 0 &&
+        strlen(body) > (size_t)a->e->opts.max_message) {
+        free(body);
+        eng__abort(a->e, a->row->id, "message_too_large",
+                   "a timer's message to %s is over the limit of %lld bytes",
+                   name, a->e->opts.max_message);
+        a->err = ENG__ABORTED;
         goto out;
     }
     a->err = store_timer_add(a->e->st, a->row->id, name, body,
@@ -1388,6 +1529,7 @@ out:
 int
 actor_cancel_timer(struct actor *a, int64_t id)
 {
+    WD_GUARD;
     int found = 0;
     if (a->err == AD_OK)
         a->err = store_timer_cancel(a->e->st, id, a->row->id, &found);
@@ -1397,6 +1539,7 @@ actor_cancel_timer(struct actor *a, int64_t id)
 json_t *
 actor_spawn_link(struct actor *a, const char *behavior, json_t *args)
 {
+    WD_GUARD;
     json_t *addr = actor_spawn(a, behavior, args);
     if (addr != NULL)
         actor_link(a, addr);
@@ -1406,6 +1549,7 @@ actor_spawn_link(struct actor *a, const char *behavior, json_t *args)
 void
 actor_trap_exit(struct actor *a, int on)
 {
+    WD_GUARD;
     if (a->err == AD_OK)
         a->err = store_set_trap_exit(a->e->st, a->row->id, on);
 }
@@ -1413,6 +1557,7 @@ actor_trap_exit(struct actor *a, int on)
 int
 actor_kill(struct actor *a, const json_t *target)
 {
+    WD_GUARD;
     const char *name = actor_address_name(target);
     if (name == NULL)
         return -1;
@@ -1420,7 +1565,7 @@ actor_kill(struct actor *a, const json_t *target)
         return 0;
     int64_t id;
     enum store_status st;
-    int err = store_actor_peek(a->e->st, name, &id, &st, NULL);
+    int err = store_actor_peek(a->e->st, name, &id, &st, NULL, NULL);
     if (err == AD_OK) {
         struct kill_queue q = {0};
         err = eng__kill_id(a->e, id, &q);
@@ -1438,6 +1583,7 @@ actor_kill(struct actor *a, const json_t *target)
 json_t *
 actor_spawn_monitor(struct actor *a, const char *behavior, json_t *args)
 {
+    WD_GUARD;
     json_t *addr = actor_spawn(a, behavior, args);
     if (addr != NULL)
         actor_monitor(a, addr);
@@ -1447,6 +1593,7 @@ actor_spawn_monitor(struct actor *a, const char *behavior, json_t *args)
 enum actor_step
 actor_receive(struct actor *a, int point, json_t *shapes)
 {
+    WD_GUARD;
     char why[512];
     if (!json_is_array(shapes) || json_array_size(shapes) == 0) {
         json_decref(shapes);
@@ -1475,6 +1622,7 @@ enum actor_step
 actor_receive_timeout(struct actor *a, int point, json_t *shapes,
                       long long ms)
 {
+    WD_GUARD;
     if (ms < 0 || ms > TIMEOUT_MAX_MS) {
         json_decref(shapes);
         return actor_fail(a, "receive timeout %lld ms is out of range "
@@ -1495,6 +1643,7 @@ actor_timed_out(struct actor *a)
 enum actor_step
 actor_exit(struct actor *a, json_t *result)
 {
+    WD_GUARD;
     json_decref(a->result);
     a->result = result ? result : json_null();
     return ACTOR_EXIT;
@@ -1503,6 +1652,7 @@ actor_exit(struct actor *a, json_t *result)
 enum actor_step
 actor_fail(struct actor *a, const char *fmt, ...)
 {
+    WD_GUARD;
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
@@ -1521,11 +1671,12 @@ struct match_ctx {
     int64_t seq;          /* seq of the match, or 0 */
     json_t *msg;          /* new: the matched message, or NULL */
     int index;            /* the shape that matched */
+    int64_t hops;         /* the matched message's hops */
 };
 
 static int
 eng__match_one(void *ctx, int64_t seq, const char *sender, const char *body,
-               size_t len)
+               size_t len, int64_t hops)
 {
     (void)sender;
     struct match_ctx *mc = ctx;
@@ -1539,6 +1690,7 @@ eng__match_one(void *ctx, int64_t seq, const char *sender, const char *body,
     mc->seq = seq;
     mc->msg = m;
     mc->index = i;
+    mc->hops = hops;
     return 1;
 }
 
@@ -1567,18 +1719,6 @@ eng__strand(struct eng *e, struct store_actor *row, const char *code,
     row->status = STORE_STRANDED;
     row->updated = ad_now_ms();
     return store_actor_save(e->st, row);
-}
-
-/* Replaces *field (owned text) with the JSON text of v (borrowed). */
-static int
-eng__set_text(char **field, const json_t *v)
-{
-    char *t = v ? eng__dump(v) : NULL;
-    if (v && t == NULL)
-        return AD_ENOMEM;
-    free(*field);
-    *field = t;
-    return AD_OK;
 }
 
 /*
@@ -1649,12 +1789,30 @@ eng__step(struct eng *e, int64_t id)
             a.msg = mc.msg;
             mc.msg = NULL;
             a.matched = mc.index;
+            a.hops = mc.hops;
         }
     }
 
     e->running = id;
     e->running_killed = 0;
-    enum actor_step r = b->step(&a);
+    enum actor_step r = ACTOR_FAIL;
+    if (wd_run(b->step, &a, &r) != 0) {
+        /* Cut off: what the step was building may be half made, so its
+         * objects are kept, never touched again. */
+        e->running = 0;
+        eng__abort(e, id, "step_timeout",
+                   "a step of %s ran for over %d ms of CPU time and was "
+                   "cut off",
+                   row.behavior, e->opts.step_limit_ms);
+        json_t **objs[] = {&a.args, &a.state, &a.msg,
+                           &a.shapes, &a.result, &a.error};
+        for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
+            wd_abandon(*objs[i]);
+            *objs[i] = NULL;
+        }
+        err = ENG__ABORTED;
+        goto out;
+    }
     e->running = 0;
     killed = e->running_killed;
     if (a.err != AD_OK) {
@@ -1682,11 +1840,23 @@ eng__step(struct eng *e, int64_t id)
         r = actor_fail(&a, "the step failed");
     else if (r != ACTOR_WAIT && r != ACTOR_EXIT && r != ACTOR_FAIL)
         r = actor_fail(&a, "the step returned %d", (int)r);
-    if (mc.seq != 0 && (err = store_mailbox_take(e->st, mc.seq)) != AD_OK)
-        goto out;
+    if (mc.seq != 0) {
+        if ((err = store_mailbox_take(e->st, mc.seq)) != AD_OK)
+            goto out;
+        row.taken = 1;
+    }
     row.updated = ad_now_ms();
     if ((err = eng__set_text(&row.state, a.state)) != AD_OK)
         goto out;
+    if (e->opts.max_state > 0 &&
+        strlen(row.state) > (size_t)e->opts.max_state) {
+        eng__abort(e, id, "state_too_large",
+                   "the state of %s would be %zu bytes, over the limit of "
+                   "%lld",
+                   row.name, strlen(row.state), e->opts.max_state);
+        err = ENG__ABORTED;
+        goto out;
+    }
     if (r == ACTOR_WAIT) {
         char *text = eng__dump(a.shapes);
         if (text == NULL) {
@@ -1713,28 +1883,9 @@ eng__step(struct eng *e, int64_t id)
                          : STORE_WAITING;
         row.scanned = next.last;
     } else {
-        free(row.waiting_for);
-        row.waiting_for = NULL;
-        row.scanned = 0;
-        row.deadline = 0;
-        if (r == ACTOR_EXIT) {
-            row.status = STORE_EXITED;
-            err = eng__set_text(&row.result, a.result);
-        } else {
-            row.status = killed ? STORE_KILLED : STORE_FAILED;
-            err = eng__set_text(&row.error, a.error);
-        }
-        if (err == AD_OK)
-            err = store_mailbox_bury(e->st, id, row.name,
-                                     r == ACTOR_EXIT ? "unread at exit"
-                                     : killed        ? "unread at kill"
-                                                     : "unread at failure",
-                                     row.updated);
-        if (err == AD_OK)
-            err = r == ACTOR_EXIT
-                      ? eng__ended(e, id, row.name, "exit", a.result, 0, &q)
-                      : eng__ended(e, id, row.name, "exception", a.error, 1,
-                                   &q);
+        err = r == ACTOR_EXIT ? eng__end(e, &row, STORE_EXITED, a.result, &q)
+              : eng__end(e, &row, killed ? STORE_KILLED : STORE_FAILED,
+                         a.error, &q);
         if (err != AD_OK)
             goto out;
     }
@@ -1756,8 +1907,79 @@ out:
     return err;
 }
 
+/*
+ * After the step of e->abort_id was undone (rolled back to its
+ * savepoint), inside the caller's transaction: fails that actor with the
+ * error {"error": CODE, "message": TEXT}.  The message the step took is
+ * back in its mailbox, so it becomes a dead letter with the rest:
+ * nothing is lost.
+ */
+static int
+eng__fail_aborted(struct eng *e)
+{
+    struct store_actor row = {0};
+    struct kill_queue q = {0};
+    int64_t id = e->abort_id;
+    e->abort_id = 0;
+    json_t *error = json_pack("{s:s, s:s}", "error", e->abort_code,
+                              "message", e->abort_msg);
+    int err = error ? store_actor_by_id(e->st, id, &row) : AD_ENOMEM;
+    if (err == AD_OK && !store_status_ended(row.status)) {
+        row.updated = ad_now_ms();
+        err = eng__end(e, &row, STORE_FAILED, error, &q);
+        if (err == AD_OK)
+            err = store_actor_save(e->st, &row);
+        if (err == AD_OK)
+            err = eng__kill_queued(e, &q);
+    }
+    free(q.ids);
+    store_actor_release(&row);
+    json_decref(error);
+    return err == AD_ENOTFOUND ? AD_OK : err;
+}
+
+/*
+ * Runs the step of id as eng__step does; when e->careful, under a
+ * savepoint, so that a step to be undone is undone alone and its actor
+ * fails in the same transaction.  Without care, ENG__ABORTED leaves the
+ * caller to roll back and run the transaction again with care: a
+ * savepoint per step costs, and steps are rarely undone.
+ */
+static int
+eng__step_guarded(struct eng *e, int64_t id)
+{
+    if (!e->careful)
+        return eng__step(e, id);
+    int err = store_savepoint(e->st);
+    if (err != AD_OK)
+        return err;
+    err = eng__step(e, id);
+    if (err == ENG__ABORTED) {
+        err = store_savepoint_undo(e->st);
+        if (err == AD_OK)
+            err = eng__fail_aborted(e);
+        return err;
+    }
+    int kept = store_savepoint_keep(e->st);
+    return err != AD_OK ? err : kept;
+}
+
+static int eng__run(struct eng *e, long max_steps, int64_t max_ms,
+                    long *steps);
+
 int
 eng_run(struct eng *e, long max_steps, int64_t max_ms, long *steps)
+{
+    /* Steps run under the watchdog; without a timer they simply run. */
+    wd_start(e->opts.step_limit_ms);
+    int err = eng__run(e, max_steps, max_ms, steps);
+    wd_stop();
+    return err;
+}
+
+/* eng_run without the watchdog's start and stop. */
+static int
+eng__run(struct eng *e, long max_steps, int64_t max_ms, long *steps)
 {
     int64_t start = ad_mono_ms();
     long done = 0;
@@ -1807,11 +2029,19 @@ eng_run(struct eng *e, long max_steps, int64_t max_ms, long *steps)
                 break;
             }
             for (int i = 0; i < n && err == AD_OK; i++)
-                err = eng__step(e, ids[i]);
+                err = eng__step_guarded(e, ids[i]);
             if (err != AD_OK)
                 break;
             in_tx += n;
         }
+        if (err == ENG__ABORTED) {
+            /* Run the transaction again, each step under a savepoint. */
+            store_rollback(e->st);
+            e->abort_id = 0;
+            e->careful = 1;
+            continue;
+        }
+        e->careful = 0;
         if (err != AD_OK) {
             store_rollback(e->st);
             return err;

@@ -22,7 +22,28 @@ struct eng_opts {
     int batch_steps;     /* steps per transaction in eng_run; 0: 256 */
     int batch_ms;        /* longest a transaction of eng_run holds the
                             write lock, ms; 0: 50 */
+    /* Resource limits; 0 takes the default, -1 means none.  A message
+     * over max_message is refused (AD_ETOOLARGE) from outside; a step
+     * that sends one, or leaves a state over max_state, is undone and its
+     * actor fails.  A mailbox holding max_mailbox messages refuses more
+     * (AD_EMAILBOX; from a step, a dead letter).  A message max_hops
+     * steps away from the outside world is not delivered (a dead letter).
+     * A step running step_limit_ms of CPU time is cut off, undone, and
+     * its actor fails. */
+    long long max_message; /* bytes of JSON; default ENG_MAX_MESSAGE_DEFAULT */
+    long long max_state;   /* bytes of JSON; default ENG_MAX_STATE_DEFAULT */
+    long long max_mailbox; /* messages; default ENG_MAX_MAILBOX_DEFAULT */
+    long long max_hops;    /* steps; default ENG_MAX_HOPS_DEFAULT */
+    int step_limit_ms;     /* CPU ms; default ENG_STEP_LIMIT_DEFAULT */
+    long long max_db_bytes; /* > 0: the database may not grow past this;
+                               writes beyond fail with AD_EFULL */
 };
+
+#define ENG_MAX_MESSAGE_DEFAULT (1024LL * 1024)
+#define ENG_MAX_STATE_DEFAULT (16LL * 1024 * 1024)
+#define ENG_MAX_MAILBOX_DEFAULT 100000LL
+#define ENG_MAX_HOPS_DEFAULT 1000000LL
+#define ENG_STEP_LIMIT_DEFAULT 2000
 
 /* Opens the engine on the database at path (created and migrated when
  * needed).  *out is new, freed with eng_close.  Returns 0 or an ad_err. */

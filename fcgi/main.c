@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,10 @@ struct hub {
     pthread_cond_t work;    /* signalled when work was queued */
     unsigned long gen;      /* bumped with every broadcast of changed */
     int work_pending;       /* 1 when a request queued work */
-    volatile sig_atomic_t stop;
+    /* 1 once stopping: set by the signal thread, the scheduler or main,
+     * read by every thread without the lock, hence atomic (volatile is
+     * not enough between threads; no signal handler touches it). */
+    atomic_int stop;
     int listen_fd;
     const struct options *opt;
 };
@@ -84,6 +88,18 @@ usage(FILE *f)
         "  --sync MODE        normal (default) or full: SQLite synchronous\n"
         "                     setting; see docs/durability.md\n"
         "  --batch N          actor steps per transaction (default 256)\n"
+        "\n"
+        "limits (0 means none; see docs/limits.md):\n"
+        "  --max-message BYTES  largest message, as compact JSON (1048576)\n"
+        "  --max-state BYTES    largest actor state (16777216)\n"
+        "  --max-mailbox N      messages waiting per actor (100000); a\n"
+        "                       send to a full mailbox answers 429\n"
+        "  --max-hops N         steps a chain of messages may take from one\n"
+        "                       sent from outside (1000000)\n"
+        "  --step-limit MS      CPU time of one step before it is cut off\n"
+        "                       and its actor fails (2000)\n"
+        "  --max-db-size BYTES  the database may not grow past this (none);\n"
+        "                       writes beyond answer 507\n"
         "  --help             this text\n");
 }
 
@@ -98,6 +114,12 @@ parse_options(int argc, char **argv, struct options *o)
         {"max-body", required_argument, NULL, 'm'},
         {"sync", required_argument, NULL, 's'},
         {"batch", required_argument, NULL, 'b'},
+        {"max-message", required_argument, NULL, 'M'},
+        {"max-state", required_argument, NULL, 'S'},
+        {"max-mailbox", required_argument, NULL, 'X'},
+        {"max-hops", required_argument, NULL, 'H'},
+        {"step-limit", required_argument, NULL, 'L'},
+        {"max-db-size", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -132,6 +154,28 @@ parse_options(int argc, char **argv, struct options *o)
             if (*end || o->eng.batch_steps < 1)
                 goto bad;
             break;
+        case 'M':
+        case 'S':
+        case 'X':
+        case 'H':
+        case 'L':
+        case 'D': {
+            long long v = strtoll(optarg, &end, 10);
+            if (*end || end == optarg || v < 0 ||
+                (c == 'L' && v > 3600 * 1000))
+                goto bad;
+            /* 0 on the command line is "none": -1 to the engine. */
+            long long lim = v == 0 ? -1 : v;
+            switch (c) {
+            case 'M': o->eng.max_message = lim; break;
+            case 'S': o->eng.max_state = lim; break;
+            case 'X': o->eng.max_mailbox = lim; break;
+            case 'H': o->eng.max_hops = lim; break;
+            case 'L': o->eng.step_limit_ms = (int)lim; break;
+            case 'D': o->eng.max_db_bytes = v; break;
+            }
+            break;
+        }
         case 'h': usage(stdout); exit(0);
         default: goto bad;
         }

@@ -29,6 +29,7 @@ fcgi_reason(int status)
     case 410: return "Gone";
     case 413: return "Payload Too Large";
     case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
     case 502: return "Bad Gateway";
     case 504: return "Gateway Timeout";
@@ -69,10 +70,14 @@ route__error(struct fcgi_response *resp, int status, const char *code,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* msg may quote client bytes, or be cut inside a character; json_pack
+     * refuses a string that is not UTF-8 and the error would lose its
+     * body. */
+    ad_utf8_scrub(msg);
     resp->status = status;
     json_decref(resp->body);
     resp->body = json_pack("{s:s, s:s}", "error", code, "message", msg);
-    if (status == 503)
+    if (status == 503 || status == 429)
         route__header(resp, "Retry-After: 1\r\n");
 }
 
@@ -95,6 +100,7 @@ route__fail(struct fcgi_response *resp, int err, const char *what)
     case AD_EBUSY:
     case AD_ESTOPPED: status = 503; break;
     case AD_EFULL: status = 507; break;
+    case AD_EMAILBOX: status = 429; break;
     default: status = 500; break;
     }
     if (what)
@@ -254,7 +260,10 @@ route__body(const struct fcgi_config *cfg, const struct fcgi_request *req,
         return -1;
     }
     json_error_t jerr;
-    *out = json_loadb(req->body, req->body_len, JSON_DECODE_ANY, &jerr);
+    /* The one place request bodies are parsed: an object with a key
+     * twice is refused rather than silently keeping the last value. */
+    *out = json_loadb(req->body, req->body_len,
+                      JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
     if (*out == NULL) {
         route__error(resp, 400, "bad_json", "malformed JSON: %s at byte %d",
                      jerr.text, jerr.position);

@@ -17,6 +17,9 @@ enum stmt_id {
     Q_BEGIN_READ,
     Q_COMMIT,
     Q_ROLLBACK,
+    Q_SAVEPOINT,
+    Q_ROLLBACK_TO,
+    Q_RELEASE,
     Q_ACTOR_BY_NAME,
     Q_ACTOR_BY_ID,
     Q_ACTOR_PEEK,
@@ -28,6 +31,9 @@ enum stmt_id {
     Q_RUNNABLE,
     Q_UNSTRAND,
     Q_MAILBOX_APPEND,
+    Q_MAILBOX_GREW,
+    Q_MAILBOX_WAKE,
+    Q_MAILBOX_EMPTIED,
     Q_MAILBOX_SCAN,
     Q_MAILBOX_TAKE,
     Q_MAILBOX_COUNT,
@@ -61,17 +67,21 @@ enum stmt_id {
 
 #define ACTOR_COLS                                                        \
     "id, name, behavior, version, status, resume, waiting_for, scanned, " \
-    "args, state, result, error, spawned, created, updated, deadline"
+    "args, state, result, error, spawned, created, updated, deadline, " \
+    "mailbox"
 
 static const char *const stmt_sql[Q_COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_BEGIN_READ] = "BEGIN",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
+    [Q_SAVEPOINT] = "SAVEPOINT step",
+    [Q_ROLLBACK_TO] = "ROLLBACK TO step",
+    [Q_RELEASE] = "RELEASE step",
     [Q_ACTOR_BY_NAME] = "SELECT " ACTOR_COLS " FROM actors WHERE name = ?1",
     [Q_ACTOR_BY_ID] = "SELECT " ACTOR_COLS " FROM actors WHERE id = ?1",
     [Q_ACTOR_PEEK] =
-        "SELECT id, status, waiting_for FROM actors WHERE name = ?1",
+        "SELECT id, status, waiting_for, mailbox FROM actors WHERE name = ?1",
     [Q_ACTOR_INSERT] =
         "INSERT INTO actors (name, behavior, version, status, resume, "
         "waiting_for, scanned, args, state, result, error, spawned, created, "
@@ -80,8 +90,8 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_ACTOR_SAVE] =
         "UPDATE actors SET version = ?2, status = ?3, resume = ?4, "
         "waiting_for = ?5, scanned = ?6, state = ?7, result = ?8, "
-        "error = ?9, spawned = ?10, updated = ?11, deadline = ?12 "
-        "WHERE id = ?1",
+        "error = ?9, spawned = ?10, updated = ?11, deadline = ?12, "
+        "mailbox = mailbox - ?13 WHERE id = ?1",
     [Q_ACTOR_SET_STATUS] =
         "UPDATE actors SET status = ?2, updated = ?3 WHERE id = ?1",
     [Q_ACTOR_REMOVE] = "DELETE FROM actors WHERE id = ?1",
@@ -118,8 +128,13 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_UNSTRAND] =
         "UPDATE actors SET status = 'runnable' WHERE status = 'stranded'",
     [Q_MAILBOX_APPEND] = "INSERT INTO messages (actor, sender, body, "
-                         "created) VALUES (?1, ?2, ?3, ?4)",
-    [Q_MAILBOX_SCAN] = "SELECT seq, sender, body FROM messages "
+                         "created, hops) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_MAILBOX_GREW] = "UPDATE actors SET mailbox = mailbox + 1 "
+                       "WHERE id = ?1",
+    [Q_MAILBOX_WAKE] = "UPDATE actors SET mailbox = mailbox + 1, "
+                       "status = 'runnable', updated = ?2 WHERE id = ?1",
+    [Q_MAILBOX_EMPTIED] = "UPDATE actors SET mailbox = 0 WHERE id = ?1",
+    [Q_MAILBOX_SCAN] = "SELECT seq, sender, body, hops FROM messages "
                        "WHERE actor = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     [Q_MAILBOX_TAKE] = "DELETE FROM messages WHERE seq = ?1",
     [Q_MAILBOX_COUNT] = "SELECT count(*) FROM messages WHERE actor = ?1",
@@ -326,6 +341,8 @@ store__row_actor(sqlite3_stmt *st, struct store_actor *a)
     a->created = sqlite3_column_int64(st, 13);
     a->updated = sqlite3_column_int64(st, 14);
     a->deadline = sqlite3_column_int64(st, 15);
+    a->mailbox = sqlite3_column_int64(st, 16);
+    a->taken = 0;
     if (err == AD_OK && (a->name == NULL || a->behavior == NULL ||
                          a->args == NULL || a->state == NULL))
         err = AD_ENOMEM;
@@ -410,6 +427,25 @@ store_open(const char *path, const struct store_opts *opts,
     err = store__migrate(s);
     if (err != AD_OK)
         goto fail;
+    if (opts && opts->max_bytes > 0) {
+        /* max_page_count holds for this connection only: every
+         * connection of actord sets it.  A write past it fails with
+         * SQLITE_FULL (AD_EFULL), as a full disk does. */
+        char sql[96];
+        int page = 4096;
+        sqlite3_stmt *ps = NULL;
+        if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &ps, NULL) ==
+                SQLITE_OK &&
+            sqlite3_step(ps) == SQLITE_ROW)
+            page = sqlite3_column_int(ps, 0);
+        sqlite3_finalize(ps);
+        long long pages = opts->max_bytes / (page > 0 ? page : 4096);
+        snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld",
+                 pages > 1 ? pages : 1);
+        err = store__exec(s, sql);
+        if (err != AD_OK)
+            goto fail;
+    }
     store_changed(s);
     *out = s;
     return AD_OK;
@@ -466,6 +502,25 @@ int
 store_begin(struct store *s)
 {
     return store__txn(s, Q_BEGIN);
+}
+
+int
+store_savepoint(struct store *s)
+{
+    return store__txn(s, Q_SAVEPOINT);
+}
+
+int
+store_savepoint_undo(struct store *s)
+{
+    int err = store__txn(s, Q_ROLLBACK_TO);
+    return err == AD_OK ? store__txn(s, Q_RELEASE) : err;
+}
+
+int
+store_savepoint_keep(struct store *s)
+{
+    return store__txn(s, Q_RELEASE);
 }
 
 int
@@ -547,7 +602,8 @@ store_actor_by_id(struct store *s, int64_t id, struct store_actor *a)
 
 int
 store_actor_peek(struct store *s, const char *name, int64_t *id,
-                 enum store_status *status, char **waiting_for)
+                 enum store_status *status, char **waiting_for,
+                 int64_t *mailbox)
 {
     int err = AD_OK;
     sqlite3_stmt *st = store__stmt(s, Q_ACTOR_PEEK, &err);
@@ -562,6 +618,8 @@ store_actor_peek(struct store *s, const char *name, int64_t *id,
             *status = STORE_STRANDED;
         if (waiting_for)
             *waiting_for = store__dup(st, 2, &err);
+        if (mailbox)
+            *mailbox = sqlite3_column_int64(st, 3);
     } else if (rc == SQLITE_DONE) {
         err = AD_ENOTFOUND;
     } else {
@@ -622,6 +680,7 @@ store_actor_save(struct store *s, const struct store_actor *a)
     sqlite3_bind_int64(st, 11, a->updated);
     if (a->deadline > 0)
         sqlite3_bind_int64(st, 12, a->deadline);
+    sqlite3_bind_int64(st, 13, a->taken);
     return store__done(s, st);
 }
 
@@ -728,7 +787,8 @@ store_actor_list(struct store *s, const char *behavior, const char *status,
 
 int
 store_mailbox_append(struct store *s, int64_t actor, const char *sender,
-                     const char *body, size_t len, int64_t now, int64_t *seq)
+                     const char *body, size_t len, int64_t now, int64_t hops,
+                     int wake, int64_t *seq)
 {
     int err = AD_OK;
     sqlite3_stmt *st = store__stmt(s, Q_MAILBOX_APPEND, &err);
@@ -738,16 +798,21 @@ store_mailbox_append(struct store *s, int64_t actor, const char *sender,
     store__bind_text(st, 2, sender);
     sqlite3_bind_text64(st, 3, body, len, SQLITE_STATIC, SQLITE_UTF8);
     sqlite3_bind_int64(st, 4, now);
+    sqlite3_bind_int64(st, 5, hops);
     err = store__done(s, st);
-    if (err == AD_OK && seq)
+    if (err != AD_OK)
+        return err;
+    if (seq)
         *seq = sqlite3_last_insert_rowid(s->db);
-    return err;
+    int64_t v[2] = {actor, now};
+    return wake ? store__run(s, Q_MAILBOX_WAKE, 2, v, NULL)
+                : store__run(s, Q_MAILBOX_GREW, 1, v, NULL);
 }
 
 int
 store_mailbox_scan(struct store *s, int64_t actor, int64_t after, int limit,
                    int (*fn)(void *ctx, int64_t seq, const char *sender,
-                             const char *body, size_t len),
+                             const char *body, size_t len, int64_t hops),
                    void *ctx)
 {
     int err = AD_OK;
@@ -766,7 +831,8 @@ store_mailbox_scan(struct store *s, int64_t actor, int64_t after, int limit,
             break;
         }
         err = fn(ctx, sqlite3_column_int64(st, 0),
-                 (const char *)sqlite3_column_text(st, 1), body, len);
+                 (const char *)sqlite3_column_text(st, 1), body, len,
+                 sqlite3_column_int64(st, 3));
         if (err != AD_OK)
             break;
     }
@@ -831,9 +897,11 @@ store_mailbox_bury(struct store *s, int64_t actor, const char *target,
     sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, now);
     err = store__done(s, st);
-    if (err != AD_OK)
-        return err;
-    return store__run(s, Q_MAILBOX_CLEAR, 1, &actor, NULL);
+    if (err == AD_OK)
+        err = store__run(s, Q_MAILBOX_CLEAR, 1, &actor, NULL);
+    if (err == AD_OK)
+        err = store__run(s, Q_MAILBOX_EMPTIED, 1, &actor, NULL);
+    return err;
 }
 
 int

@@ -19,6 +19,8 @@ struct store;
 struct store_opts {
     int busy_timeout_ms; /* how long to wait for the write lock; 0 = 5000 */
     int sync_full;       /* 1: synchronous=FULL, 0: NORMAL (see docs) */
+    long long max_bytes; /* > 0: the database may not grow past this
+                            size; writes beyond fail with AD_EFULL */
 };
 
 enum store_status {
@@ -61,6 +63,9 @@ struct store_actor {
     int64_t updated;     /* ms since the epoch */
     int64_t deadline;    /* ms since the epoch when the receive times
                             out, or 0 for none */
+    int64_t mailbox;     /* messages in its mailbox, when loaded */
+    int taken;           /* messages taken since loaded; store_actor_save
+                            subtracts them from the stored count */
 };
 
 /* Frees the strings of a (not a itself) and zeroes it.  Accepts NULL. */
@@ -88,6 +93,13 @@ int store_schema_version(struct store *s);
  * waiting up to the busy timeout).  Returns 0 or AD_EBUSY, ... */
 int store_begin(struct store *s);
 
+/* Inside a write transaction: marks where a step begins, so that it
+ * alone can be undone (store_savepoint_undo) or kept
+ * (store_savepoint_keep); either ends the mark. */
+int store_savepoint(struct store *s);
+int store_savepoint_undo(struct store *s);
+int store_savepoint_keep(struct store *s);
+
 /* Begins a read transaction: a consistent snapshot for several reads. */
 int store_begin_read(struct store *s);
 
@@ -112,12 +124,14 @@ int store_actor_by_name(struct store *s, const char *name,
 int store_actor_by_id(struct store *s, int64_t id, struct store_actor *a);
 
 /*
- * The light look-up a send needs: id, status and waiting_for (a new
+ * The light look-up a send needs: id, status, waiting_for (a new
  * malloc'd string or NULL, freed by the caller; pass NULL when it is not
- * wanted) of the actor named name.  Returns 0 or AD_ENOTFOUND.
+ * wanted) and the mailbox count (may be NULL) of the actor named name.
+ * Returns 0 or AD_ENOTFOUND.
  */
 int store_actor_peek(struct store *s, const char *name, int64_t *id,
-                     enum store_status *status, char **waiting_for);
+                     enum store_status *status, char **waiting_for,
+                     int64_t *mailbox);
 
 /* Inserts a (id is ignored and set).  Returns 0, or AD_EEXISTS when a
  * row already has that name. */
@@ -153,11 +167,13 @@ int store_actor_list(struct store *s, const char *behavior,
 
 /* --- mailboxes --- */
 
-/* Appends body (len bytes of JSON) to actor's mailbox.  sender may be
- * NULL.  Sets *seq (may be NULL) to the message's seq. */
+/* Appends body (len bytes of JSON), hops steps away from the outside
+ * world, to actor's mailbox and counts it; with wake the actor also
+ * becomes runnable.  sender may be NULL.  Sets *seq (may be NULL) to the
+ * message's seq. */
 int store_mailbox_append(struct store *s, int64_t actor, const char *sender,
                          const char *body, size_t len, int64_t now,
-                         int64_t *seq);
+                         int64_t hops, int wake, int64_t *seq);
 
 /*
  * Calls fn for up to limit (<= 0: all) messages of actor with seq > after,
@@ -167,10 +183,11 @@ int store_mailbox_append(struct store *s, int64_t actor, const char *sender,
 int store_mailbox_scan(struct store *s, int64_t actor, int64_t after,
                        int limit,
                        int (*fn)(void *ctx, int64_t seq, const char *sender,
-                                 const char *body, size_t len),
+                                 const char *body, size_t len,
+                                 int64_t hops),
                        void *ctx);
 
-/* Deletes the message seq. */
+/* Deletes the message seq.  The caller counts it in its row's taken. */
 int store_mailbox_take(struct store *s, int64_t seq);
 
 /* Sets *n to the number of messages in actor's mailbox. */
@@ -290,7 +307,7 @@ int store_dead_letter_add(struct store *s, const char *sender,
                           const char *body, size_t len, int64_t now);
 
 /* Moves every message of actor's mailbox to the dead letters, addressed
- * to target, with reason, in order. */
+ * to target, with reason, in order; the stored count becomes 0. */
 int store_mailbox_bury(struct store *s, int64_t actor, const char *target,
                        const char *reason, int64_t now);
 

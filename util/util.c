@@ -27,6 +27,7 @@ ad_strerror(int err)
     case AD_ETOOLARGE: return "too large";
     case AD_ESCHEMA: return "the database was written by a newer actord";
     case AD_ESTOPPED: return "the service is stopping";
+    case AD_EMAILBOX: return "the actor's mailbox is full; try again later";
     }
     return "unknown error";
 }
@@ -51,6 +52,7 @@ ad_errcode(int err)
     case AD_ETOOLARGE: return "too_large";
     case AD_ESCHEMA: return "schema_too_new";
     case AD_ESTOPPED: return "stopping";
+    case AD_EMAILBOX: return "mailbox_full";
     }
     return "internal_error";
 }
@@ -99,4 +101,47 @@ ad_time_iso(int64_t ms, char *buf)
              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
              tm.tm_min, tm.tm_sec, (int)(ms % 1000));
     return buf;
+}
+
+/* Returns the length of the valid UTF-8 sequence (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF) that starts at s, or 0
+ * when none does.  s is NUL-terminated, so a cut-short sequence ends at a
+ * byte that is not a continuation. */
+static size_t
+ad__utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0];
+    size_t n;
+    unsigned min, v;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, min = 0x80, v = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, min = 0x800, v = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, min = 0x10000, v = c & 0x07;
+    else
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    return n;
+}
+
+void
+ad_utf8_scrub(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        size_t n = ad__utf8_seq(p);
+        if (n == 0)
+            *p++ = '?';
+        else
+            p += n;
+    }
 }

@@ -30,6 +30,7 @@ enum ad_err {
     AD_ETOOLARGE = -13,   /* a body, message or state over its limit */
     AD_ESCHEMA = -14,     /* the database was written by a newer actord */
     AD_ESTOPPED = -15,    /* the process is stopping */
+    AD_EMAILBOX = -16,    /* the receiver's mailbox holds its limit */
 };
 
 /* Returns a static sentence describing err. */
@@ -59,5 +60,13 @@ int64_t ad_mono_ms(void);
  * which holds at least AD_TIME_LEN bytes. Returns buf. */
 #define AD_TIME_LEN 80
 char *ad_time_iso(int64_t ms, char *buf);
+
+/*
+ * Makes the NUL-terminated s valid UTF-8 in place: every byte that does
+ * not start a valid sequence becomes '?'.  For messages that quote client
+ * bytes (paths, methods) or were cut short by snprintf in the middle of a
+ * character, since JSON strings must be UTF-8.
+ */
+void ad_utf8_scrub(char *s);
 
 #endif

@@ -115,6 +115,7 @@ static const struct behavior selective = {
  *   fail   actor_fail("told to fail: WHY")
  *   exit   actor_exit(result)
  *   badshape, emptyshapes, noreceive: a receive gone wrong
+ *   big    actor_send(to, a string of n bytes of x); state.big = n
  */
 static enum actor_step
 puppet_step(struct actor *a)
@@ -155,6 +156,14 @@ puppet_step(struct actor *a)
             return actor_receive(a, 2, json_array());
         } else if (strcmp(op, "noreceive") == 0) {
             return ACTOR_WAIT;
+        } else if (strcmp(op, "big") == 0) {
+            /* Sends "xxx...": n bytes of x. */
+            json_int_t n = json_integer_value(json_object_get(m, "n"));
+            char *x = calloc(1, (size_t)n + 1);
+            memset(x, 'x', (size_t)n);
+            actor_send(a, json_object_get(m, "to"), json_string(x));
+            free(x);
+            json_object_set_new(st, "big", json_integer(n));
         }
     }
     ACTOR_END(a);
@@ -2229,6 +2238,255 @@ START_TEST(test_call_timeout_late_reply)
 }
 END_TEST
 
+
+/* ---- resource limits ---- */
+
+/*
+ * spinner: on {"spin": "pure"} loops for ever in its own code; on
+ * {"spin": "calls"} loops for ever calling the engine (each call a fenced
+ * region, so the cut-off waits for the fence to end); on {"ok": N} adds
+ * N to state.total.
+ */
+static enum actor_step
+spinner_step(struct actor *a)
+{
+    json_t *st = actor_state(a);
+    const char *how;
+    volatile unsigned long spins = 0;
+    ACTOR_BEGIN(a);
+    for (;;) {
+        ACTOR_RECEIVE(a, 1, json_pack("[{s:s}, {s:s}]", "spin", "$string",
+                                      "ok", "$integer"));
+        if (actor_matched(a) == 1) {
+            json_object_set_new(
+                st, "total",
+                json_integer(
+                    json_integer_value(json_object_get(st, "total")) +
+                    json_integer_value(
+                        json_object_get(actor_message(a), "ok"))));
+            continue;
+        }
+        how = json_string_value(json_object_get(actor_message(a), "spin"));
+        if (strcmp(how, "calls") == 0)
+            for (;;)
+                actor_cancel_timer(a, 424242);
+        for (;;)
+            spins++;
+    }
+    ACTOR_END(a);
+}
+
+static const struct behavior spinner = {
+    .name = "spinner",
+    .version = 1,
+    .doc = "test: loops for ever when told",
+    .step = spinner_step,
+};
+
+/* Checks that every actor's stored mailbox count is its true count. */
+static void
+assert_mailbox_counts(void)
+{
+    sqlite3 *raw = raw_open(db.path);
+    long long off = raw_int(
+        raw, "SELECT count(*) FROM actors a WHERE a.mailbox != "
+             "(SELECT count(*) FROM messages m WHERE m.actor = a.id)");
+    sqlite3_close(raw);
+    ck_assert_int_eq(off, 0);
+}
+
+START_TEST(test_limit_message_size)
+{
+    struct eng_opts o = {.busy_timeout_ms = 50, .max_message = 40};
+    struct eng *e = open_eng_opts(&o);
+    spawn(e, "c", "collector", NULL);
+    spawn(e, "p", "puppet", NULL);
+    run(e);
+    /* From outside: refused, nothing stored. */
+    ck_assert_int_eq(send_err(e, "c", "\"0123456789012345678901234567890123"
+                                      "4567890123456789\"", NULL),
+                     AD_ETOOLARGE);
+    assert_mailbox(e, "c", "[]");
+    /* From a step: the step is undone and the puppet fails; the step
+     * before it stands; what it was told stays, as a dead letter. */
+    send(e, "p", "{\"op\": \"big\", \"to\": \"c\", \"n\": 30}");
+    send(e, "p", "{\"op\": \"big\", \"to\": \"c\", \"n\": 39}");
+    run(e);
+    json_t *doc = get_doc(e, "p");
+    assert_field(json_object_get(doc, "error"), "error",
+                 "\"message_too_large\"");
+    assert_failed_with(doc, "over the limit of 40 bytes");
+    assert_field(doc, "state", "{\"big\": 30}");
+    json_decref(doc);
+    assert_mailbox(e, "c", "[]");
+    assert_actor(e, "c", "state",
+                 "{\"messages\": [\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"]}");
+    assert_dead(e, "[[null, \"p\", \"unread at failure\", {\"op\": \"big\", "
+                   "\"to\": \"c\", \"n\": 39}]]");
+    close_eng(e);
+}
+END_TEST
+
+START_TEST(test_limit_state_size)
+{
+    struct eng_opts o = {.busy_timeout_ms = 50, .max_state = 60};
+    struct eng *e = open_eng_opts(&o);
+    spawn(e, "c", "collector", NULL);
+    send(e, "c", "\"first-0123456789\"");
+    send(e, "c", "\"second-0123456789\"");
+    send(e, "c", "\"third-0123456789\"");
+    run(e);
+    /* The third would make the state 61 bytes or more: that step is
+     * undone, the actor fails, the third message is a dead letter. */
+    json_t *doc = get_doc(e, "c");
+    assert_field(json_object_get(doc, "error"), "error",
+                 "\"state_too_large\"");
+    assert_failed_with(doc, "over the limit of 60");
+    assert_field(doc, "state", "{\"messages\": [\"first-0123456789\", "
+                               "\"second-0123456789\"]}");
+    json_decref(doc);
+    assert_dead(e, "[[null, \"c\", \"unread at failure\", "
+                   "\"third-0123456789\"]]");
+    close_eng(e);
+}
+END_TEST
+
+START_TEST(test_limit_mailbox)
+{
+    struct eng_opts o = {.busy_timeout_ms = 50, .max_mailbox = 3};
+    struct eng *e = open_eng_opts(&o);
+    spawn(e, "s", "selective", NULL);
+    spawn(e, "p", "puppet", NULL);
+    run(e);
+    send(e, "s", "{\"a\": 1}");
+    send(e, "s", "{\"a\": 2}");
+    send(e, "s", "{\"a\": 3}");
+    ck_assert_int_eq(send_err(e, "s", "{\"b\": 1}", NULL), AD_EMAILBOX);
+    /* A batch is all or nothing: the full mailbox refuses all of it. */
+    const char *names[] = {"p", "s"};
+    json_t *msgs[] = {J("{\"op\": \"x\"}"), J("{\"b\": 1}")};
+    int errs[2];
+    ck_assert_int_eq(eng_send_many(e, names, msgs, 2, 0, errs, NULL),
+                     AD_EINVAL);
+    ck_assert_int_eq(errs[0], AD_OK);
+    ck_assert_int_eq(errs[1], AD_EMAILBOX);
+    json_decref(msgs[0]);
+    json_decref(msgs[1]);
+    /* From a step: a dead letter, and the step goes on. */
+    send(e, "p", "{\"op\": \"send\", \"to\": \"s\", \"msg\": {\"b\": 2}}");
+    run(e);
+    assert_status(e, "p", "waiting");
+    assert_dead(e, "[[\"p\", \"s\", \"mailbox full\", {\"b\": 2}]]");
+    assert_mailbox_counts();
+    close_eng(e);
+}
+END_TEST
+
+START_TEST(test_limit_mailbox_counts)
+{
+    /* Every way a message comes and goes keeps the stored count true. */
+    struct eng_opts o = {.busy_timeout_ms = 50, .max_mailbox = 2};
+    struct eng *e = open_eng_opts(&o);
+    spawn(e, "t", "twoshape", NULL);
+    spawn(e, "s", "selective", NULL);
+    run(e);
+    for (int round = 0; round < 5; round++) {
+        send(e, "t", "{\"inc\": 1}");
+        send(e, "t", "{\"inc\": 2}");
+        ck_assert_int_eq(send_err(e, "t", "{\"inc\": 3}", NULL), AD_EMAILBOX);
+        assert_mailbox_counts();
+        run(e);
+        assert_mailbox_counts();
+    }
+    assert_actor(e, "t", "state",
+                 "{\"total\": 15, \"matched\": [0, 0, 0, 0, 0, 0, 0, 0, 0, "
+                 "0]}");
+    send(e, "s", "{\"a\": 1}");
+    send(e, "s", "{\"b\": 1}");
+    run(e); /* takes b, then a, and exits */
+    assert_status(e, "s", "exited");
+    assert_mailbox_counts();
+    spawn(e, "k", "selective", NULL);
+    run(e);
+    send(e, "k", "{\"a\": 1}");
+    json_t *doc = NULL;
+    ck_assert_int_eq(eng_kill(e, "k", &doc), AD_OK);
+    json_decref(doc);
+    assert_mailbox_counts();
+    close_eng(e);
+}
+END_TEST
+
+START_TEST(test_limit_hops)
+{
+    /* Two forwarders pointing at each other: a runaway, cut off. */
+    struct eng_opts o = {.busy_timeout_ms = 50, .max_hops = 50};
+    struct eng *e = open_eng_opts(&o);
+    spawn(e, "f1", "forwarder", "{\"to\": \"f2\"}");
+    spawn(e, "f2", "forwarder", "{\"to\": \"f1\"}");
+    run(e);
+    send(e, "f1", "\"ping\"");
+    long steps = run(e);
+    /* 50 steps deliver, the 51st step's send is cut off. */
+    ck_assert_int_eq(steps, 51);
+    assert_dead(e, "[[\"f1\", \"f2\", \"hop limit\", \"ping\"]]");
+    assert_status(e, "f1", "waiting");
+    assert_status(e, "f2", "waiting");
+    close_eng(e);
+}
+END_TEST
+
+/* A spinner told to spin how, beside a twoshape that must still run. */
+static void
+spin_case(const char *how)
+{
+    struct eng_opts o = {.busy_timeout_ms = 50, .step_limit_ms = 100};
+    struct eng *e = open_eng_opts(&o);
+    char msg[64];
+    spawn(e, "w", "spinner", NULL);
+    spawn(e, "t", "twoshape", NULL);
+    run(e);
+    send(e, "w", "{\"ok\": 5}");
+    send(e, "t", "{\"inc\": 1}");
+    run(e);
+    snprintf(msg, sizeof msg, "{\"spin\": \"%s\"}", how);
+    send(e, "w", msg);
+    send(e, "w", "{\"ok\": 7}");
+    send(e, "t", "{\"inc\": 2}");
+    run(e);
+    json_t *doc = get_doc(e, "w");
+    assert_field(json_object_get(doc, "error"), "error", "\"step_timeout\"");
+    assert_failed_with(doc, "ms of CPU time and was cut off");
+    /* The step before stands; the cut-off one left nothing. */
+    assert_field(doc, "state", "{\"total\": 5}");
+    json_decref(doc);
+    snprintf(msg, sizeof msg, "\"%s\"", how);
+    char want[256];
+    snprintf(want, sizeof want,
+             "[[null, \"w\", \"unread at failure\", {\"spin\": %s}], "
+             "[null, \"w\", \"unread at failure\", {\"ok\": 7}]]",
+             msg);
+    assert_dead(e, want);
+    /* The service goes on. */
+    assert_actor(e, "t", "state", "{\"total\": 3, \"matched\": [0, 0]}");
+    send(e, "t", "{\"inc\": 4}");
+    run(e);
+    assert_actor(e, "t", "state", "{\"total\": 7, \"matched\": [0, 0, 0]}");
+    close_eng(e);
+}
+
+START_TEST(test_limit_step_pure_loop)
+{
+    spin_case("pure");
+}
+END_TEST
+
+START_TEST(test_limit_step_calls_loop)
+{
+    spin_case("calls");
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
@@ -2355,6 +2613,16 @@ engine_suite(void)
     tcase_add_test(tc, test_call_timeout_late_reply);
     suite_add_tcase(s, tc);
 
+    tc = tcase("limits");
+    tcase_add_test(tc, test_limit_message_size);
+    tcase_add_test(tc, test_limit_state_size);
+    tcase_add_test(tc, test_limit_mailbox);
+    tcase_add_test(tc, test_limit_mailbox_counts);
+    tcase_add_test(tc, test_limit_hops);
+    tcase_add_test(tc, test_limit_step_pure_loop);
+    tcase_add_test(tc, test_limit_step_calls_loop);
+    suite_add_tcase(s, tc);
+
     tc = tcase("atomicity");
     tcase_add_test(tc, test_atomic_busy);
     tcase_add_test(tc, test_atomic_rollback);
@@ -2370,7 +2638,8 @@ main(void)
         actor_register(&puppet) != 0 || actor_register(&watcher) != 0 ||
         actor_register(&linker) != 0 || actor_register(&waiter) != 0 ||
         actor_register(&alarm_behavior) != 0 ||
-        actor_register(&caller_behavior) != 0) {
+        actor_register(&caller_behavior) != 0 ||
+        actor_register(&spinner) != 0) {
         fprintf(stderr, "test_engine: actor_register failed\n");
         return 1;
     }

@@ -91,7 +91,8 @@ static int64_t
 append(struct store *s, int64_t actor, const char *body)
 {
     int64_t seq = 0;
-    int err = store_mailbox_append(s, actor, NULL, body, strlen(body), 5, &seq);
+    int err = store_mailbox_append(s, actor, NULL, body, strlen(body), 5, 0, 0,
+                                   &seq);
     ck_assert_int_eq(err, AD_OK);
     ck_assert_int_gt(seq, 0);
     return seq;
@@ -323,7 +324,7 @@ START_TEST(test_actor_not_found)
     char *w = NULL;
     ck_assert_int_eq(store_actor_by_name(s, "nobody", &a), AD_ENOTFOUND);
     ck_assert_int_eq(store_actor_by_id(s, 42, &a), AD_ENOTFOUND);
-    ck_assert_int_eq(store_actor_peek(s, "nobody", &id, &st, &w), AD_ENOTFOUND);
+    ck_assert_int_eq(store_actor_peek(s, "nobody", &id, &st, &w, NULL), AD_ENOTFOUND);
     ck_assert_ptr_null(a.name);
     ck_assert_ptr_null(w);
     close_store(s);
@@ -366,13 +367,13 @@ START_TEST(test_actor_peek)
     int64_t id = 0;
     enum store_status st = STORE_RUNNABLE;
     char *w = NULL;
-    ck_assert_int_eq(store_actor_peek(s, "p", &id, &st, &w), AD_OK);
+    ck_assert_int_eq(store_actor_peek(s, "p", &id, &st, &w, NULL), AD_OK);
     ck_assert_int_eq(id, in.id);
     ck_assert_int_eq(st, STORE_WAITING);
     ck_assert_str_eq(w, "[\"$any\"]");
     free(w);
     w = (char *)"sentinel";
-    ck_assert_int_eq(store_actor_peek(s, "q", &id, &st, &w), AD_OK);
+    ck_assert_int_eq(store_actor_peek(s, "q", &id, &st, &w, NULL), AD_OK);
     ck_assert_int_eq(st, STORE_KILLED);
     ck_assert_ptr_null(w);
     close_store(s);
@@ -479,7 +480,7 @@ START_TEST(test_actor_unknown_status)
     int64_t pid = 0;
     enum store_status st = STORE_RUNNABLE;
     char *w = NULL;
-    ck_assert_int_eq(store_actor_peek(s, "odd", &pid, &st, &w), AD_OK);
+    ck_assert_int_eq(store_actor_peek(s, "odd", &pid, &st, &w, NULL), AD_OK);
     ck_assert_int_eq(st, STORE_STRANDED);
     free(w);
     int64_t ids[2];
@@ -530,8 +531,9 @@ struct scan_log {
 
 static int
 scan_cb(void *ctx, int64_t seq, const char *sender, const char *body,
-        size_t len)
+        size_t len, int64_t hops)
 {
+    (void)hops;
     struct scan_log *l = ctx;
     ck_assert_int_lt(l->n, 16);
     ck_assert_uint_lt(len, sizeof l->bodies[0]);
@@ -559,7 +561,8 @@ START_TEST(test_mailbox_scan)
         char buf[16];
         snprintf(buf, sizeof buf, "%sJUNK", bodies[i]);
         ck_assert_int_eq(store_mailbox_append(s, id, i == 1 ? "bob" : NULL, buf,
-                                              strlen(bodies[i]), 5, &seq[i]),
+                                              strlen(bodies[i]), 5, 0, 0,
+                                              &seq[i]),
                          AD_OK);
     }
 
@@ -604,8 +607,9 @@ END_TEST
 
 static int
 scan_fail_cb(void *ctx, int64_t seq, const char *sender, const char *body,
-             size_t len)
+             size_t len, int64_t hops)
 {
+    (void)hops;
     (void)seq;
     (void)sender;
     (void)body;
@@ -937,7 +941,7 @@ START_TEST(test_txn_second_connection)
     int64_t n = -1;
     ck_assert_int_eq(store_mailbox_count(s2, 1, &n), AD_OK);
     ck_assert_int_eq(n, 0);
-    ck_assert_int_eq(store_mailbox_append(s1, 1, NULL, "1", 1, 1, NULL), AD_OK);
+    ck_assert_int_eq(store_mailbox_append(s1, 1, NULL, "1", 1, 1, 0, 0, NULL), AD_OK);
     ck_assert_int_eq(store_mailbox_count(s2, 1, &n), AD_OK);
     ck_assert_int_eq(n, 0);
     store_rollback(s2);
