@@ -18,9 +18,25 @@
 #
 # Needs bash, curl, jq, nginx (scripts/deps.sh installs them) and Linux's
 # /proc.
+#
+# Under a checker: ACTORD_BIN names another actord (build/asan/actord,
+# build/tsan/actord) and ACTORD_WRAP a command put before actord's command
+# line wherever a test starts it (it_exec_actord), split on blanks, e.g.
+# "valgrind --leak-check=full".  Sanitizer reports (ASAN_OPTIONS,
+# UBSAN_OPTIONS, TSAN_OPTIONS log_path) and valgrind's (--log-file) go to
+# $IT_DIR/report.*; at exit any report that is not empty is a failed
+# assertion.  IT_SLOW (default 1, 20 with ACTORD_WRAP) multiplies how long
+# actord may take to start and to stop.
 
 IT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ACTORD_BIN=${ACTORD_BIN:-$IT_ROOT/build/actord}
+ACTORD_WRAP=${ACTORD_WRAP:-}
+if [ -n "$ACTORD_WRAP" ]; then
+    IT_SLOW=${IT_SLOW:-20}
+else
+    IT_SLOW=${IT_SLOW:-1}
+fi
+IT_SAN_OPTS0=("${ASAN_OPTIONS:-}" "${UBSAN_OPTIONS:-}" "${TSAN_OPTIONS:-}")
 NGINX_BIN=${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}
 IT_NAME=$(basename "$0" .sh)
 
@@ -34,6 +50,7 @@ IT_SOCK=""         # actord's unix socket
 IT_DB=""           # the database file
 ACTORD_PID=""      # the running actord, or empty
 NGINX_PID=""       # the running nginx master, or empty
+IT_ACTORD_ARGS=()  # further actord options: a test sets them before it_start
 
 # What the last it_req saw.
 IT_REQ=""          # "METHOD PATH"
@@ -94,10 +111,10 @@ it_children() {
     return 0
 }
 
-# it_stop_pid PID [SECONDS]: TERM, then KILL after SECONDS (default 10),
-# then reap it.
+# it_stop_pid PID [SECONDS]: TERM, then KILL after SECONDS (default
+# 10 * IT_SLOW), then reap it.
 it_stop_pid() {
-    local pid=$1 limit=$((${2:-10} * 10)) i
+    local pid=$1 limit=$((${2:-$((10 * IT_SLOW))} * 10)) i
     [ -n "$pid" ] || return 0
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < limit; i++)); do
@@ -125,15 +142,55 @@ it_free_port() {
     return 1
 }
 
+# it_san_env: exports the sanitizers' options with log_path in IT_DIR
+# (added to what the caller had set), so that a sanitized actord writes
+# its reports to $IT_DIR/report.asan.PID (ASan, LeakSanitizer, UBSan) or
+# report.tsan.PID, where it_check_reports finds them.
+it_san_env() {
+    local -a o=("${IT_SAN_OPTS0[@]}")
+    export ASAN_OPTIONS="${o[0]:+${o[0]}:}log_path=$IT_DIR/report.asan"
+    export UBSAN_OPTIONS="${o[1]:+${o[1]}:}print_stacktrace=1:log_path=$IT_DIR/report.asan"
+    export TSAN_OPTIONS="${o[2]:+${o[2]}:}log_path=$IT_DIR/report.tsan"
+}
+
+# it_exec_actord ARGS...: replaces the current (sub)shell with actord ARGS
+# under ACTORD_WRAP; run it with & or inside $(...), never in the test's
+# own shell.  The pid stays actord's: exec keeps it, and valgrind execs its
+# tool in place.  valgrind gets --log-file=$IT_DIR/report.valgrind.PID.
+it_exec_actord() {
+    local -a wrap=()
+    read -r -a wrap <<<"$ACTORD_WRAP"
+    if [ ${#wrap[@]} -gt 0 ] && [ "${wrap[0]##*/}" = valgrind ]; then
+        wrap+=("--log-file=$IT_DIR/report.valgrind.%p")
+    fi
+    it_san_env
+    exec "${wrap[@]}" "$ACTORD_BIN" "$@"
+}
+
+# it_check_reports: one failed assertion for each report of a sanitizer or
+# valgrind in IT_DIR that is not empty, with its first lines.  valgrind -q
+# writes nothing unless it found an error or a leak it was told to show.
+it_check_reports() {
+    local f
+    local -a lines
+    [ -n "$IT_DIR" ] || return 0
+    for f in "$IT_DIR"/report.*; do
+        [ -s "$f" ] || continue
+        mapfile -t lines < <(grep -v -e '^==[0-9]*== *$' "$f" | head -n 40)
+        [ ${#lines[@]} -gt 0 ] || continue
+        it_fail "no report from a checker: ${f##*/}" "${lines[@]}"
+    done
+}
+
 # it_start_actord: starts actord on IT_SOCK and IT_DB and waits for its
 # socket.  Used for the first start and for restarts on the same database.
 it_start_actord() {
     local i
     rm -f "$IT_SOCK"
-    "$ACTORD_BIN" --listen "unix:$IT_SOCK" --db "$IT_DB" \
-        </dev/null 2>>"$IT_DIR/actord.log" &
+    it_exec_actord --listen "unix:$IT_SOCK" --db "$IT_DB" \
+        "${IT_ACTORD_ARGS[@]}" </dev/null 2>>"$IT_DIR/actord.log" &
     ACTORD_PID=$!
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < 100 * IT_SLOW; i++)); do
         [ -S "$IT_SOCK" ] && return 0
         it_alive "$ACTORD_PID" || break
         sleep 0.1
@@ -151,7 +208,7 @@ it_start_nginx() {
     "$NGINX_BIN" -p "$IT_DIR/" -c "$IT_DIR/nginx.conf" -e "$IT_DIR/error.log" \
         -g 'daemon off;' </dev/null >>"$IT_DIR/nginx.out" 2>&1 &
     NGINX_PID=$!
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < 100 * IT_SLOW; i++)); do
         if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
             "$IT_BASE/healthz")" = 200 ]; then
             return 0
@@ -168,9 +225,10 @@ it_start_nginx() {
     return 1
 }
 
-# it_wait_healthy [SECONDS]: waits until /healthz answers 200.
+# it_wait_healthy [SECONDS]: waits until /healthz answers 200 (SECONDS
+# default 10 * IT_SLOW).
 it_wait_healthy() {
-    local i limit=$((${1:-10} * 10))
+    local i limit=$((${1:-$((10 * IT_SLOW))} * 10))
     for ((i = 0; i < limit; i++)); do
         if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
             "$IT_BASE/healthz")" = 200 ]; then
@@ -193,6 +251,8 @@ it_start() {
     IT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/actord-it.XXXXXX")
     IT_SOCK=$IT_DIR/actord.sock
     IT_DB=$IT_DIR/actord.db
+    # Also for a test that starts a sanitized actord by hand.
+    it_san_env
     trap it_cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
@@ -251,6 +311,7 @@ it_cleanup() {
     local rc=$?
     trap - EXIT
     it_stop_servers
+    it_check_reports
     if [ "$IT_DONE" -ne 1 ]; then
         it_fail "$IT_NAME ended early (exit status $rc)"
     fi
