@@ -692,19 +692,23 @@ eng__queue_push(struct kill_queue *q, int64_t id)
  * tells its watchers (notice key: value, borrowed), and its linked
  * actors: each is sent the notice, except that when the end was abnormal
  * (failed or killed) one that does not trap exits is queued on q to be
- * killed too.  A notice to an ended actor becomes a dead letter.
+ * killed too.  A notice to an ended actor becomes a dead letter.  ties
+ * (STORE_TIE_* bits) says which of timers, watchers and links to look
+ * for: a plain actor ends without a query for any.
  */
 static int
 eng__ended(struct eng *e, int64_t id, const char *name, const char *key,
-           const json_t *value, int abnormal, struct kill_queue *q)
+           const json_t *value, int abnormal, int ties, struct kill_queue *q)
 {
     /* Its timers end with it. */
-    int err = store_timer_forget(e->st, id);
-    if (err == AD_OK)
+    int err = AD_OK;
+    if (ties & STORE_TIE_TIMERS)
+        err = store_timer_forget(e->st, id);
+    if (err == AD_OK && (ties & STORE_TIE_MONITORS))
         err = eng__notify(e, id, name, key, value);
     struct store_link *links = NULL;
     size_t n = 0;
-    if (err == AD_OK)
+    if (err == AD_OK && (ties & STORE_TIE_LINKS))
         err = store_link_take(e->st, id, &links, &n);
     if (err != AD_OK || n == 0)
         return err;
@@ -742,18 +746,25 @@ eng__end(struct eng *e, struct store_actor *row, enum store_status status,
     row->scanned = 0;
     row->deadline = 0;
     row->status = status;
+    /* What is stored now, not what row says: the step may have sent to
+     * itself or tied itself since row was loaded. */
+    int64_t queued = 0;
+    int ties = 0;
     int err = eng__set_text(exited ? &row->result : &row->error, value);
     if (err == AD_OK)
+        err = store_actor_ties(e->st, row->id, &queued, &ties);
+    if (err == AD_OK && queued - row->taken > 0)
         err = store_mailbox_bury(e->st, row->id, row->name,
                                  exited                     ? "unread at exit"
                                  : status == STORE_KILLED ? "unread at kill"
                                                           : "unread at failure",
                                  row->updated);
     /* The stored count is 0 now, whatever the step took. */
-    row->taken = 0;
+    if (queued - row->taken > 0)
+        row->taken = 0;
     if (err == AD_OK)
         err = eng__ended(e, row->id, row->name, exited ? "exit" : "exception",
-                         value, !exited, q);
+                         value, !exited, ties, q);
     return err;
 }
 

@@ -193,6 +193,18 @@ int store_mailbox_take(struct store *s, int64_t seq);
 /* Sets *n to the number of messages in actor's mailbox. */
 int store_mailbox_count(struct store *s, int64_t actor, int64_t *n);
 
+/* What may point at an actor, as bits of actors.ties: set by
+ * store_timer_add (the owner), store_monitor_add (the target) and
+ * store_link_add (both), never cleared. */
+#define STORE_TIE_TIMERS 1
+#define STORE_TIE_MONITORS 2
+#define STORE_TIE_LINKS 4
+
+/* Sets *mailbox to the stored count of actor id's mailbox and *ties to
+ * its STORE_TIE_* bits, as stored now.  AD_ENOTFOUND when no such actor. */
+int store_actor_ties(struct store *s, int64_t id, int64_t *mailbox,
+                     int *ties);
+
 /* --- monitors --- */
 
 /* Records that watcher is told when target ends (once per pair). */

@@ -116,6 +116,7 @@ static const struct behavior selective = {
  *   exit   actor_exit(result)
  *   badshape, emptyshapes, noreceive: a receive gone wrong
  *   big    actor_send(to, a string of n bytes of x); state.big = n
+ *   selfexit  sends itself a message, sets a timer, and exits
  */
 static enum actor_step
 puppet_step(struct actor *a)
@@ -156,6 +157,13 @@ puppet_step(struct actor *a)
             return actor_receive(a, 2, json_array());
         } else if (strcmp(op, "noreceive") == 0) {
             return ACTOR_WAIT;
+        } else if (strcmp(op, "selfexit") == 0) {
+            /* Ties itself (a timer, mail to itself) and ends in one step. */
+            json_t *self = actor_self(a);
+            actor_send(a, self, json_string("to myself"));
+            actor_send_after(a, self, json_string("later"), 60000, 0);
+            json_decref(self);
+            return actor_exit(a, json_string("bye"));
         } else if (strcmp(op, "big") == 0) {
             /* Sends "xxx...": n bytes of x. */
             json_int_t n = json_integer_value(json_object_get(m, "n"));
@@ -2436,6 +2444,23 @@ START_TEST(test_limit_hops)
 }
 END_TEST
 
+START_TEST(test_end_ties_of_the_same_step)
+{
+    /* What the ending step itself did is cleaned up with it: the mail it
+     * sent itself is a dead letter, its timer is gone. */
+    struct eng *e = open_eng();
+    spawn(e, "p", "puppet", NULL);
+    run(e);
+    send(e, "p", "{\"op\": \"selfexit\"}");
+    run(e);
+    assert_status(e, "p", "exited");
+    assert_dead(e, "[[\"p\", \"p\", \"unread at exit\", \"to myself\"]]");
+    ck_assert_int_eq(count_timers(), 0);
+    assert_mailbox_counts();
+    close_eng(e);
+}
+END_TEST
+
 /* A spinner told to spin how, beside a twoshape that must still run. */
 static void
 spin_case(const char *how)
@@ -2621,6 +2646,7 @@ engine_suite(void)
     tcase_add_test(tc, test_limit_hops);
     tcase_add_test(tc, test_limit_step_pure_loop);
     tcase_add_test(tc, test_limit_step_calls_loop);
+    tcase_add_test(tc, test_end_ties_of_the_same_step);
     suite_add_tcase(s, tc);
 
     tc = tcase("atomicity");
