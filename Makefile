@@ -1,9 +1,12 @@
 # actord: one Makefile for everything.
 #   make            build build/actord and build/actorctl
 #   make run        start nginx + actord on 127.0.0.1 (PORT=, DB=, RUNDIR=)
-#   make check      unit tests, unit tests under ASan+UBSan, integration tests
+#   make check      unit tests, unit tests under ASan+UBSan, a short fuzz run,
+#                   integration tests
 #   make valgrind   unit tests under valgrind memcheck
 #   make bench      benchmarks
+#   make fuzz       the libFuzzer targets of tests/fuzz, FUZZ_SECONDS each
+#   make soak       the crash loop test long: 200 kill -9 cycles under load
 # SAN=1 builds everything with ASan and UBSan into build/asan.
 
 CC      ?= cc
@@ -21,6 +24,11 @@ OPT      := -O1
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
 endif
+ifeq ($(TSAN),1)
+B        := build/tsan
+OPT      := -O1
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+endif
 
 CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) \
            -I. -Iinclude $(PKG_CFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
@@ -35,7 +43,9 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst %.c,$(B)/%,$(UNIT_SRC))
 
 .PHONY: all run check unit unit-asan integration valgrind bench clean deps \
-        check-all
+        soak \
+        fuzz fuzz-short \
+        check-all integration-asan tsan valgrind-integration
 
 all: $(B)/actord $(B)/actorctl
 
@@ -79,6 +89,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
+	$(MAKE) fuzz-short
 	$(MAKE) integration
 
 valgrind: $(UNIT_BIN)
@@ -86,7 +97,38 @@ valgrind: $(UNIT_BIN)
 	  CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	    --error-exitcode=1 $$t; done
 
-check-all: check valgrind
+# The integration suite against other builds of actord, through
+# tests/integration/lib.sh's ACTORD_BIN and ACTORD_WRAP: every sanitizer or
+# valgrind report that actord writes (to the test's folder) is a failed
+# assertion of the test that made it.  A subset: IT_TESTS="test_api.sh ...".
+IT_TESTS ?=
+
+# ASan + UBSan (build/asan): memory errors, UB, and leaks at each clean
+# stop (LeakSanitizer).
+integration-asan: all
+	$(MAKE) SAN=1 all
+	ACTORD_BIN=$(CURDIR)/build/asan/actord \
+	  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
+	  bash tests/integration/run.sh $(IT_TESTS)
+
+# ThreadSanitizer (TSAN=1 builds into build/tsan): data races between the
+# request threads, the scheduler and the signal thread.  Reports do not
+# halt actord, so that one run lists them all; each fails its test.
+tsan: all
+	$(MAKE) TSAN=1 all
+	ACTORD_BIN=$(CURDIR)/build/tsan/actord \
+	  TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp \
+	  bash tests/integration/run.sh $(IT_TESTS)
+
+# valgrind memcheck around the plain build: errors, and definite or
+# indirect leaks at each clean stop.
+VALGRIND_IT := valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+               --errors-for-leak-kinds=definite,indirect --num-callers=30
+valgrind-integration: all
+	ACTORD_WRAP="$(VALGRIND_IT)" IT_TIMEOUT=900 \
+	  bash tests/integration/run.sh $(IT_TESTS)
+
+check-all: check valgrind valgrind-integration tsan
 
 run: deps
 	$(MAKE) all
@@ -97,6 +139,20 @@ deps:
 
 bench: all
 	bash bench/run.sh
+
+# tests/integration/test_crashloop.sh in its long form (make check runs it
+# with 12 cycles).
+soak: all
+	CRASH_CYCLES=200 IT_TIMEOUT=1800 bash tests/integration/run.sh test_crashloop.sh
+
+# The fuzz targets (tests/fuzz/run.sh builds them with clang into
+# build/fuzz): a short run of each in check, long runs by hand.
+FUZZ_SECONDS ?= 300
+fuzz-short:
+	bash tests/fuzz/run.sh 10
+
+fuzz:
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build

@@ -4,14 +4,16 @@
 #   bash scripts/deps.sh [EXTRA_PACKAGE ...]
 #
 # Checks with dpkg-query what building (gcc make pkg-config libfcgi-dev
-# libjansson-dev libsqlite3-dev check) and running or testing (an nginx that
-# provides /usr/sbin/nginx, sqlite3, curl, jq) need, plus any package named
-# on the command line (.ci/run adds valgrind).  When all are there it prints
-# nothing and exits 0.  Otherwise it says in one line what is missing and
-# installs it with apt-get, as root or through sudo.
+# libjansson-dev libsqlite3-dev check; clang and libclang-rt-14-dev, whose
+# libclang_rt.fuzzer is libFuzzer, for tests/fuzz) and running or testing
+# (an nginx that provides /usr/sbin/nginx, sqlite3, curl, jq) need, plus
+# any package named on the command line (.ci/run adds valgrind).  When all
+# are there it prints nothing and exits 0.  Otherwise it says in one line
+# what is missing and installs it with apt-get, as root or through sudo.
 set -euo pipefail
 
-build_pkgs=(gcc make pkg-config libfcgi-dev libjansson-dev libsqlite3-dev check)
+build_pkgs=(gcc make pkg-config libfcgi-dev libjansson-dev libsqlite3-dev check
+    clang libclang-rt-14-dev)
 run_pkgs=(sqlite3 curl jq)
 wanted=("${build_pkgs[@]}" "${run_pkgs[@]}" "$@")
 
