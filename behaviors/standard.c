@@ -184,14 +184,14 @@ static const struct behavior forwarder = {
 
 /* ---- ring: {"n": N, "message": ANY} ---- */
 
-#define RING_MAX 1000000
+#define RING_MAX 100000
 
 static const char *
 ring_check(const json_t *args)
 {
     const json_t *n = json_object_get(args, "n");
     if (!int_in(n, 1, RING_MAX))
-        return "n must be an integer from 1 to 1000000";
+        return "n must be an integer from 1 to 100000";
     return NULL;
 }
 

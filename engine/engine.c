@@ -47,6 +47,25 @@ struct eng {
                              under a savepoint (after an undone step) */
 };
 
+/* One eng_send waiting in its group's queue. */
+struct group_send {
+    const char *name;        /* borrowed from the caller */
+    const json_t *msg;       /* borrowed from the caller */
+    int64_t seq;             /* set when delivered */
+    int err;                 /* its result, once done */
+    int done;                /* 1 once committed or refused */
+    struct group_send *next; /* the queue */
+};
+
+struct eng_group {
+    pthread_mutex_t write_mu; /* held through every write transaction */
+    pthread_mutex_t mu;       /* guards what follows */
+    pthread_cond_t done;      /* broadcast when a batch is answered */
+    struct group_send *head;  /* sends not yet taken by a leader */
+    struct group_send **tail;
+    int leading;              /* 1 while a leader commits a batch */
+};
+
 /* Returned by eng__step (never by a public function): the step must be
  * undone; e->abort_* say why. */
 #define ENG__ABORTED 1
@@ -232,7 +251,10 @@ eng_open(const char *path, const struct eng_opts *opts, struct eng **out)
         e->opts.step_limit_ms = ENG_STEP_LIMIT_DEFAULT;
     struct store_opts so = {.busy_timeout_ms = e->opts.busy_timeout_ms,
                             .sync_full = e->opts.sync_full,
-                            .max_bytes = e->opts.max_db_bytes};
+                            .max_bytes = e->opts.max_db_bytes,
+                            .write_mu = e->opts.group
+                                            ? &e->opts.group->write_mu
+                                            : NULL};
     int err = store_open(path, &so, &e->st);
     if (err != AD_OK) {
         free(e);
@@ -443,8 +465,36 @@ eng__deliver_or_bury(struct eng *e, const char *to, const char *sender,
     return err;
 }
 
-int
-eng_send(struct eng *e, const char *name, const json_t *msg, int64_t *seq)
+/* ---- group commit ---- */
+
+struct eng_group *
+eng_group_new(void)
+{
+    struct eng_group *g = calloc(1, sizeof *g);
+    if (g == NULL)
+        return NULL;
+    pthread_mutex_init(&g->write_mu, NULL);
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->done, NULL);
+    g->tail = &g->head;
+    return g;
+}
+
+void
+eng_group_free(struct eng_group *g)
+{
+    if (g == NULL)
+        return;
+    pthread_cond_destroy(&g->done);
+    pthread_mutex_destroy(&g->mu);
+    pthread_mutex_destroy(&g->write_mu);
+    free(g);
+}
+
+/* Sends msg to name in a transaction of its own. */
+static int
+eng__send_alone(struct eng *e, const char *name, const json_t *msg,
+                int64_t *seq)
 {
     int err = store_begin(e->st);
     if (err != AD_OK)
@@ -456,6 +506,75 @@ eng_send(struct eng *e, const char *name, const json_t *msg, int64_t *seq)
     }
     /* Commit before the caller replies 202. */
     return store_commit(e->st);
+}
+
+/* 1 when err refuses one message and wrote nothing of it, so the others
+ * of a batch may still commit. */
+static int
+eng__refusal(int err)
+{
+    return err == AD_ENOTFOUND || err == AD_EDEAD || err == AD_EMAILBOX ||
+           err == AD_ETOOLARGE;
+}
+
+/* Delivers the batch list in one transaction and sets each one's err and
+ * seq.  When the transaction cannot begin or commit (busy, full), that is
+ * every one's answer; when one message meets a storage error, each is
+ * sent alone instead, so that error is its own. */
+static void
+eng__send_batch(struct eng *e, struct group_send *list)
+{
+    int err = store_begin(e->st);
+    int failed_in = 0;
+    for (struct group_send *g = list; g && err == AD_OK; g = g->next) {
+        g->err = eng__deliver(e, g->name, NULL, g->msg, 0, &g->seq);
+        if (g->err != AD_OK && !eng__refusal(g->err))
+            err = g->err, failed_in = 1;
+    }
+    if (err == AD_OK)
+        err = store_commit(e->st); /* before any of them replies 202 */
+    else
+        store_rollback(e->st);
+    for (struct group_send *g = list; g && err != AD_OK; g = g->next)
+        g->err = failed_in && list->next
+                     ? eng__send_alone(e, g->name, g->msg, &g->seq)
+                     : err;
+}
+
+int
+eng_send(struct eng *e, const char *name, const json_t *msg, int64_t *seq)
+{
+    struct eng_group *grp = e->opts.group;
+    if (grp == NULL)
+        return eng__send_alone(e, name, msg, seq);
+    struct group_send me = {.name = name, .msg = msg};
+    pthread_mutex_lock(&grp->mu);
+    *grp->tail = &me;
+    grp->tail = &me.next;
+    while (!me.done) {
+        if (grp->leading) {
+            pthread_cond_wait(&grp->done, &grp->mu);
+            continue;
+        }
+        /* Lead: commit everything queued so far, this send included. */
+        struct group_send *batch = grp->head;
+        grp->head = NULL;
+        grp->tail = &grp->head;
+        grp->leading = 1;
+        pthread_mutex_unlock(&grp->mu);
+        eng__send_batch(e, batch);
+        pthread_mutex_lock(&grp->mu);
+        for (struct group_send *g = batch, *next; g; g = next) {
+            next = g->next; /* g belongs to its waiting thread */
+            g->done = 1;
+        }
+        grp->leading = 0;
+        pthread_cond_broadcast(&grp->done);
+    }
+    pthread_mutex_unlock(&grp->mu);
+    if (seq)
+        *seq = me.seq;
+    return me.err;
 }
 
 int

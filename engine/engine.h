@@ -16,6 +16,22 @@
 
 struct eng;
 
+/*
+ * A commit group: the connections of one process that share one (through
+ * eng_opts.group) take turns at writing on a mutex rather than in
+ * SQLite's sleeping busy wait, and eng_send calls that arrive while
+ * another commits share the next transaction (group commit): one commit
+ * answers them all, and each still returns only once its message is
+ * committed.  Other processes on the database still meet the busy
+ * timeout.
+ */
+struct eng_group;
+
+/* Makes a group (NULL when out of memory); free it with eng_group_free
+ * after every connection using it is closed. */
+struct eng_group *eng_group_new(void);
+void eng_group_free(struct eng_group *g);
+
 struct eng_opts {
     int busy_timeout_ms; /* 0: 5000 */
     int sync_full;       /* 1: synchronous=FULL; 0: NORMAL */
@@ -37,6 +53,7 @@ struct eng_opts {
     int step_limit_ms;     /* CPU ms; default ENG_STEP_LIMIT_DEFAULT */
     long long max_db_bytes; /* > 0: the database may not grow past this;
                                writes beyond fail with AD_EFULL */
+    struct eng_group *group; /* borrowed, may be NULL: see eng_group */
 };
 
 #define ENG_MAX_MESSAGE_DEFAULT (1024LL * 1024)

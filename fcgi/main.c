@@ -512,8 +512,14 @@ open_listener(const char *addr)
 }
 
 static int
-serve_fastcgi(const struct options *o, int fd)
+serve_fastcgi(struct options *o, int fd)
 {
+    /* The threads' connections take turns at writing and share commits
+     * of concurrent sends (engine.h, eng_group). */
+    struct eng_group *group = eng_group_new();
+    if (group == NULL)
+        return 1;
+    o->eng.group = group;
     hub.listen_fd = fd;
     hub.opt = o;
     sigset_t set;
@@ -530,14 +536,18 @@ serve_fastcgi(const struct options *o, int fd)
     if (err != AD_OK) {
         log_msg("cannot open %s: %s (%s)", o->db, ad_strerror(err),
                 probe ? eng_errmsg(probe) : "");
+        eng_close(probe);
+        eng_group_free(group);
         return 1;
     }
     eng_close(probe);
 
     pthread_t sig, sched, *workers = calloc((size_t)o->threads,
                                             sizeof *workers);
-    if (workers == NULL)
+    if (workers == NULL) {
+        eng_group_free(group);
         return 1;
+    }
     pthread_create(&sig, NULL, signal_main, &set);
     pthread_create(&sched, NULL, scheduler_main, NULL);
     for (int i = 0; i < o->threads; i++)
@@ -556,6 +566,7 @@ serve_fastcgi(const struct options *o, int fd)
     pthread_kill(sig, SIGTERM);
     pthread_join(sig, NULL);
     free(workers);
+    eng_group_free(group);
     if (o->listen && strncmp(o->listen, "unix:", 5) == 0)
         unlink(o->listen + 5);
     log_msg("stopped");

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/migrations.h"
 
@@ -162,6 +163,9 @@ static const char *const stmt_sql[Q_COUNT] = {
 
 static pthread_once_t store_once = PTHREAD_ONCE_INIT;
 
+struct store;
+static void store__ended(struct store *s);
+
 /* Process-wide SQLite settings, before SQLite initializes (later they
  * are refused, harmlessly).  Without memory statistics every allocation
  * of SQLite skips a global mutex: callgrind showed those mutexes at 6% of
@@ -174,6 +178,9 @@ store__configure(void)
 
 struct store {
     sqlite3 *db;
+    pthread_mutex_t *write_mu; /* borrowed: see store_opts, or NULL */
+    int busy_ms;               /* the busy timeout, ms */
+    int writing;               /* 1 inside store_begin's transaction */
     sqlite3_stmt *stmt[Q_COUNT]; /* prepared on first use, owned */
     int64_t data_version;        /* last value seen by store_changed */
     char errmsg[256];            /* last SQLite error, for logs */
@@ -422,6 +429,7 @@ store_open(const char *path, const struct store_opts *opts,
     struct store *s = calloc(1, sizeof *s);
     if (s == NULL)
         return AD_ENOMEM;
+    s->write_mu = opts ? opts->write_mu : NULL;
     int rc = sqlite3_open_v2(path, &s->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                  SQLITE_OPEN_NOMUTEX,
@@ -433,6 +441,7 @@ store_open(const char *path, const struct store_opts *opts,
     int busy = opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms
                                                  : 5000;
     sqlite3_busy_timeout(s->db, busy);
+    s->busy_ms = busy;
     /* journal_mode=WAL persists in the file; asking again is cheap. */
     err = store__exec(s, "PRAGMA journal_mode = WAL");
     if (err != AD_OK)
@@ -477,6 +486,7 @@ store_close(struct store *s)
 {
     if (s == NULL)
         return;
+    store__ended(s);
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     if (s->db && !sqlite3_get_autocommit(s->db))
@@ -519,7 +529,44 @@ store__txn(struct store *s, enum stmt_id id)
 int
 store_begin(struct store *s)
 {
-    return store__txn(s, Q_BEGIN);
+    /* Threads of one process queue on the mutex rather than in SQLite's
+     * busy handler, which sleeps and retries.  The wait for the mutex
+     * counts against the busy timeout: the holder may itself be waiting
+     * for another process. */
+    if (s->write_mu) {
+        struct timespec t0, t1, until;
+        clock_gettime(CLOCK_REALTIME, &t0);
+        until = t0;
+        until.tv_sec += s->busy_ms / 1000;
+        until.tv_nsec += (long)(s->busy_ms % 1000) * 1000000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+        if (pthread_mutex_timedlock(s->write_mu, &until) != 0)
+            return AD_EBUSY;
+        clock_gettime(CLOCK_REALTIME, &t1);
+        long waited = (t1.tv_sec - t0.tv_sec) * 1000 +
+                      (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        sqlite3_busy_timeout(s->db, waited < s->busy_ms
+                                        ? s->busy_ms - (int)waited
+                                        : 1);
+    }
+    int err = store__txn(s, Q_BEGIN);
+    if (err == AD_OK)
+        s->writing = 1;
+    else if (s->write_mu)
+        pthread_mutex_unlock(s->write_mu);
+    return err;
+}
+
+/* The write transaction ended (committed or rolled back). */
+static void
+store__ended(struct store *s)
+{
+    if (s->writing && s->write_mu)
+        pthread_mutex_unlock(s->write_mu);
+    s->writing = 0;
 }
 
 int
@@ -553,6 +600,7 @@ store_commit(struct store *s)
     int err = store__txn(s, Q_COMMIT);
     if (err != AD_OK)
         store_rollback(s);
+    store__ended(s);
     return err;
 }
 
@@ -561,6 +609,7 @@ store_rollback(struct store *s)
 {
     if (!sqlite3_get_autocommit(s->db))
         store__txn(s, Q_ROLLBACK);
+    store__ended(s);
 }
 
 int

@@ -9,6 +9,7 @@
 #ifndef ACTORD_STORE_H
 #define ACTORD_STORE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,9 @@ struct store_opts {
     int sync_full;       /* 1: synchronous=FULL, 0: NORMAL (see docs) */
     long long max_bytes; /* > 0: the database may not grow past this
                             size; writes beyond fail with AD_EFULL */
+    pthread_mutex_t *write_mu; /* borrowed, may be NULL: held from
+                                  store_begin to the commit or rollback,
+                                  shared by the connections of a process */
 };
 
 enum store_status {

@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 
 #include <check.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2461,6 +2462,84 @@ START_TEST(test_end_ties_of_the_same_step)
 }
 END_TEST
 
+/* ---- group commit ---- */
+
+#define GROUP_THREADS 4
+#define GROUP_SENDS 150
+
+struct group_ctx {
+    struct eng_group *g;
+    int which;   /* thread number */
+    int errors;  /* sends that did not answer 0 */
+    int running; /* 1: this thread runs the actors instead of sending */
+};
+
+static void *
+group_thread(void *arg)
+{
+    struct group_ctx *c = arg;
+    struct eng_opts o = {.busy_timeout_ms = 5000, .group = c->g};
+    struct eng *e = NULL;
+    if (eng_open(db.path, &o, &e) != AD_OK) {
+        c->errors = -1;
+        return NULL;
+    }
+    if (c->running) {
+        for (int i = 0; i < 200; i++)
+            eng_run(e, 0, 5, NULL);
+    } else {
+        json_t *add = json_pack("{s:i}", "add", c->which + 1);
+        json_t *nope = json_pack("{s:i}", "add", 1000);
+        for (int i = 0; i < GROUP_SENDS; i++) {
+            int64_t seq = 0;
+            if (eng_send(e, "c", add, &seq) != AD_OK || seq <= 0)
+                c->errors++;
+            /* A refusal in a batch is its own: the others commit. */
+            if (i % 10 == 0 && eng_send(e, "nobody", nope, NULL) !=
+                                   AD_ENOTFOUND)
+                c->errors++;
+        }
+        json_decref(add);
+        json_decref(nope);
+    }
+    eng_close(e);
+    return NULL;
+}
+
+START_TEST(test_group_commit)
+{
+    /* Threads sending at once through one group, beside a thread running
+     * the actors: every send answers, each add counts once. */
+    struct eng_group *g = eng_group_new();
+    ck_assert_ptr_nonnull(g);
+    struct eng *e = open_eng();
+    spawn(e, "c", "counter", NULL);
+    close_eng(e);
+    pthread_t t[GROUP_THREADS + 1];
+    struct group_ctx c[GROUP_THREADS + 1];
+    for (int i = 0; i <= GROUP_THREADS; i++) {
+        c[i] = (struct group_ctx){.g = g, .which = i,
+                                  .running = i == GROUP_THREADS};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, group_thread, &c[i]), 0);
+    }
+    for (int i = 0; i <= GROUP_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(c[i].errors, 0);
+    }
+    eng_group_free(g);
+    e = open_eng();
+    run(e);
+    int want = 0;
+    for (int i = 0; i < GROUP_THREADS; i++)
+        want += (i + 1) * GROUP_SENDS;
+    char state[64];
+    snprintf(state, sizeof state, "{\"count\": %d}", want);
+    assert_actor(e, "c", "state", state);
+    assert_mailbox_counts();
+    close_eng(e);
+}
+END_TEST
+
 /* A spinner told to spin how, beside a twoshape that must still run. */
 static void
 spin_case(const char *how)
@@ -2647,6 +2726,10 @@ engine_suite(void)
     tcase_add_test(tc, test_limit_step_pure_loop);
     tcase_add_test(tc, test_limit_step_calls_loop);
     tcase_add_test(tc, test_end_ties_of_the_same_step);
+    suite_add_tcase(s, tc);
+
+    tc = tcase("group");
+    tcase_add_test(tc, test_group_commit);
     suite_add_tcase(s, tc);
 
     tc = tcase("atomicity");
