@@ -23,23 +23,33 @@ bare_stop() {
         BARE_PID=""
     fi
     if [ -n "$FCGI_PID" ]; then
-        it_stop_pid "$FCGI_PID"
+        # libfcgi's own SIGTERM handler only asks it to stop after the
+        # next request: do not wait long.
+        it_stop_pid "$FCGI_PID" 1
         FCGI_PID=""
     fi
 }
 
 # wrk_rps URL: requests/s of wrk POSTing to URL; a run with non-2xx
 # answers or errors counts as 0 and says so on stderr.
+# wrk_rps URL KEY: prints "KEY_rps N" and "KEY_p99_ms M" for URL.
 wrk_rps() {
     local out
-    out=$(wrk -t1 -c8 -d"${SECS}s" -s "$IT_DIR/post.lua" "$1")
+    out=$(wrk -t1 -c8 -d"${SECS}s" --latency -s "$IT_DIR/post.lua" "$1")
     if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
         echo "http.sh: $1 answered errors:" >&2
         echo "$out" >&2
-        echo 0
+        echo "$2_rps 0"
         return 0
     fi
-    awk '$1 == "Requests/sec:" { printf "%.0f\n", $2 }' <<<"$out"
+    awk -v k="$2" '
+        $1 == "Requests/sec:" { printf "%s_rps %.0f\n", k, $2 }
+        $1 == "99%" {
+            v = $2; ms = v + 0
+            if (v ~ /us$/) ms = ms / 1000
+            else if (v ~ /[0-9]s$/ && v !~ /ms$/) ms = ms * 1000
+            printf "%s_p99_ms %.2f\n", k, ms
+        }' <<<"$out"
 }
 
 # Stops the bare nginx, then lets lib.sh stop the rest with the exit
@@ -65,7 +75,7 @@ if [ "$IT_STATUS" != 201 ]; then
     echo "http.sh: spawn c1: $(it_last)" >&2
     exit 1
 fi
-echo "http_actord_rps $(wrk_rps "$IT_BASE/actors/c1")"
+wrk_rps "$IT_BASE/actors/c1" http_actord
 
 # The yardstick: the same nginx configuration in front of a bare libfcgi
 # responder (bench/bare_fcgi.c, two threads, no database) answering 202.
@@ -89,6 +99,6 @@ for _ in $(seq 50); do
         "http://127.0.0.1:$BARE_PORT/")" = 202 ] && break
     sleep 0.1
 done
-echo "http_bare_rps $(wrk_rps "http://127.0.0.1:$BARE_PORT/")"
+wrk_rps "http://127.0.0.1:$BARE_PORT/" http_bare
 bare_stop
 it_finish

@@ -100,8 +100,12 @@ cat "$TMP"/bare.txt "$TMP"/engine.txt "$TMP"/idle1k.txt \
         row("max RSS KiB, 100,000 idle vs 10,000 idle",
             v["idle_100000_maxrss_kb"], v["idle_10000_maxrss_kb"],
             ratio(v["idle_100000_maxrss_kb"], v["idle_10000_maxrss_kb"]))
-        if ("http_actord_rps" in v)
+        if ("http_actord_rps" in v) {
             row("HTTP POST msg/s via nginx vs bare libfcgi (goal >= 0.70)",
                 v["http_actord_rps"], v["http_bare_rps"],
                 ratio(v["http_actord_rps"], v["http_bare_rps"]))
+            row("HTTP POST p99 latency ms, wrk -c8",
+                v["http_actord_p99_ms"], v["http_bare_p99_ms"],
+                ratio(v["http_actord_p99_ms"], v["http_bare_p99_ms"]))
+        }
     }'

@@ -45,6 +45,7 @@ struct eng {
     char abort_msg[256];  /* and message */
     int careful;          /* 1: eng_run's next transaction puts each step
                              under a savepoint (after an undone step) */
+    char *path;           /* owned: the database file */
 };
 
 /* One eng_send waiting in its group's queue. */
@@ -54,16 +55,18 @@ struct group_send {
     int64_t seq;             /* set when delivered */
     int err;                 /* its result, once done */
     int done;                /* 1 once committed or refused */
+    pthread_cond_t wake;     /* signalled when done, or to lead */
     struct group_send *next; /* the queue */
 };
 
 struct eng_group {
     pthread_mutex_t write_mu; /* held through every write transaction */
     pthread_mutex_t mu;       /* guards what follows */
-    pthread_cond_t done;      /* broadcast when a batch is answered */
     struct group_send *head;  /* sends not yet taken by a leader */
     struct group_send **tail;
     int leading;              /* 1 while a leader commits a batch */
+    struct eng *conn;         /* owned: the connection leaders write on,
+                                 so its page cache stays warm; or NULL */
 };
 
 /* Returned by eng__step (never by a public function): the step must be
@@ -231,8 +234,10 @@ eng_open(const char *path, const struct eng_opts *opts, struct eng **out)
 {
     pthread_once(&standard_once, eng__register_standard);
     struct eng *e = calloc(1, sizeof *e);
-    if (e == NULL)
+    if (e == NULL || (e->path = strdup(path)) == NULL) {
+        free(e);
         return AD_ENOMEM;
+    }
     if (opts)
         e->opts = *opts;
     if (e->opts.batch_steps <= 0)
@@ -257,6 +262,7 @@ eng_open(const char *path, const struct eng_opts *opts, struct eng **out)
                                             : NULL};
     int err = store_open(path, &so, &e->st);
     if (err != AD_OK) {
+        free(e->path);
         free(e);
         return err;
     }
@@ -269,7 +275,10 @@ eng_close(struct eng *e)
 {
     if (e == NULL)
         return;
+    /* The thread that ran steps on e is the one that closes it. */
+    wd_release();
     store_close(e->st);
+    free(e->path);
     free(e);
 }
 
@@ -475,7 +484,6 @@ eng_group_new(void)
         return NULL;
     pthread_mutex_init(&g->write_mu, NULL);
     pthread_mutex_init(&g->mu, NULL);
-    pthread_cond_init(&g->done, NULL);
     g->tail = &g->head;
     return g;
 }
@@ -485,7 +493,7 @@ eng_group_free(struct eng_group *g)
 {
     if (g == NULL)
         return;
-    pthread_cond_destroy(&g->done);
+    eng_close(g->conn);
     pthread_mutex_destroy(&g->mu);
     pthread_mutex_destroy(&g->write_mu);
     free(g);
@@ -548,30 +556,38 @@ eng_send(struct eng *e, const char *name, const json_t *msg, int64_t *seq)
     if (grp == NULL)
         return eng__send_alone(e, name, msg, seq);
     struct group_send me = {.name = name, .msg = msg};
+    pthread_cond_init(&me.wake, NULL);
     pthread_mutex_lock(&grp->mu);
     *grp->tail = &me;
     grp->tail = &me.next;
     while (!me.done) {
         if (grp->leading) {
-            pthread_cond_wait(&grp->done, &grp->mu);
+            pthread_cond_wait(&me.wake, &grp->mu);
             continue;
         }
-        /* Lead: commit everything queued so far, this send included. */
+        /* Lead: commit everything queued so far, this send included, on
+         * the group's connection. */
         struct group_send *batch = grp->head;
         grp->head = NULL;
         grp->tail = &grp->head;
         grp->leading = 1;
         pthread_mutex_unlock(&grp->mu);
-        eng__send_batch(e, batch);
+        if (grp->conn == NULL && e->path != NULL)
+            eng_open(e->path, &e->opts, &grp->conn);
+        eng__send_batch(grp->conn ? grp->conn : e, batch);
         pthread_mutex_lock(&grp->mu);
-        for (struct group_send *g = batch, *next; g; g = next) {
-            next = g->next; /* g belongs to its waiting thread */
+        /* Each one's thread waits for the mutex before it may return. */
+        for (struct group_send *g = batch; g; g = g->next) {
             g->done = 1;
+            if (g != &me)
+                pthread_cond_signal(&g->wake);
         }
         grp->leading = 0;
-        pthread_cond_broadcast(&grp->done);
+        if (grp->head != NULL)
+            pthread_cond_signal(&grp->head->wake); /* the next leader */
     }
     pthread_mutex_unlock(&grp->mu);
+    pthread_cond_destroy(&me.wake);
     if (seq)
         *seq = me.seq;
     return me.err;
@@ -2102,9 +2118,7 @@ eng_run(struct eng *e, long max_steps, int64_t max_ms, long *steps)
 {
     /* Steps run under the watchdog; without a timer they simply run. */
     wd_start(e->opts.step_limit_ms);
-    int err = eng__run(e, max_steps, max_ms, steps);
-    wd_stop();
-    return err;
+    return eng__run(e, max_steps, max_ms, steps);
 }
 
 /* eng_run without the watchdog's start and stop. */

@@ -26,7 +26,8 @@ static _Thread_local struct {
     volatile sig_atomic_t step;     /* bumped as each step begins */
     volatile sig_atomic_t seen;     /* step at the previous tick */
     timer_t timer;
-    int armed;
+    int armed; /* 1 while timer exists */
+    int limit; /* its period, ms */
 } wd;
 
 static pthread_mutex_t abandoned_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -83,7 +84,10 @@ wd_init(void)
 int
 wd_start(int limit_ms)
 {
-    if (limit_ms <= 0 || wd.armed)
+    if (wd.armed && limit_ms == wd.limit)
+        return 0;
+    wd_release();
+    if (limit_ms <= 0)
         return 0;
     struct sigevent sev;
     memset(&sev, 0, sizeof sev);
@@ -101,11 +105,12 @@ wd_start(int limit_ms)
         return -1;
     }
     wd.armed = 1;
+    wd.limit = limit_ms;
     return 0;
 }
 
 void
-wd_stop(void)
+wd_release(void)
 {
     if (!wd.armed)
         return;

@@ -25,12 +25,14 @@
 void wd_init(void);
 
 /* Starts ticking for the calling thread every limit_ms of its CPU time
- * (<= 0: never).  Returns 0, or -1 when no timer could be made (the
- * steps then run without a watchdog). */
+ * (<= 0: never), unless it ticks already: the timer stays until
+ * wd_release, and costs nothing while the thread sleeps or runs no step.
+ * Returns 0, or -1 when no timer could be made (the steps then run
+ * without a watchdog). */
 int wd_start(int limit_ms);
 
-/* Stops the calling thread's ticking.  Harmless without wd_start. */
-void wd_stop(void);
+/* Deletes the calling thread's timer.  Harmless without wd_start. */
+void wd_release(void);
 
 /*
  * Calls *r = step(a).  Returns 0 when it returned, or 1 when the watchdog
