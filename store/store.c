@@ -38,6 +38,9 @@ enum stmt_id {
     Q_MAILBOX_EMPTIED,
     Q_TIE,
     Q_TIES,
+    Q_SHAPE_ADD,
+    Q_SHAPE_ID,
+    Q_SHAPE_TEXT,
     Q_MAILBOX_SCAN,
     Q_MAILBOX_TAKE,
     Q_MAILBOX_COUNT,
@@ -140,6 +143,9 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_MAILBOX_EMPTIED] = "UPDATE actors SET mailbox = 0 WHERE id = ?1",
     [Q_TIE] = "UPDATE actors SET ties = ties | ?2 WHERE id IN (?1, ?3)",
     [Q_TIES] = "SELECT mailbox, ties FROM actors WHERE id = ?1",
+    [Q_SHAPE_ADD] = "INSERT OR IGNORE INTO shapes (text) VALUES (?1)",
+    [Q_SHAPE_ID] = "SELECT id FROM shapes WHERE text = ?1",
+    [Q_SHAPE_TEXT] = "SELECT text FROM shapes WHERE id = ?1",
     [Q_MAILBOX_SCAN] = "SELECT seq, sender, body, hops FROM messages "
                        "WHERE actor = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     [Q_MAILBOX_TAKE] = "DELETE FROM messages WHERE seq = ?1",
@@ -176,8 +182,23 @@ store__configure(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* One interned shapes text, as the connection has seen it. */
+struct store_shape {
+    int64_t id;
+    uint32_t hash;
+    char *text; /* owned */
+};
+
+/* Distinct shapes texts a connection remembers; beyond, it asks SQLite. */
+#define SHAPES_CACHED 256
+
 struct store {
     sqlite3 *db;
+    struct store_shape shapes[SHAPES_CACHED]; /* interned texts seen */
+    int nshapes;        /* entries in shapes */
+    int shapes_kept;    /* entries known committed: a rollback drops the
+                           rest, whose rows it undid */
+    int shapes_mark;    /* entries at the step's savepoint */
     pthread_mutex_t *write_mu; /* borrowed: see store_opts, or NULL */
     int busy_ms;               /* the busy timeout, ms */
     int writing;               /* 1 inside store_begin's transaction */
@@ -343,8 +364,134 @@ store__dup(sqlite3_stmt *st, int i, int *err)
 }
 
 /* Fills a from the current row of a statement selecting ACTOR_COLS. */
+/* ---- interned shapes ---- */
+
+static uint32_t
+store__hash(const char *t)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *t; t++)
+        h = (h ^ (unsigned char)*t) * 16777619u;
+    return h;
+}
+
+/* Forgets the cached shapes from entry keep on. */
+static void
+store__shapes_forget(struct store *s, int keep)
+{
+    while (s->nshapes > keep)
+        free(s->shapes[--s->nshapes].text);
+}
+
+static void
+store__shapes_remember(struct store *s, int64_t id, uint32_t hash,
+                       const char *text)
+{
+    char *copy;
+    if (s->nshapes == SHAPES_CACHED || (copy = strdup(text)) == NULL)
+        return; /* a cache, not a record: SQLite still answers */
+    s->shapes[s->nshapes++] = (struct store_shape){id, hash, copy};
+}
+
+/*
+ * Sets *id to the row of shapes holding text, adding it when none does,
+ * inside the caller's write transaction; *id = 0 for a text that is not
+ * interned.  Shapes with a literal are left inline: calls wait for their
+ * own call id, so those texts seldom repeat, and interned rows are never
+ * deleted.
+ */
 static int
-store__row_actor(sqlite3_stmt *st, struct store_actor *a)
+store__intern(struct store *s, const char *text, int64_t *id)
+{
+    *id = 0;
+    if (text == NULL || strstr(text, "\"$literal\"") != NULL)
+        return AD_OK;
+    uint32_t h = store__hash(text);
+    for (int i = 0; i < s->nshapes; i++)
+        if (s->shapes[i].hash == h && strcmp(s->shapes[i].text, text) == 0) {
+            *id = s->shapes[i].id;
+            return AD_OK;
+        }
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, Q_SHAPE_ADD, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+    if ((err = store__done(s, st)) != AD_OK)
+        return err;
+    if ((st = store__stmt(s, Q_SHAPE_ID, &err)) == NULL)
+        return err;
+    sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    else
+        err = rc == SQLITE_DONE ? AD_EIO : store__err(s, rc);
+    store__finish(st);
+    if (err == AD_OK)
+        store__shapes_remember(s, *id, h, text);
+    return err;
+}
+
+/* Binds waiting_for at i: the id of its interned row, or the text. */
+static int
+store__bind_shapes(struct store *s, sqlite3_stmt *st, int i,
+                   const char *text)
+{
+    int64_t id = 0;
+    int err = store__intern(s, text, &id);
+    if (err != AD_OK)
+        return err;
+    if (id > 0)
+        sqlite3_bind_int64(st, i, id); /* stored as text: "12" */
+    else
+        store__bind_text(st, i, text);
+    return AD_OK;
+}
+
+/* Returns a new copy of the shapes text stored as raw (column text: JSON
+ * starting with '[' or the id of an interned row), or NULL for NULL;
+ * *err is set when that fails. */
+static char *
+store__shapes_text(struct store *s, const char *raw, int *err)
+{
+    if (raw == NULL)
+        return NULL;
+    if (raw[0] == '[') {
+        char *c = strdup(raw);
+        if (c == NULL)
+            *err = AD_ENOMEM;
+        return c;
+    }
+    int64_t id = strtoll(raw, NULL, 10);
+    for (int i = 0; i < s->nshapes; i++)
+        if (s->shapes[i].id == id) {
+            char *c = strdup(s->shapes[i].text);
+            if (c == NULL)
+                *err = AD_ENOMEM;
+            return c;
+        }
+    int e = AD_OK;
+    char *c = NULL;
+    sqlite3_stmt *st = store__stmt(s, Q_SHAPE_TEXT, &e);
+    if (st != NULL) {
+        sqlite3_bind_int64(st, 1, id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            c = store__dup(st, 0, &e);
+        else
+            e = rc == SQLITE_DONE ? AD_EIO : store__err(s, rc);
+        store__finish(st);
+    }
+    if (c != NULL)
+        store__shapes_remember(s, id, store__hash(c), c);
+    if (e != AD_OK)
+        *err = e;
+    return c;
+}
+
+static int
+store__row_actor(struct store *s, sqlite3_stmt *st, struct store_actor *a)
 {
     int err = AD_OK;
     a->id = sqlite3_column_int64(st, 0);
@@ -355,7 +502,8 @@ store__row_actor(sqlite3_stmt *st, struct store_actor *a)
     if (status == NULL || store_status_parse(status, &a->status) != AD_OK)
         a->status = STORE_STRANDED;
     a->resume = sqlite3_column_int(st, 5);
-    a->waiting_for = store__dup(st, 6, &err);
+    a->waiting_for =
+        store__shapes_text(s, (const char *)sqlite3_column_text(st, 6), &err);
     a->scanned = sqlite3_column_int64(st, 7);
     a->args = store__dup(st, 8, &err);
     a->state = store__dup(st, 9, &err);
@@ -487,6 +635,7 @@ store_close(struct store *s)
     if (s == NULL)
         return;
     store__ended(s);
+    store__shapes_forget(s, 0);
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     if (s->db && !sqlite3_get_autocommit(s->db))
@@ -572,12 +721,14 @@ store__ended(struct store *s)
 int
 store_savepoint(struct store *s)
 {
+    s->shapes_mark = s->nshapes;
     return store__txn(s, Q_SAVEPOINT);
 }
 
 int
 store_savepoint_undo(struct store *s)
 {
+    store__shapes_forget(s, s->shapes_mark);
     int err = store__txn(s, Q_ROLLBACK_TO);
     return err == AD_OK ? store__txn(s, Q_RELEASE) : err;
 }
@@ -600,6 +751,8 @@ store_commit(struct store *s)
     int err = store__txn(s, Q_COMMIT);
     if (err != AD_OK)
         store_rollback(s);
+    else
+        s->shapes_kept = s->nshapes;
     store__ended(s);
     return err;
 }
@@ -609,6 +762,8 @@ store_rollback(struct store *s)
 {
     if (!sqlite3_get_autocommit(s->db))
         store__txn(s, Q_ROLLBACK);
+    /* The rows of shapes added since the last commit are gone. */
+    store__shapes_forget(s, s->shapes_kept);
     store__ended(s);
 }
 
@@ -636,7 +791,7 @@ store__actor_one(struct store *s, sqlite3_stmt *st, struct store_actor *a)
     int rc = sqlite3_step(st);
     int err;
     if (rc == SQLITE_ROW)
-        err = store__row_actor(st, a);
+        err = store__row_actor(s, st, a);
     else if (rc == SQLITE_DONE)
         err = AD_ENOTFOUND;
     else
@@ -684,7 +839,8 @@ store_actor_peek(struct store *s, const char *name, int64_t *id,
         if (t == NULL || store_status_parse(t, status) != AD_OK)
             *status = STORE_STRANDED;
         if (waiting_for)
-            *waiting_for = store__dup(st, 2, &err);
+            *waiting_for = store__shapes_text(
+                s, (const char *)sqlite3_column_text(st, 2), &err);
         if (mailbox)
             *mailbox = sqlite3_column_int64(st, 3);
     } else if (rc == SQLITE_DONE) {
@@ -709,7 +865,10 @@ store_actor_insert(struct store *s, struct store_actor *a)
     sqlite3_bind_text(st, 4, store_status_name(a->status), -1,
                       SQLITE_STATIC);
     sqlite3_bind_int(st, 5, a->resume);
-    store__bind_text(st, 6, a->waiting_for);
+    if ((err = store__bind_shapes(s, st, 6, a->waiting_for)) != AD_OK) {
+        store__finish(st);
+        return err;
+    }
     sqlite3_bind_int64(st, 7, a->scanned);
     store__bind_text(st, 8, a->args ? a->args : "{}");
     store__bind_text(st, 9, a->state ? a->state : "{}");
@@ -738,7 +897,10 @@ store_actor_save(struct store *s, const struct store_actor *a)
     sqlite3_bind_text(st, 3, store_status_name(a->status), -1,
                       SQLITE_STATIC);
     sqlite3_bind_int(st, 4, a->resume);
-    store__bind_text(st, 5, a->waiting_for);
+    if ((err = store__bind_shapes(s, st, 5, a->waiting_for)) != AD_OK) {
+        store__finish(st);
+        return err;
+    }
     sqlite3_bind_int64(st, 6, a->scanned);
     store__bind_text(st, 7, a->state ? a->state : "{}");
     store__bind_text(st, 8, a->result);
@@ -837,7 +999,7 @@ store_actor_list(struct store *s, const char *behavior, const char *status,
             break;
         }
         struct store_actor a = {0};
-        err = store__row_actor(st, &a);
+        err = store__row_actor(s, st, &a);
         if (err != AD_OK)
             break;
         err = fn(ctx, &a);

@@ -426,6 +426,88 @@ START_TEST(test_actor_save)
 }
 END_TEST
 
+/* Saves shapes as the waiting_for of actor id and reads it back. */
+static void
+save_shapes(struct store *s, int64_t id, const char *shapes)
+{
+    struct store_actor a = {0};
+    ck_assert_int_eq(store_actor_by_id(s, id, &a), AD_OK);
+    free(a.waiting_for);
+    a.waiting_for = strdup(shapes);
+    a.status = STORE_WAITING;
+    ck_assert_int_eq(store_actor_save(s, &a), AD_OK);
+    store_actor_release(&a);
+}
+
+static void
+assert_shapes(struct store *s, int64_t id, const char *want)
+{
+    struct store_actor a = {0};
+    ck_assert_int_eq(store_actor_by_id(s, id, &a), AD_OK);
+    ck_assert_str_eq(a.waiting_for, want);
+    char *w = NULL;
+    int64_t pid = 0;
+    enum store_status st;
+    ck_assert_int_eq(store_actor_peek(s, a.name, &pid, &st, &w, NULL),
+                     AD_OK);
+    ck_assert_str_eq(w, want);
+    free(w);
+    store_actor_release(&a);
+}
+
+START_TEST(test_shapes_interned)
+{
+    /* The same text is stored once; one with a literal stays inline; an
+     * interned row added by a transaction that rolled back (whole, or
+     * to a step's savepoint) is not used afterwards. */
+    const char *x = "[{\"add\":\"$integer\"}]";
+    const char *lit = "[{\"response\":{\"$literal\":\"id-1\"}}]";
+    struct store *s = open_store();
+    int64_t a = add_actor(s, "x", "counter", STORE_RUNNABLE, 1);
+    ck_assert_int_eq(store_begin(s), AD_OK);
+    save_shapes(s, a, x);
+    store_rollback(s);
+    ck_assert_int_eq(store_begin(s), AD_OK);
+    ck_assert_int_eq(store_savepoint(s), AD_OK);
+    save_shapes(s, a, x);
+    ck_assert_int_eq(store_savepoint_undo(s), AD_OK);
+    ck_assert_int_eq(store_commit(s), AD_OK);
+    save_shapes(s, a, x);
+    assert_shapes(s, a, x);
+    close_store(s);
+
+    sqlite3 *raw = raw_open(db.path);
+    ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM shapes"), 1);
+    ck_assert_int_eq(
+        raw_int(raw, "SELECT count(*) FROM actors a JOIN shapes s "
+                     "ON s.id = a.waiting_for AND s.text = "
+                     "'[{\"add\":\"$integer\"}]'"),
+        1);
+    raw_exec(raw, "INSERT INTO actors (name, behavior, version, status, "
+                  "created, updated) VALUES ('y', 'counter', 1, 'waiting', "
+                  "1, 1)");
+    sqlite3_close(raw);
+
+    /* Another connection reads the interned text from the table. */
+    s = open_store();
+    assert_shapes(s, a, x);
+    int64_t b = 0;
+    enum store_status st;
+    ck_assert_int_eq(store_actor_peek(s, "y", &b, &st, NULL, NULL), AD_OK);
+    save_shapes(s, b, x);
+    save_shapes(s, a, lit);
+    assert_shapes(s, a, lit);
+    assert_shapes(s, b, x);
+    close_store(s);
+    raw = raw_open(db.path);
+    ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM shapes"), 1);
+    ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM actor_list WHERE "
+                                  "waiting_for LIKE '[%'"),
+                     2);
+    sqlite3_close(raw);
+}
+END_TEST
+
 START_TEST(test_actor_set_status)
 {
     struct store *s = open_store();
@@ -1039,6 +1121,10 @@ store_suite(void)
     tc = tcase("list");
     tcase_add_test(tc, test_list_pagination);
     tcase_add_test(tc, test_list_limit_int_max);
+    suite_add_tcase(s, tc);
+
+    tc = tcase("shapes");
+    tcase_add_test(tc, test_shapes_interned);
     suite_add_tcase(s, tc);
 
     tc = tcase("transactions");
