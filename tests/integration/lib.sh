@@ -176,7 +176,7 @@ it_check_reports() {
     [ -n "$IT_DIR" ] || return 0
     for f in "$IT_DIR"/report.*; do
         [ -s "$f" ] || continue
-        mapfile -t lines < <(grep -v -e '^==[0-9]*== *$' "$f" | head -n 40)
+        mapfile -t lines < <(grep -v -e '^==[0-9]*== *$' -e '^ *$' "$f" | head -n 40)
         [ ${#lines[@]} -gt 0 ] || continue
         it_fail "no report from a checker: ${f##*/}" "${lines[@]}"
     done

@@ -18,11 +18,11 @@ cgi() {
         out=$(printf '%s' "$3" | REQUEST_METHOD=$1 PATH_INFO=${2%%\?*} \
             QUERY_STRING=$( [[ $2 == *\?* ]] && echo "${2#*\?}") \
             CONTENT_LENGTH=$len GATEWAY_INTERFACE=CGI/1.1 \
-            "$ACTORD_BIN" --db "$IT_DB")
+            it_exec_actord --db "$IT_DB")
     else
         out=$(REQUEST_METHOD=$1 PATH_INFO=${2%%\?*} \
             QUERY_STRING=$( [[ $2 == *\?* ]] && echo "${2#*\?}") \
-            GATEWAY_INTERFACE=CGI/1.1 "$ACTORD_BIN" --db "$IT_DB" </dev/null)
+            GATEWAY_INTERFACE=CGI/1.1 it_exec_actord --db "$IT_DB" </dev/null)
     fi
     # What it_header (and so expect_error) reads.
     IT_HEADERS=$(sed '/^\r\{0,1\}$/,$d' <<<"$out" | tr -d '\r')

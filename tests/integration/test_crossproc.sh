@@ -41,10 +41,10 @@ expect_json "bad batch sent nothing" '.state.count == 100 and .mailbox == 0'
 # A second actord on the same database (its own socket); both schedulers
 # run; sends through both never lose or double an add.
 SOCK2=$IT_DIR/actord2.sock
-"$ACTORD_BIN" --listen "unix:$SOCK2" --db "$IT_DB" </dev/null \
+it_exec_actord --listen "unix:$SOCK2" --db "$IT_DB" </dev/null \
     2>>"$IT_DIR/actord2.log" &
 PID2=$!
-for ((i = 0; i < 50; i++)); do [ -S "$SOCK2" ] && break; sleep 0.1; done
+for ((i = 0; i < 50 * IT_SLOW; i++)); do [ -S "$SOCK2" ] && break; sleep 0.1; done
 expect_true "second actord is up" test -S "$SOCK2"
 for i in $(seq 1 100); do echo '{"add":1}'; done >"$IT_DIR/b2.jsonl"
 "$CTL" --db "$IT_DB" send c <"$IT_DIR/b2.jsonl" >/dev/null &
