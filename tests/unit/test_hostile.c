@@ -605,10 +605,7 @@ END_TEST
 static TCase *
 tcase(const char *name)
 {
-    TCase *tc = tcase_create(name);
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    return tc;
+    return tcase_with(name, setup, teardown, 60);
 }
 
 static Suite *

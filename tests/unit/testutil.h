@@ -167,6 +167,18 @@ tmpdb__remove(const char *path, const struct stat *sb, int flag,
 /* Runs the suite s (taken over) and returns what main should return:
  * 0 when every test passed.  Every test's database lives in one folder
  * of this run, removed at the end whatever the tests left. */
+/* A new test case named name, run between the suite's setup and
+ * teardown, limited to secs seconds. */
+static inline TCase *
+tcase_with(const char *name, void (*setup)(void), void (*teardown)(void),
+           int secs)
+{
+    TCase *tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, secs);
+    return tc;
+}
+
 static inline int
 run_suite(Suite *s)
 {
