@@ -7,8 +7,7 @@
 #   make integration-asan       integration tests against build/asan/actord
 #   make tsan       integration tests against build/tsan/actord (TSan)
 #   make valgrind-integration   integration tests with actord under
-#                   valgrind memcheck (not test_kill9, test_crashloop,
-#                   test_timeouts)
+#                   valgrind memcheck (not test_kill9, test_crashloop)
 #   make check-all  check, valgrind, integration-asan, tsan and
 #                   valgrind-integration (what .ci/run runs)
 #   IT_TESTS="test_x.sh ..." limits the last three to those tests.
@@ -133,11 +132,10 @@ tsan: all
 # indirect leaks at each clean stop.  Without IT_TESTS it skips the two
 # kill -9 tests: there valgrind's start-up at each restart is most of the
 # time (test_kill9 takes 80 s), a killed actord has no leak check, and
-# integration-asan and tsan run them; and test_timeouts, whose 0.8 s timer
-# period is too short for an actord slowed down twentyfold.
+# integration-asan and tsan run them.
 VALGRIND_IT := valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
                --errors-for-leak-kinds=definite,indirect --num-callers=30
-VALGRIND_IT_SKIP := test_kill9.sh test_crashloop.sh test_timeouts.sh
+VALGRIND_IT_SKIP := test_kill9.sh test_crashloop.sh
 valgrind-integration: all
 	ACTORD_WRAP="$(VALGRIND_IT)" IT_TIMEOUT=900 \
 	  bash tests/integration/run.sh $(or $(IT_TESTS),$(filter-out \

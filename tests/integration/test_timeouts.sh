@@ -66,8 +66,13 @@ for ((i = 0; i < 50; i++)); do
         [ "$(it_jq '[.state.messages[] | select(. == "rep")] | length')" -ge 1 ] && break
     sleep 0.1
 done
+# A backlog would be 4 or 5; under valgrind (IT_SLOW > 1) actord's start
+# can take longer than a period, so one more on time is allowed there.
+reps_max=1
+[ "$IT_SLOW" -gt 1 ] && reps_max=2
 expect_json "after the restart: the one-shot fired once, the repeater once (not 4 times)" \
-    '([.state.messages[] | select(. == "once")] | length) == 1 and ([.state.messages[] | select(. == "rep")] | length) == 1'
+    '([.state.messages[] | select(. == "once")] | length) == 1 and ([.state.messages[] | select(. == "rep")] | length) <= $max and ([.state.messages[] | select(. == "rep")] | length) >= 1' \
+    --argjson max "$reps_max"
 it_req GET /actors/once
 expect_json "the one-shot timer exited after sending" '.status == "exited" and .result == "sent"'
 for ((i = 0; i < 30; i++)); do
