@@ -1659,6 +1659,27 @@ START_TEST(test_user_bad_stored_state)
 }
 END_TEST
 
+START_TEST(test_user_bad_stored_shapes_id)
+{
+    /* waiting_for naming a shapes row that is not there (edited by hand)
+     * strands that actor; the others go on. */
+    struct eng *e = open_eng();
+    spawn(e, "t", "twoshape", NULL);
+    spawn(e, "u", "twoshape", NULL);
+    run(e);
+    raw_sql("UPDATE actors SET waiting_for = '999', status = 'runnable' "
+            "WHERE name = 't'");
+    send(e, "u", "{\"inc\": 2}");
+    run(e);
+    json_t *doc = get_doc(e, "t");
+    assert_field(doc, "status", "\"stranded\"");
+    assert_field(json_object_get(doc, "error"), "error", "\"bad_state\"");
+    json_decref(doc);
+    assert_actor(e, "u", "state", "{\"total\": 2, \"matched\": [0]}");
+    close_eng(e);
+}
+END_TEST
+
 /* ---- atomicity ---- */
 
 START_TEST(test_atomic_busy)
@@ -2680,6 +2701,7 @@ engine_suite(void)
     tcase_add_test(tc, test_user_stranded_resume_point);
     tcase_add_test(tc, test_user_unknown_behaviour_stranded);
     tcase_add_test(tc, test_user_bad_stored_state);
+    tcase_add_test(tc, test_user_bad_stored_shapes_id);
     suite_add_tcase(s, tc);
 
     tc = tcase("monitors");
