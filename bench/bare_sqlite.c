@@ -26,20 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
+
 #define N_ACTORS 1000
 #define RUNS 3
 
 static sqlite3 *db;
 static sqlite3_stmt *st_oldest, *st_update, *st_delete, *st_insert,
     *st_begin, *st_commit, *st_spawn;
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void
 die(const char *what)
@@ -139,13 +133,6 @@ run_inserts(long n, long per_tx)
         step_done(st_commit, "commit");
     }
     return n / (now_s() - t0);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static double

@@ -42,33 +42,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "engine/engine.h"
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void
 die_db(sqlite3 *db, const char *what)
 {
     fprintf(stderr, "crowd: %s: %s\n", what, db ? sqlite3_errmsg(db) : "");
     exit(1);
-}
-
-/* Removes path and its WAL and shared-memory files. */
-static void
-remove_db(const char *path)
-{
-    char p[4200];
-    unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
 }
 
 /* Part 1: the seed, one counter spawned by the engine itself. */

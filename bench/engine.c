@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "engine/engine.h"
 
 #define RUNS 3
@@ -36,27 +37,12 @@
  * noise is damped more. */
 #define CROWD_RUNS 5
 
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void
 die(struct eng *e, const char *what, int err)
 {
     fprintf(stderr, "engine bench: %s: error %d (%s)\n", what, err,
             e ? eng_errmsg(e) : "");
     exit(1);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static double
@@ -70,18 +56,6 @@ static double
 median3(double v[RUNS])
 {
     return median(v, RUNS);
-}
-
-/* Removes path and its WAL and shared-memory files. */
-static void
-remove_db(const char *path)
-{
-    char p[4200];
-    unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
 }
 
 static struct eng *
