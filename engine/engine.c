@@ -322,19 +322,17 @@ eng_unstrand(struct eng *e)
 
 /* ---- documents ---- */
 
-/* Returns a new actor document for row a, or NULL. */
+/* Returns a new actor document for row a (as loaded: its mailbox count is
+ * the stored one), or NULL. */
 static json_t *
-eng__doc(struct eng *e, const struct store_actor *a)
+eng__doc(const struct store_actor *a)
 {
-    int64_t mailbox = 0;
-    if (store_mailbox_count(e->st, a->id, &mailbox) != AD_OK)
-        return NULL;
     char created[AD_TIME_LEN], updated[AD_TIME_LEN], deadline[AD_TIME_LEN];
     return json_pack(
         "{s:s, s:s, s:s, s:o, s:I, s:o, s:s?, s:o, s:o, s:s, s:s}", "name",
         a->name, "behavior", a->behavior, "status",
         store_status_name(a->status), "state", eng__load(a->state),
-        "mailbox", (json_int_t)mailbox, "waiting_for",
+        "mailbox", (json_int_t)(a->mailbox - a->taken), "waiting_for",
         eng__load(a->waiting_for), "deadline",
         a->deadline > 0 ? ad_time_iso(a->deadline, deadline) : NULL,
         "result", eng__load(a->result), "error", eng__load(a->error),
@@ -359,7 +357,7 @@ eng__doc_by_name(struct eng *e, const char *name, json_t **doc)
     int err = store_actor_by_name(e->st, name, &a);
     if (err != AD_OK)
         return err;
-    *doc = eng__doc(e, &a);
+    *doc = eng__doc(&a);
     store_actor_release(&a);
     return *doc ? AD_OK : AD_ENOMEM;
 }
@@ -1015,7 +1013,7 @@ eng_kill(struct eng *e, const char *name, json_t **doc)
         err = store_actor_by_name(e->st, name, &a);
     if (err != AD_OK)
         goto fail;
-    *doc = eng__doc(e, &a);
+    *doc = eng__doc(&a);
     if (*doc == NULL) {
         err = AD_ENOMEM;
         goto fail;
@@ -1034,7 +1032,6 @@ fail:
 }
 
 struct list_ctx {
-    struct eng *e;
     json_t *actors; /* borrowed */
     const char *last; /* name of the last actor added, borrowed from list */
 };
@@ -1043,7 +1040,7 @@ static int
 eng__list_one(void *ctx, struct store_actor *a)
 {
     struct list_ctx *lc = ctx;
-    json_t *doc = eng__doc(lc->e, a);
+    json_t *doc = eng__doc(a);
     if (doc == NULL || json_array_append_new(lc->actors, doc) != 0)
         return AD_ENOMEM;
     lc->last = json_string_value(json_object_get(doc, "name"));
@@ -1059,7 +1056,7 @@ eng_list(struct eng *e, const char *behavior, const char *status,
         return AD_EINVAL;
     if (limit <= 0)
         return AD_EINVAL;
-    struct list_ctx lc = {.e = e, .actors = json_array()};
+    struct list_ctx lc = {.actors = json_array()};
     if (lc.actors == NULL)
         return AD_ENOMEM;
     int more = 0;
