@@ -609,16 +609,9 @@ eng_send_many(struct eng *e, const char *const *names, json_t *const *msgs,
         errs[i] = eng__deliver(e, names[i], NULL, msgs[i], 0, &seq);
         if (seqs)
             seqs[i] = seq;
-        switch (errs[i]) {
-        case AD_OK:
-            break;
-        case AD_ENOTFOUND:
-        case AD_EDEAD:
-        case AD_EMAILBOX:
-        case AD_ETOOLARGE:
+        if (eng__refusal(errs[i])) {
             bad = 1;
-            break;
-        default: /* storage errors end the batch */
+        } else if (errs[i] != AD_OK) { /* storage errors end the batch */
             store_rollback(e->st);
             return errs[i];
         }
