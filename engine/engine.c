@@ -781,8 +781,7 @@ eng__notify(struct eng *e, int64_t id, const char *name, const char *key,
         return err;
     json_t *notice = json_pack("{s:O, s:{s:s}}", key, value, "address",
                                "$address", name);
-    char *body = notice ? eng__dump(notice) : NULL;
-    if (body == NULL)
+    if (notice == NULL)
         err = AD_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         if (err == AD_OK)
@@ -790,7 +789,6 @@ eng__notify(struct eng *e, int64_t id, const char *name, const char *key,
         free(watchers[i]);
     }
     free(watchers);
-    free(body);
     json_decref(notice);
     return err;
 }
@@ -845,8 +843,7 @@ eng__ended(struct eng *e, int64_t id, const char *name, const char *key,
         return err;
     json_t *notice = json_pack("{s:O, s:{s:s}}", key, value, "address",
                                "$address", name);
-    char *body = notice ? eng__dump(notice) : NULL;
-    if (body == NULL)
+    if (notice == NULL)
         err = AD_ENOMEM;
     for (size_t i = 0; i < n && err == AD_OK; i++) {
         if (abnormal && !links[i].trap_exit) {
@@ -855,7 +852,6 @@ eng__ended(struct eng *e, int64_t id, const char *name, const char *key,
         }
         err = eng__deliver_or_bury(e, links[i].name, name, notice, 0, NULL);
     }
-    free(body);
     json_decref(notice);
     store_links_free(links, n);
     return err;
