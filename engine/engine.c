@@ -764,6 +764,15 @@ eng_spawn_watched(struct eng *e, const char *name, const char *behavior,
 
 /* ---- monitors ---- */
 
+/* Returns the new notice that the actor name ended, {key: value,
+ * "address": {"$address": name}} (value borrowed), or NULL. */
+static json_t *
+eng__notice(const char *key, const json_t *value, const char *name)
+{
+    return json_pack("{s:O, s:{s:s}}", key, value, "address", "$address",
+                     name);
+}
+
 /*
  * Tells every watcher of the actor id (named name) that it ended: notice
  * is {"exit": RESULT, "address": A} or {"exception": ERROR, "address":
@@ -779,8 +788,7 @@ eng__notify(struct eng *e, int64_t id, const char *name, const char *key,
     int err = store_monitor_take(e->st, id, &watchers, &n);
     if (err != AD_OK || n == 0)
         return err;
-    json_t *notice = json_pack("{s:O, s:{s:s}}", key, value, "address",
-                               "$address", name);
+    json_t *notice = eng__notice(key, value, name);
     if (notice == NULL)
         err = AD_ENOMEM;
     for (size_t i = 0; i < n; i++) {
@@ -841,8 +849,7 @@ eng__ended(struct eng *e, int64_t id, const char *name, const char *key,
         err = store_link_take(e->st, id, &links, &n);
     if (err != AD_OK || n == 0)
         return err;
-    json_t *notice = json_pack("{s:O, s:{s:s}}", key, value, "address",
-                               "$address", name);
+    json_t *notice = eng__notice(key, value, name);
     if (notice == NULL)
         err = AD_ENOMEM;
     for (size_t i = 0; i < n && err == AD_OK; i++) {
@@ -1433,8 +1440,8 @@ actor_monitor(struct actor *a, const json_t *target)
                         ? eng__gone_value(err == AD_OK, &t, &key)
                         : NULL;
     if (value != NULL) {
-        notice = json_pack("{s:o, s:{s:s}}", key, value, "address",
-                           "$address", name);
+        notice = eng__notice(key, value, name);
+        json_decref(value);
         err = notice ? AD_OK : AD_ENOMEM;
     } else if (err == AD_OK) {
         err = store_monitor_add(a->e->st, t.id, a->row->id);
@@ -1476,8 +1483,7 @@ actor_link(struct actor *a, const json_t *target)
         if (err == AD_OK && strcmp(key, "exception") == 0 && !traps) {
             a->e->running_killed = 1;
         } else if (err == AD_OK) {
-            json_t *notice = json_pack("{s:O, s:{s:s}}", key, value,
-                                       "address", "$address", name);
+            json_t *notice = eng__notice(key, value, name);
             err = notice ? eng__deliver_or_bury(a->e, a->row->name, name,
                                                 notice, 0, NULL)
                          : AD_ENOMEM;
