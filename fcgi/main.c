@@ -224,18 +224,6 @@ hub_kick(void)
     pthread_mutex_unlock(&hub.mu);
 }
 
-static void
-deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
-}
-
 /* fcgi_config.wait under FastCGI: sleeps until the next broadcast. */
 static int
 wait_fastcgi(void *ctx, struct eng *e, int ms)
@@ -243,7 +231,7 @@ wait_fastcgi(void *ctx, struct eng *e, int ms)
     (void)ctx;
     (void)e;
     struct timespec ts;
-    deadline_in(&ts, ms);
+    ad_realtime_in(&ts, ms);
     pthread_mutex_lock(&hub.mu);
     unsigned long gen = hub.gen;
     while (!hub.stop && hub.gen == gen)
@@ -465,7 +453,7 @@ scheduler_main(void *arg)
         if (steps > 0 && err == AD_OK)
             continue;
         struct timespec ts;
-        deadline_in(&ts, err == AD_OK ? POLL_MS : 500);
+        ad_realtime_in(&ts, err == AD_OK ? POLL_MS : 500);
         pthread_mutex_lock(&hub.mu);
         while (!hub.stop && !hub.work_pending)
             if (pthread_cond_timedwait(&hub.work, &hub.mu, &ts) == ETIMEDOUT)

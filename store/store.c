@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "store/migrations.h"
 
@@ -690,20 +689,12 @@ store_begin(struct store *s)
      * counts against the busy timeout: the holder may itself be waiting
      * for another process. */
     if (s->write_mu) {
-        struct timespec t0, t1, until;
-        clock_gettime(CLOCK_REALTIME, &t0);
-        until = t0;
-        until.tv_sec += s->busy_ms / 1000;
-        until.tv_nsec += (long)(s->busy_ms % 1000) * 1000000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
+        struct timespec until;
+        int64_t t0 = ad_mono_ms();
+        ad_realtime_in(&until, s->busy_ms);
         if (pthread_mutex_timedlock(s->write_mu, &until) != 0)
             return AD_EBUSY;
-        clock_gettime(CLOCK_REALTIME, &t1);
-        long waited = (t1.tv_sec - t0.tv_sec) * 1000 +
-                      (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        int64_t waited = ad_mono_ms() - t0;
         sqlite3_busy_timeout(s->db, waited < s->busy_ms
                                         ? s->busy_ms - (int)waited
                                         : 1);

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /*
  * The one error enum of actord.  0 is success, every error is negative.
@@ -55,6 +56,10 @@ int64_t ad_now_ms(void);
 
 /* Milliseconds from a monotonic clock, for timeouts and budgets. */
 int64_t ad_mono_ms(void);
+
+/* Sets *ts to the wall-clock time ms milliseconds from now, the deadline
+ * pthread_cond_timedwait and pthread_mutex_timedlock take. */
+void ad_realtime_in(struct timespec *ts, int64_t ms);
 
 /* Writes ms (since the epoch) as "2026-11-25T04:40:05.123Z" into buf,
  * which holds at least AD_TIME_LEN bytes. Returns buf. */
