@@ -466,6 +466,20 @@ expect_header() {
     fi
 }
 
+# it_sql QUERY: runs QUERY with the sqlite3 shell on the test's database
+# beside actord (waiting up to 10 s for its lock); prints the rows.
+it_sql() {
+    sqlite3 -batch -noheader -cmd '.timeout 10000' "$IT_DB" "$1"
+}
+
+# expect_integrity [WHEN]: PRAGMA integrity_check on the database says ok.
+# shellcheck disable=SC2120  # WHEN is optional
+expect_integrity() {
+    local r
+    r=$(it_sql 'PRAGMA integrity_check' 2>&1 | tail -n 1)
+    expect_true "PRAGMA integrity_check${1:+ $1}: $r" test "$r" = ok
+}
+
 # expect_true DESC COMMAND...: the command succeeds.
 expect_true() {
     local desc=$1

@@ -44,11 +44,6 @@ L=$IT_DIR/load
 mkdir -p "$L"
 STOP=$L/stop
 
-# sql QUERY: runs a query on the database beside actord.
-sql() {
-    sqlite3 -batch -noheader -cmd '.timeout 10000' "$IT_DB" "$1"
-}
-
 # ---- the load (each loop runs in a background subshell) ------------------
 
 # running: true until the stop file exists or the test itself is gone.
@@ -253,7 +248,7 @@ rings_started=$(awk '$1 == "ring" && $4 == "decided" { print $2 }' "$L/dec" | so
 nrings=$(grep -c . <<<"$rings_started")
 drained=0
 for ((i = 0; i < 1200; i++)); do
-    left=$(sql "select
+    left=$(it_sql "select
         (select count(*) from actors where status = 'runnable') +
         (select count(*) from actors where behavior = 'ring' and status <> 'exited') +
         (select count(*) from messages m join actors a on a.id = m.actor
@@ -270,7 +265,7 @@ expect_true "the work drained after the last restart (left: ${left:-?})" \
 # ---- the counters ------------------------------------------------------------
 
 # One line per counter: NAME STATUS COUNT MAILBOX DEADLETTER_SUM.
-sql "select a.name, a.status, coalesce(json_extract(a.state, '\$.count'), 0),
+it_sql "select a.name, a.status, coalesce(json_extract(a.state, '\$.count'), 0),
         (select count(*) from messages m where m.actor = a.id),
         (select coalesce(sum(json_extract(d.body, '\$.add')), 0)
            from dead_letters d where d.target = a.name)
@@ -365,7 +360,7 @@ expect_true "every killed victim is killed ($nkills kills, $not_killed not)" \
 
 # ---- the rings -----------------------------------------------------------------
 
-sql "select name, status, coalesce(result, 'null') from actors
+it_sql "select name, status, coalesce(result, 'null') from actors
      where behavior = 'ring'" | tr '|' ' ' >"$L/rings"
 ring_bad=0
 declare -A ring_status ring_result
@@ -384,19 +379,18 @@ while read -r name; do
 done <<<"$rings_started"
 expect_true "every started ring completed with its message ($nrings rings, $ring_bad not)" \
     test "$ring_bad" -eq 0
-fwd_bad=$(sql "select count(*) from actors where behavior = 'forwarder'
+fwd_bad=$(it_sql "select count(*) from actors where behavior = 'forwarder'
                and status <> 'exited'")
 expect_true "every forwarder of every ring exited ($fwd_bad did not)" \
     test "$fwd_bad" = 0
 
 # ---- the database ----------------------------------------------------------------
 
-bad_status=$(sql "select name || ' ' || status || ' ' || coalesce(error, '')
+bad_status=$(it_sql "select name || ' ' || status || ' ' || coalesce(error, '')
                   from actors where status in ('failed', 'stranded', 'runnable')")
 expect_true "no actor failed, is stranded or left runnable" test -z "$bad_status"
 [ -z "$bad_status" ] || it_log "$(head -n 10 <<<"$bad_status")"
-integrity=$(sql 'PRAGMA integrity_check')
-expect_true "PRAGMA integrity_check: $integrity" test "$integrity" = ok
+expect_integrity
 
 verdict=ok
 [ "$IT_FAILED" -eq 0 ] || verdict=FAILED

@@ -42,8 +42,7 @@ expect_poll 10 "every acknowledged add ($acked) is counted" /actors/c \
 it_req PUT /actors/more '{"behavior":"counter"}'
 expect_true "a spawn on the full database is 507 too (got $IT_STATUS)" \
     test "$IT_STATUS" = 507 -o "$IT_STATUS" = 201
-expect_true "integrity_check is ok" \
-    test "$(sqlite3 "$IT_DB" 'PRAGMA integrity_check')" = ok
+expect_integrity "on the full database"
 
 # Room again: the same database takes writes.
 it_stop_pid "$ACTORD_PID"
@@ -53,6 +52,5 @@ it_req POST /actors/c '{"add": 1}'
 expect_status 202 "after a restart with room, sends are 202 again"
 expect_poll 10 "and counted" /actors/c '.state.count == $n' \
     --argjson n "$((acked + 1))"
-expect_true "integrity_check is still ok" \
-    test "$(sqlite3 "$IT_DB" 'PRAGMA integrity_check')" = ok
+expect_integrity "after the restart"
 it_finish

@@ -79,6 +79,5 @@ expect_true "the state kept 1 to 9 of them" test "$kept" -ge 1 -a "$kept" -le 9
 
 it_req GET /healthz
 expect_status 200 "still serving"
-expect_true "integrity_check is ok" \
-    test "$(sqlite3 "$IT_DB" 'PRAGMA integrity_check')" = ok
+expect_integrity
 it_finish

@@ -48,10 +48,6 @@ stop_extras() {
 }
 trap 'rc=$?; stop_extras; (exit $rc); it_cleanup' EXIT
 
-sql() {
-    sqlite3 -batch -noheader -cmd '.timeout 10000' "$IT_DB" "$1"
-}
-
 # start_extra K: actord on $IT_DIR/aK.sock and an nginx for it in
 # $IT_DIR/nK on a free port (appended to PORTS).
 start_extra() {
@@ -260,7 +256,7 @@ expect_true "every batch was sent in the end ($ctl_batches_ok of $((3 * BATCHES)
 
 drained=0
 for ((i = 0; i < 600; i++)); do
-    left=$(sql "select (select count(*) from actors where status = 'runnable')
+    left=$(it_sql "select (select count(*) from actors where status = 'runnable')
                      + (select count(*) from messages)")
     if [ "$left" = 0 ]; then
         drained=1
@@ -276,7 +272,7 @@ for ((c = 0; c < COUNTERS; c++)); do
         "$W/acked" "$W/ctl_acked")
     n=$(awk -v t="c$c" '$3 == t' "$W/acked" "$W/ctl_acked" | wc -l)
     total_adds=$((total_adds + n))
-    got=$(sql "select json_extract(state, '\$.count') || ' ' || status
+    got=$(it_sql "select json_extract(state, '\$.count') || ' ' || status
                from actors where name = 'c$c'")
     if [ "$got" = "$want waiting" ]; then
         it_pass "counter c$c is exactly $want ($n acknowledged adds)"
@@ -287,7 +283,7 @@ for ((c = 0; c < COUNTERS; c++)); do
 done
 
 # The collector: per writer, exactly its acknowledged messages, in order.
-sql "select state from actors where name = 'col'" >"$W/col.json"
+it_sql "select state from actors where name = 'col'" >"$W/col.json"
 jq -r '.messages[] | "\(.w) \(.i)"' "$W/col.json" >"$W/col.seen"
 ncol=$(wc -l <"$W/col.seen")
 awk '$3 == "col" { print $1, $2 }' "$W/acked" "$W/ctl_acked" >"$W/col.want"
@@ -304,13 +300,12 @@ done < <(awk '{ print $1 }' "$W/col.want" | sort -u)
 nwant=$(wc -l <"$W/col.want")
 expect_true "the collector holds every acknowledged message once, each writer's in order ($ncol held, $nwant acknowledged, $col_bad writers differ)" \
     test "$col_bad" -eq 0 -a "$ncol" -eq "$nwant"
-col_status=$(sql "select status from actors where name = 'col'")
+col_status=$(it_sql "select status from actors where name = 'col'")
 expect_true "the collector is waiting ($col_status)" test "$col_status" = waiting
 
-bad_status=$(sql "select count(*) from actors where status in ('failed', 'stranded')")
+bad_status=$(it_sql "select count(*) from actors where status in ('failed', 'stranded')")
 expect_true "no actor failed or is stranded ($bad_status)" test "$bad_status" = 0
-integrity=$(sql 'PRAGMA integrity_check')
-expect_true "PRAGMA integrity_check: $integrity" test "$integrity" = ok
+expect_integrity
 for k in "" 2 3; do
     it_log "actord${k:-1} logged $(grep -c ' 503 busy' "$IT_DIR/actord$k.log") busy answers"
 done
