@@ -17,99 +17,20 @@
 #include "tests/unit/testutil.h"
 
 static struct tmpdb db;
-static struct eng *eng;
-static struct fcgi_config cfg;
-static struct fcgi_response resp; /* of the last request */
+
+#include "tests/unit/routeutil.h"
 
 static void
 setup(void)
 {
-    tmpdb_init(&db);
-    struct eng_opts o = {.busy_timeout_ms = 50};
-    eng = NULL;
-    int err = eng_open(db.path, &o, &eng);
-    ck_assert_msg(err == AD_OK, "eng_open: %s", ad_strerror(err));
-    cfg = (struct fcgi_config){.max_body = FCGI_MAX_BODY_DEFAULT};
-    memset(&resp, 0, sizeof resp);
+    struct fcgi_config c = {.max_body = FCGI_MAX_BODY_DEFAULT};
+    route_open(&c);
 }
 
 static void
 teardown(void)
 {
-    fcgi_response_free(&resp);
-    eng_close(eng);
-    eng = NULL;
-    tmpdb_cleanup(&db);
-}
-
-/*
- * Routes method path?query with body (len bytes in a buffer of their own,
- * NULL: none) and content_length as given.  Returns the status; whatever
- * it is, an error status has its JSON error body and every body encodes.
- */
-static int
-route_full(const char *method, const char *path, const char *query,
-           const char *body, size_t len, long long content_length,
-           int truncated)
-{
-    char *copy = NULL;
-    if (body != NULL) {
-        copy = malloc(len ? len : 1);
-        ck_assert_ptr_nonnull(copy);
-        memcpy(copy, body, len);
-    }
-    struct fcgi_request r = {
-        .method = method,
-        .path = path,
-        .query = query,
-        .body = copy,
-        .body_len = len,
-        .content_length = content_length,
-        .body_truncated = truncated,
-    };
-    fcgi_response_free(&resp);
-    memset(&resp, 0, sizeof resp);
-    fcgi_route(eng, &cfg, &r, &resp);
-    free(copy);
-    ck_assert_msg(resp.status >= 200 && resp.status < 600, "status %d",
-                  resp.status);
-    if (resp.status >= 400)
-        ck_assert_msg(json_is_string(json_object_get(resp.body, "error")),
-                      "status %d without an error body", resp.status);
-    if (resp.body != NULL) {
-        char *text = json_dumps(resp.body, JSON_COMPACT | JSON_ENCODE_ANY);
-        ck_assert_msg(text != NULL, "the body does not encode");
-        free(text);
-    }
-    return resp.status;
-}
-
-/* As route_full with an honest Content-Length. */
-static int
-req_len(const char *method, const char *path, const char *query,
-        const char *body, size_t len)
-{
-    return route_full(method, path, query, body, len,
-                      body ? (long long)len : -1, 0);
-}
-
-static int
-req(const char *method, const char *path, const char *query, const char *body)
-{
-    return req_len(method, path, query, body, body ? strlen(body) : 0);
-}
-
-/* Asserts the last response is status with the error code. */
-static void
-assert_error(int status, const char *code)
-{
-    ck_assert_msg(resp.status == status, "status %d, want %d (%s)",
-                  resp.status, status, code);
-    const char *got = json_string_value(json_object_get(resp.body, "error"));
-    ck_assert_msg(got && strcmp(got, code) == 0, "error %s, want %s",
-                  got ? got : "(none)", code);
-    const char *msg = json_string_value(json_object_get(resp.body, "message"));
-    ck_assert_msg(msg && *msg, "no message with error %s", code);
+    route_close();
 }
 
 /* Asserts that method path?query with body answers status and code. */

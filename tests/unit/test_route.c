@@ -17,9 +17,9 @@
 #define MAX_BODY 1024
 
 static struct tmpdb db;
-static struct eng *eng;
-static struct fcgi_config cfg;
-static struct fcgi_response resp; /* of the last request */
+
+#include "tests/unit/routeutil.h"
+
 static int wait_calls;
 
 /* cfg.wait for the tests: runs the actors for up to ms, and sleeps a
@@ -52,85 +52,16 @@ wait_stopping(void *ctx, struct eng *e, int ms)
 static void
 setup(void)
 {
-    tmpdb_init(&db);
-    struct eng_opts o = {.busy_timeout_ms = 50};
-    eng = NULL;
-    int err = eng_open(db.path, &o, &eng);
-    ck_assert_msg(err == AD_OK, "eng_open: %s", ad_strerror(err));
-    cfg = (struct fcgi_config){
+    struct fcgi_config c = {
         .max_body = MAX_BODY, .wait = wait_run, .wait_ctx = &wait_calls};
-    memset(&resp, 0, sizeof resp);
+    route_open(&c);
     wait_calls = 0;
 }
 
 static void
 teardown(void)
 {
-    fcgi_response_free(&resp);
-    eng_close(eng);
-    eng = NULL;
-    tmpdb_cleanup(&db);
-}
-
-/* Routes r, replacing the last response; returns the status. */
-static int
-route(const struct fcgi_request *r)
-{
-    fcgi_response_free(&resp);
-    memset(&resp, 0, sizeof resp);
-    fcgi_route(eng, &cfg, r, &resp);
-    ck_assert_msg(resp.status >= 200 && resp.status < 600, "status %d",
-                  resp.status);
-    return resp.status;
-}
-
-/*
- * Routes method path?query with the body text (NULL: none) given as
- * exactly len bytes in a buffer of their own, so that a read past the
- * end is caught by the sanitizers.  Returns the status.
- */
-static int
-req_len(const char *method, const char *path, const char *query,
-        const char *body, size_t len)
-{
-    char *copy = NULL;
-    if (body != NULL) {
-        copy = malloc(len ? len : 1);
-        ck_assert_ptr_nonnull(copy);
-        memcpy(copy, body, len);
-    }
-    struct fcgi_request r = {
-        .method = method,
-        .path = path,
-        .query = query,
-        .body = copy,
-        .body_len = len,
-        .content_length = body ? (long long)len : -1,
-    };
-    int status = route(&r);
-    free(copy);
-    return status;
-}
-
-/* As req_len, the whole of the NUL-terminated body. */
-static int
-req(const char *method, const char *path, const char *query, const char *body)
-{
-    return req_len(method, path, query, body, body ? strlen(body) : 0);
-}
-
-/* Asserts the last response is status with the error code. */
-static void
-assert_error(int status, const char *code)
-{
-    ck_assert_msg(resp.status == status, "status %d, want %d (%s)", resp.status,
-                  status, code);
-    ck_assert_ptr_nonnull(resp.body);
-    const char *got = json_string_value(json_object_get(resp.body, "error"));
-    ck_assert_msg(got && strcmp(got, code) == 0, "error %s, want %s",
-                  got ? got : "(none)", code);
-    const char *msg = json_string_value(json_object_get(resp.body, "message"));
-    ck_assert_msg(msg && *msg, "no message with error %s", code);
+    route_close();
 }
 
 /* Asserts field key of the last response's body equals want (JSON). */
