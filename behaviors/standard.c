@@ -55,15 +55,13 @@ counter_add(struct actor *a, const json_t *payload, json_t **exception)
     json_t *st = actor_state(a);
     json_int_t sum;
     if (!json_is_integer(payload)) {
-        *exception = json_pack("{s:s}", "message",
-                               "add takes an integer payload");
+        *exception =
+            json_pack("{s:s}", "message", "add takes an integer payload");
         return NULL;
     }
-    if (__builtin_add_overflow(
-            json_integer_value(json_object_get(st, "count")),
-            json_integer_value(payload), &sum)) {
-        *exception = json_pack("{s:s}", "message",
-                               "the count would overflow");
+    if (__builtin_add_overflow(json_integer_value(json_object_get(st, "count")),
+                               json_integer_value(payload), &sum)) {
+        *exception = json_pack("{s:s}", "message", "the count would overflow");
         return NULL;
     }
     json_object_set_new(st, "count", json_integer(sum));
@@ -81,25 +79,23 @@ counter_step(struct actor *a)
 {
     json_t *st = actor_state(a);
     ACTOR_BEGIN(a);
-    json_object_set_new(
-        st, "count",
-        json_integer(json_integer_value(
-            json_object_get(actor_args(a), "start"))));
+    json_object_set_new(st, "count",
+                        json_integer(json_integer_value(
+                            json_object_get(actor_args(a), "start"))));
     for (;;) {
         /* {"add": N}, or any call: get, add (an integer payload), and
          * invalid_method for the rest.  (Point 1 once waited for adds
          * only; a counter stored there resumes here just the same.) */
         ACTOR_RECEIVE(a, 1,
-                      json_pack("[{s:s}, {s:s, s:s, s:s}]", "add",
-                                "$integer", "call", "$any", "method",
-                                "$string", "address", "$address"));
+                      json_pack("[{s:s}, {s:s, s:s, s:s}]", "add", "$integer",
+                                "call", "$any", "method", "$string", "address",
+                                "$address"));
         if (actor_matched(a) == 1) {
             actor_dispatch(a, actor_message(a), counter_methods);
             continue;
         }
         {
-            json_int_t count =
-                json_integer_value(json_object_get(st, "count"));
+            json_int_t count = json_integer_value(json_object_get(st, "count"));
             json_int_t add =
                 json_integer_value(json_object_get(actor_message(a), "add"));
             json_int_t sum;
@@ -132,7 +128,7 @@ collector_step(struct actor *a)
     json_object_set_new(st, "messages", json_array());
     for (;;) {
         ACTOR_RECEIVE(a, 1, json_pack("[s]", "$any"));
-        json_array_append(json_object_get(st, "messages"), 
+        json_array_append(json_object_get(st, "messages"),
                           (json_t *)actor_message(a));
     }
     ACTOR_END(a);
@@ -308,8 +304,7 @@ timer_step(struct actor *a)
         return actor_exit(a, json_string("cancelled"));
     }
     /* Once: the receive's deadline is the timer, durable as well. */
-    ACTOR_RECEIVE_TIMEOUT(a, 2, json_pack("[{s:s}]", "cancel", "$any"),
-                          after);
+    ACTOR_RECEIVE_TIMEOUT(a, 2, json_pack("[{s:s}]", "cancel", "$any"), after);
     if (!actor_timed_out(a))
         return actor_exit(a, json_string("cancelled"));
     actor_send(a, to, json_deep_copy(message));
@@ -360,8 +355,7 @@ supervisor_check(const json_t *args)
         const char *name = json_string_value(json_object_get(c, "name"));
         const char *b = json_string_value(json_object_get(c, "behavior"));
         const json_t *cargs = json_object_get(c, "args");
-        const char *restart =
-            json_string_value(json_object_get(c, "restart"));
+        const char *restart = json_string_value(json_object_get(c, "restart"));
         if (!json_is_object(c) || name == NULL || b == NULL)
             return "each child is {\"name\": NAME, \"behavior\": B, "
                    "\"args\": {...}, \"restart\": R}";
@@ -392,10 +386,10 @@ supervisor_start(struct actor *a, size_t i)
     const json_t *spec =
         json_array_get(json_object_get(actor_args(a), "children"), i);
     const json_t *cargs = json_object_get(spec, "args");
-    json_t *addr = actor_spawn_named(
-        a, json_string_value(json_object_get(spec, "name")),
-        json_string_value(json_object_get(spec, "behavior")),
-        cargs ? json_deep_copy(cargs) : NULL);
+    json_t *addr =
+        actor_spawn_named(a, json_string_value(json_object_get(spec, "name")),
+                          json_string_value(json_object_get(spec, "behavior")),
+                          cargs ? json_deep_copy(cargs) : NULL);
     if (addr == NULL)
         return -1;
     actor_link(a, addr);
@@ -458,8 +452,10 @@ supervisor_step(struct actor *a)
         json_array_append_new(json_object_get(st, "running"), json_false());
     for (size_t i = 0; i < n; i++)
         if (supervisor_start(a, i) != 0)
-            return actor_fail(a, "child %zu could not be started (its name "
-                                 "is taken by a live actor?)", i);
+            return actor_fail(a,
+                              "child %zu could not be started (its name "
+                              "is taken by a live actor?)",
+                              i);
     for (;;) {
         ACTOR_RECEIVE(a, 1,
                       json_pack("[{s:s, s:s}, {s:s, s:s}]", "exit", "$any",
@@ -483,8 +479,9 @@ supervisor_step(struct actor *a)
             if (policy == 'm' || (policy == 't' && !abnormal))
                 continue;
             if (supervisor_too_many(a))
-                return actor_fail(a, "restart intensity exceeded: child %s "
-                                     "ended once too often",
+                return actor_fail(a,
+                                  "restart intensity exceeded: child %s "
+                                  "ended once too often",
                                   who);
             const char *strategy =
                 json_string_value(json_object_get(args, "strategy"));
@@ -510,8 +507,7 @@ supervisor_step(struct actor *a)
                 if (j != idx && supervisor_policy(a, j) == 'm')
                     continue;
                 if (supervisor_start(a, j) != 0)
-                    return actor_fail(a, "child %zu could not be restarted",
-                                      j);
+                    return actor_fail(a, "child %zu could not be restarted", j);
             }
         }
     }
@@ -590,14 +586,15 @@ gather_step(struct actor *a)
                 a, json_string_value(json_object_get(c, "behavior")),
                 cargs ? json_deep_copy(cargs) : NULL);
             if (addr == NULL)
-                return actor_fail(a, "child %zu could not be spawned: "
-                                     "unknown behaviour or bad args", i);
+                return actor_fail(a,
+                                  "child %zu could not be spawned: "
+                                  "unknown behaviour or bad args",
+                                  i);
             json_array_append_new(children, addr);
             json_array_append_new(results, json_null());
         }
-        json_object_set_new(st, "left",
-                            json_integer((json_int_t)json_array_size(
-                                children)));
+        json_object_set_new(
+            st, "left", json_integer((json_int_t)json_array_size(children)));
     }
     while (json_integer_value(json_object_get(st, "left")) > 0) {
         ACTOR_RECEIVE(a, 1,

@@ -6,9 +6,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "engine/engine.h"
@@ -24,8 +24,10 @@ static const char *const usage_main =
     "commands:\n"
     "  spawn NAME BEHAVIOR [ARGS_JSON]  start an actor (NAME - : generated)\n"
     "  send NAME MESSAGE_JSON           send one message\n"
-    "  send NAME < lines                send each line (a JSON message) to NAME\n"
-    "  send < lines                     send lines {\"to\": NAME, \"message\": M}\n"
+    "  send NAME < lines                send each line (a JSON message) to "
+    "NAME\n"
+    "  send < lines                     send lines {\"to\": NAME, \"message\": "
+    "M}\n"
     "  get NAME                         print the actor document\n"
     "  kill NAME                        end the actor with status killed\n"
     "  list [--behavior B] [--status S] [--limit N] [--after NAME]\n"
@@ -33,7 +35,8 @@ static const char *const usage_main =
     "  run [--steps N] [--seconds S]    run runnable actors, then exit\n"
     "  dead-letters [--limit N] [--after SEQ]\n"
     "                                   print undeliverable messages\n"
-    "  collect [--upto SEQ]             delete dead letters (all, or up to SEQ)\n"
+    "  collect [--upto SEQ]             delete dead letters (all, or up to "
+    "SEQ)\n"
     "  behaviors                        list the behaviours of this build\n"
     "\n"
     "Run `actorctl COMMAND --help` for one command.  Exit status: 0 done,\n"
@@ -83,8 +86,8 @@ static const char *const usage_one =
 static int
 fail(int err, const char *what)
 {
-    fprintf(stderr, "actorctl: %s: %s%s%s\n", ad_errcode(err),
-            ad_strerror(err), what ? ": " : "", what ? what : "");
+    fprintf(stderr, "actorctl: %s: %s%s%s\n", ad_errcode(err), ad_strerror(err),
+            what ? ": " : "", what ? what : "");
     return 1;
 }
 
@@ -277,8 +280,8 @@ send_batch(struct eng *e, const char *to)
         goto out;
     }
     /* With bad lines already, a dry run still reports the others. */
-    int err = eng_send_many(e, (const char *const *)names, msgs, n, bad,
-                            errs, NULL);
+    int err =
+        eng_send_many(e, (const char *const *)names, msgs, n, bad, errs, NULL);
     if (err == AD_EINVAL || (err == AD_OK && bad)) {
         for (size_t i = 0; i < n; i++)
             if (errs[i] != AD_OK)
@@ -365,9 +368,15 @@ cmd_list(struct eng *e, int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (c) {
-        case 'b': behavior = optarg; break;
-        case 's': status = optarg; break;
-        case 'a': after = optarg; break;
+        case 'b':
+            behavior = optarg;
+            break;
+        case 's':
+            status = optarg;
+            break;
+        case 'a':
+            after = optarg;
+            break;
         case 'l':
             limit = strtol(optarg, &end, 10);
             if (*end || limit < 1 || limit > 1000000) {
@@ -375,7 +384,9 @@ cmd_list(struct eng *e, int argc, char **argv)
                 return 2;
             }
             break;
-        default: fputs(usage_list, stderr); return 2;
+        default:
+            fputs(usage_list, stderr);
+            return 2;
         }
     }
     if (optind != argc) {
@@ -415,7 +426,8 @@ cmd_run(struct eng *e, int argc, char **argv)
             if (*end || seconds < 0)
                 goto bad;
             break;
-        default: goto bad;
+        default:
+            goto bad;
         }
     }
     if (optind != argc)
@@ -462,15 +474,14 @@ main(int argc, char **argv)
     int cargc = argc - i;
     char **cargv = argv + i;
     static const char *const commands[] = {
-        "spawn", "send", "get", "kill", "mailbox", "list", "run",
-        "behaviors", "dead-letters", "collect",
+        "spawn", "send", "get",       "kill",         "mailbox",
+        "list",  "run",  "behaviors", "dead-letters", "collect",
     };
     int known = 0;
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
         known |= strcmp(cmd, commands[k]) == 0;
     if (!known) {
-        fprintf(stderr, "actorctl: unknown command %s\n\n%s", cmd,
-                usage_main);
+        fprintf(stderr, "actorctl: unknown command %s\n\n%s", cmd, usage_main);
         return 2;
     }
     if (wants_help(cargc, cargv)) {

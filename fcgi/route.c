@@ -19,22 +19,38 @@ const char *
 fcgi_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "Payload Too Large";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 504: return "Gateway Timeout";
-    case 503: return "Service Unavailable";
-    case 507: return "Insufficient Storage";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 413:
+        return "Payload Too Large";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 504:
+        return "Gateway Timeout";
+    case 503:
+        return "Service Unavailable";
+    case 507:
+        return "Insufficient Storage";
     }
     return "Unknown";
 }
@@ -88,24 +104,44 @@ route__fail(struct fcgi_response *resp, int err, const char *what)
 {
     int status;
     switch (err) {
-    case AD_ENOTFOUND: status = 404; break;
-    case AD_EEXISTS: status = 409; break;
-    case AD_EDEAD: status = 410; break;
+    case AD_ENOTFOUND:
+        status = 404;
+        break;
+    case AD_EEXISTS:
+        status = 409;
+        break;
+    case AD_EDEAD:
+        status = 410;
+        break;
     case AD_EBADNAME:
     case AD_EBADJSON:
-    case AD_EINVAL: status = 400; break;
-    case AD_ETOOLARGE: status = 413; break;
+    case AD_EINVAL:
+        status = 400;
+        break;
+    case AD_ETOOLARGE:
+        status = 413;
+        break;
     case AD_EBEHAVIOR:
-    case AD_EBADARGS: status = 422; break;
+    case AD_EBADARGS:
+        status = 422;
+        break;
     case AD_EBUSY:
-    case AD_ESTOPPED: status = 503; break;
-    case AD_EFULL: status = 507; break;
-    case AD_EMAILBOX: status = 429; break;
-    default: status = 500; break;
+    case AD_ESTOPPED:
+        status = 503;
+        break;
+    case AD_EFULL:
+        status = 507;
+        break;
+    case AD_EMAILBOX:
+        status = 429;
+        break;
+    default:
+        status = 500;
+        break;
     }
     if (what)
-        route__error(resp, status, ad_errcode(err), "%s: %s",
-                     ad_strerror(err), what);
+        route__error(resp, status, ad_errcode(err), "%s: %s", ad_strerror(err),
+                     what);
     else
         route__error(resp, status, ad_errcode(err), "%s", ad_strerror(err));
 }
@@ -139,8 +175,7 @@ route__hex(int c)
  * callers that need a C string must check the length.
  */
 static long
-route__decode(const char *s, size_t n, char *out, size_t outlen,
-              int plus_space)
+route__decode(const char *s, size_t n, char *out, size_t outlen, int plus_space)
 {
     size_t j = 0;
     for (size_t i = 0; i < n; i++) {
@@ -251,8 +286,7 @@ route__body(const struct fcgi_config *cfg, const struct fcgi_request *req,
         (req->content_length >= 0 &&
          (unsigned long long)req->content_length > cfg->max_body)) {
         route__error(resp, 413, "too_large",
-                     "the body is over the limit of %zu bytes",
-                     cfg->max_body);
+                     "the body is over the limit of %zu bytes", cfg->max_body);
         return -1;
     }
     if (req->body == NULL || req->body_len == 0) {
@@ -287,8 +321,7 @@ route__spawn(struct eng *e, const struct fcgi_config *cfg,
                      "the spawn body must be a JSON object");
         goto out;
     }
-    const char *behavior = json_string_value(json_object_get(body,
-                                                             "behavior"));
+    const char *behavior = json_string_value(json_object_get(body, "behavior"));
     json_t *args = json_object_get(body, "args");
     if (behavior == NULL) {
         route__error(resp, 400, "bad_request",
@@ -311,8 +344,8 @@ route__spawn(struct eng *e, const struct fcgi_config *cfg,
     json_t *doc = NULL;
     const char *why = NULL;
     int err = eng_spawn_watched(e, name, behavior, args,
-                                json_is_array(monitors) ? monitors : NULL,
-                                &doc, &why);
+                                json_is_array(monitors) ? monitors : NULL, &doc,
+                                &why);
     if (err == AD_EBADNAME && why != NULL) {
         route__error(resp, 400, "bad_request", "%s", why);
     } else if (err == AD_ENOTFOUND) {
@@ -381,8 +414,7 @@ route__list(struct eng *e, struct fcgi_response *resp, const struct query *q)
     if (q->limit &&
         route__number(q->limit, 1, LIST_LIMIT_MAX, &limit) != AD_OK) {
         route__error(resp, 400, "bad_request",
-                     "limit must be an integer from 1 to %d",
-                     LIST_LIMIT_MAX);
+                     "limit must be an integer from 1 to %d", LIST_LIMIT_MAX);
         return;
     }
     if (limit != (double)(int)limit) {
@@ -480,8 +512,7 @@ route__call(struct eng *e, const struct fcgi_config *cfg,
         return;
     }
     json_t *payload = NULL;
-    if (req->body_len > 0 || req->body_truncated ||
-        (req->content_length > 0))
+    if (req->body_len > 0 || req->body_truncated || (req->content_length > 0))
         if (route__body(cfg, req, resp, &payload) != 0)
             return;
     char box[ENG_CALL_ID_LEN + 8], id[ENG_CALL_ID_LEN];
@@ -512,16 +543,15 @@ route__call(struct eng *e, const struct fcgi_config *cfg,
         route__fail(resp, err, name);
     } else if (reply == NULL) {
         route__error(resp, 504, "call_timeout",
-                     "%s did not answer %s within %g s", name, method,
-                     timeout);
+                     "%s did not answer %s within %g s", name, method, timeout);
     } else if (json_object_get(reply, "exception") != NULL) {
         route__error(resp, 502, "actor_exception",
                      "%s answered %s with an exception", name, method);
         json_object_set(resp->body, "exception",
                         json_object_get(reply, "exception"));
     } else if (json_object_get(reply, "invalid_method") != NULL) {
-        route__error(resp, 404, "invalid_method",
-                     "%s has no method %s", name, method);
+        route__error(resp, 404, "invalid_method", "%s has no method %s", name,
+                     method);
     } else {
         resp->status = 200;
         json_t *m = json_object_get(reply, "message");
@@ -564,8 +594,8 @@ route__actor(struct eng *e, const struct fcgi_config *cfg,
         }
         resp->status = 202;
         resp->wrote = 1;
-        resp->body = json_pack("{s:b, s:I}", "accepted", 1, "seq",
-                               (json_int_t)seq);
+        resp->body =
+            json_pack("{s:b, s:I}", "accepted", 1, "seq", (json_int_t)seq);
     } else if (strcmp(m, "DELETE") == 0) {
         err = eng_kill(e, name, &doc);
         if (err != AD_OK) {
@@ -643,12 +673,11 @@ fcgi_route(struct eng *e, const struct fcgi_config *cfg,
         size_t rlen = slash ? plen - (size_t)(slash - path) : 0;
         char method[65] = "";
         if (rlen > 7 && memcmp(rest, "/calls/", 7) == 0) {
-            long mlen = route__decode(rest + 7, rlen - 7, method,
-                                      sizeof method, 0);
+            long mlen =
+                route__decode(rest + 7, rlen - 7, method, sizeof method, 0);
             if (mlen <= 0 || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                             "abcdefghijklmnopqrstuvwxyz"
-                                            "0123456789_.-") !=
-                                 (size_t)mlen) {
+                                            "0123456789_.-") != (size_t)mlen) {
                 route__error(resp, 400, "bad_request",
                              "a method is 1 to 64 of A-Z a-z 0-9 _ . -");
                 return;

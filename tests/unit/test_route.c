@@ -115,8 +115,9 @@ START_TEST(test_behaviors)
     ck_assert_int_eq(req("GET", "/behaviors", NULL, NULL), 200);
     json_t *list = json_object_get(resp.body, "behaviors");
     ck_assert_int_eq(json_array_size(list), 8);
-    static const char *const want[] = {"counter", "collector", "forwarder",
-                                       "ring", "gather", "ticker", "supervisor", "timer"};
+    static const char *const want[] = {"counter",    "collector", "forwarder",
+                                       "ring",       "gather",    "ticker",
+                                       "supervisor", "timer"};
     for (size_t w = 0; w < 8; w++) {
         int found = 0;
         size_t i;
@@ -253,8 +254,10 @@ START_TEST(test_put_spawn)
     ck_assert_int_eq(resp.wrote, 1);
     /* Mounted under a prefix (SCRIPT_NAME), Location keeps it. */
     const char *body = "{\"behavior\": \"counter\"}";
-    struct fcgi_request pr = {.method = "PUT", .path = "/actors/c9",
-                              .prefix = "/actord", .body = body,
+    struct fcgi_request pr = {.method = "PUT",
+                              .path = "/actors/c9",
+                              .prefix = "/actord",
+                              .body = body,
                               .body_len = strlen(body),
                               .content_length = (long long)strlen(body)};
     ck_assert_int_eq(route(&pr), 201);
@@ -499,9 +502,9 @@ START_TEST(test_get)
     assert_body("name", "\"c\"");
     assert_body("status", "\"waiting\"");
     assert_body("state", "{\"count\": 1}");
-    assert_body("waiting_for",
-        "[{\"add\": \"$integer\"}, "
-        "{\"call\": \"$any\", \"method\": \"$string\", \"address\": \"$address\"}]");
+    assert_body("waiting_for", "[{\"add\": \"$integer\"}, "
+                               "{\"call\": \"$any\", \"method\": \"$string\", "
+                               "\"address\": \"$address\"}]");
     assert_body("result", "null");
     assert_body("error", "null");
     ck_assert(json_is_string(json_object_get(resp.body, "created")));
