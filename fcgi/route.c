@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,28 +407,87 @@ route__get(struct eng *e, const struct fcgi_config *cfg,
     resp->body = doc;
 }
 
+/* What a page cursor is: the kind of thing ?after names on a route. */
+enum page_after {
+    PAGE_AFTER_NAME, /* an actor name: GET /actors */
+    PAGE_AFTER_SEQ,  /* a seq, 0 or more: mailbox and dead letters */
+};
+
+/* One page of a paged listing, as ?limit and ?after asked for it. */
+struct page {
+    int limit;         /* 1 to LIST_LIMIT_MAX */
+    const char *after; /* PAGE_AFTER_NAME: a valid name borrowed from the
+                          query, or NULL for the first page */
+    int64_t after_seq; /* PAGE_AFTER_SEQ: the seq to start after, 0 for
+                          the first page */
+};
+
+/*
+ * Parses a whole decimal integer in [min, max] from s: digits only, no
+ * sign, point, exponent or blank.  Returns 0 and sets *out, or AD_EINVAL.
+ */
+static int
+route__integer(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    int64_t v = 0;
+    if (*s == '\0')
+        return AD_EINVAL;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (INT64_MAX - (*s - '0')) / 10)
+            return AD_EINVAL;
+        v = v * 10 + (*s - '0');
+    }
+    if (v < min || v > max)
+        return AD_EINVAL;
+    *out = v;
+    return AD_OK;
+}
+
+/*
+ * The one parser of ?limit and ?after for every paged route.  limit is an
+ * integer from 1 to LIST_LIMIT_MAX (limit_default when absent); after is
+ * of the kind the route pages by, and cursor says what it is in the error
+ * message ("an actor name", "a message seq", ...).  Fills *p and returns
+ * 0, or answers 400 bad_request and returns -1.  p->after is borrowed
+ * from q.
+ */
+static int
+route__page(const struct query *q, int limit_default, enum page_after kind,
+            const char *cursor, struct fcgi_response *resp, struct page *p)
+{
+    int64_t limit = limit_default;
+    p->after = NULL;
+    p->after_seq = 0;
+    if (q->limit != NULL &&
+        route__integer(q->limit, 1, LIST_LIMIT_MAX, &limit) != AD_OK) {
+        route__error(resp, 400, "bad_request",
+                     "limit must be an integer from 1 to %d", LIST_LIMIT_MAX);
+        return -1;
+    }
+    p->limit = (int)limit;
+    if (q->after == NULL)
+        return 0;
+    if (kind == PAGE_AFTER_NAME
+            ? !ad_name_valid(q->after, strlen(q->after))
+            : route__integer(q->after, 0, INT64_MAX, &p->after_seq) != AD_OK) {
+        route__error(resp, 400, "bad_request", "after must be %s", cursor);
+        return -1;
+    }
+    if (kind == PAGE_AFTER_NAME)
+        p->after = q->after;
+    return 0;
+}
+
 /* GET /actors: the paginated listing. */
 static void
 route__list(struct eng *e, struct fcgi_response *resp, const struct query *q)
 {
-    double limit = LIST_LIMIT_DEFAULT;
-    if (q->limit &&
-        route__number(q->limit, 1, LIST_LIMIT_MAX, &limit) != AD_OK) {
-        route__error(resp, 400, "bad_request",
-                     "limit must be an integer from 1 to %d", LIST_LIMIT_MAX);
+    struct page pg;
+    if (route__page(q, LIST_LIMIT_DEFAULT, PAGE_AFTER_NAME,
+                    "an actor name (the \"next\" cursor)", resp, &pg) != 0)
         return;
-    }
-    if (limit != (double)(int)limit) {
-        route__error(resp, 400, "bad_request", "limit must be an integer");
-        return;
-    }
-    if (q->after && !ad_name_valid(q->after, strlen(q->after))) {
-        route__error(resp, 400, "bad_request",
-                     "after must be an actor name (the \"next\" cursor)");
-        return;
-    }
     json_t *out = NULL;
-    int err = eng_list(e, q->behavior, q->status, q->after, (int)limit, &out);
+    int err = eng_list(e, q->behavior, q->status, pg.after, pg.limit, &out);
     if (err == AD_EINVAL) {
         route__error(resp, 400, "bad_request",
                      "status must be one of runnable, waiting, exited, "
@@ -442,22 +502,18 @@ route__list(struct eng *e, struct fcgi_response *resp, const struct query *q)
     resp->body = out;
 }
 
-/* /actors/NAME/mailbox */
+/* GET /actors/NAME/mailbox: the unread messages, by seq; all of them (up
+ * to LIST_LIMIT_MAX) unless limit says fewer. */
 static void
 route__mailbox(struct eng *e, struct fcgi_response *resp, const char *name,
                const struct query *q)
 {
-    double limit = LIST_LIMIT_MAX, after = 0;
-    if ((q->limit &&
-         route__number(q->limit, 1, LIST_LIMIT_MAX, &limit) != AD_OK) ||
-        (q->after && route__number(q->after, 0, 9e15, &after) != AD_OK)) {
-        route__error(resp, 400, "bad_request",
-                     "limit must be 1 to %d and after a message seq",
-                     LIST_LIMIT_MAX);
+    struct page pg;
+    if (route__page(q, LIST_LIMIT_MAX, PAGE_AFTER_SEQ,
+                    "a message seq: an integer, 0 or more", resp, &pg) != 0)
         return;
-    }
     json_t *out = NULL;
-    int err = eng_mailbox(e, name, (int64_t)after, (int)limit, &out);
+    int err = eng_mailbox(e, name, pg.after_seq, pg.limit, &out);
     if (err != AD_OK) {
         route__fail(resp, err, name);
         return;
@@ -471,19 +527,14 @@ static void
 route__dead_letters(struct eng *e, struct fcgi_response *resp,
                     const struct query *q)
 {
-    double limit = LIST_LIMIT_DEFAULT, after = 0;
-    if ((q->limit &&
-         (route__number(q->limit, 1, LIST_LIMIT_MAX, &limit) != AD_OK ||
-          limit != (double)(int)limit)) ||
-        (q->after && route__number(q->after, 0, 9e15, &after) != AD_OK)) {
-        route__error(resp, 400, "bad_request",
-                     "limit must be an integer from 1 to %d and after a "
-                     "dead letter seq (the \"next\" cursor)",
-                     LIST_LIMIT_MAX);
+    struct page pg;
+    if (route__page(q, LIST_LIMIT_DEFAULT, PAGE_AFTER_SEQ,
+                    "a dead letter seq: an integer, 0 or more (the "
+                    "\"next\" cursor)",
+                    resp, &pg) != 0)
         return;
-    }
     json_t *out = NULL;
-    int err = eng_dead_letters(e, (int64_t)after, (int)limit, &out);
+    int err = eng_dead_letters(e, pg.after_seq, pg.limit, &out);
     if (err != AD_OK) {
         route__fail(resp, err, NULL);
         return;

@@ -495,6 +495,27 @@ for q in limit=0 limit=abc limit=100000 limit=-1 limit= status=bogus; do
     it_req GET "/actors?$q"
     expect_error 400 bad_request "GET /actors?$q is 400 bad_request"
 done
+# One parser of limit and after for the three paged routes (issue 9):
+# the mailbox used to take limit=2.5 and answer 200.
+it_req GET '/actors/col/mailbox?limit=2.5'
+expect_error 400 bad_request "GET /actors/col/mailbox?limit=2.5 is 400 bad_request"
+for path in /actors /actors/col/mailbox /dead-letters; do
+    for q in limit=2.5 limit=0 limit=-1 limit=abc limit= limit=100000; do
+        it_req GET "$path?$q"
+        expect_ok 400 "GET $path?$q is 400 bad_request, the same on every paged route" \
+            '.error == "bad_request" and .message == "limit must be an integer from 1 to 1000"'
+    done
+done
+for path in /actors/col/mailbox /dead-letters; do
+    for q in after=-1 after=2.5 after=x; do
+        it_req GET "$path?$q"
+        expect_ok 400 "GET $path?$q is 400 bad_request (after is a seq)" \
+            '.error == "bad_request" and (.message | startswith("after must be a"))'
+    done
+    it_req GET "$path?limit=1000&after=0"
+    expect_status 200 "GET $path?limit=1000&after=0 answers"
+done
+
 it_req GET '/actors/col?wait=abc'
 expect_error 400 bad_request "GET /actors/col?wait=abc is 400 bad_request"
 

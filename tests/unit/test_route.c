@@ -1,9 +1,11 @@
 /*
  * test_route.c - the Check suite of fcgi/route.c: fcgi_route driven
  * directly with struct fcgi_request values against an engine on a
- * temporary database, for every route and error of API.md (but calls,
- * metrics and dead letters): statuses, error codes, headers, bodies,
- * long-polls, the listing's cursor, and every truncation of a body.
+ * temporary database, for every route and error of API.md (but calls
+ * and metrics): statuses, error codes, headers, bodies, long-polls, the
+ * page parameters of the three paged routes (actors, mailbox, dead
+ * letters), supervisor specs refused at spawn, and every truncation of a
+ * body.
  */
 #include "fcgi/fcgi.h"
 
@@ -767,6 +769,172 @@ START_TEST(test_mailbox)
 }
 END_TEST
 
+/* ---- the page parameters of every paged route ---- */
+
+/* The three paged routes, with a mailbox that exists. */
+static const char *const paged[] = {"/actors", "/actors/c/mailbox",
+                                    "/dead-letters"};
+#define PAGED (sizeof paged / sizeof paged[0])
+
+/* Asserts the last response is 400 bad_request with message want. */
+static void
+assert_bad_request(const char *path, const char *query, const char *want)
+{
+    ck_assert_msg(resp.status == 400, "GET %s?%s: %d", path, query,
+                  resp.status);
+    assert_error(400, "bad_request");
+    const char *msg = json_string_value(json_object_get(resp.body, "message"));
+    ck_assert_msg(strcmp(msg, want) == 0, "GET %s?%s: \"%s\", want \"%s\"",
+                  path, query, msg, want);
+}
+
+START_TEST(test_page_bad_limit)
+{
+    put("c", "{\"behavior\": \"counter\"}");
+    static const char *const bad[] = {
+        "limit=2.5",    "limit=1.0",
+        "limit=-1",     "limit=0",
+        "limit=abc",    "limit=",
+        "limit",        "limit=1001",
+        "limit=100000", "limit=99999999999999999999999",
+        "limit=1e2",    "limit=+5",
+        "limit=%205",   "limit=5%20",
+        "limit=0x10",
+    };
+    /* Each alone, and beside a good cursor of the route. */
+    static const char *const good_after[PAGED] = {"c", "1", "1"};
+    char q[96];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        for (size_t r = 0; r < PAGED; r++)
+            for (int with = 0; with < 2; with++) {
+                snprintf(q, sizeof q, "%s%s%s", bad[i], with ? "&after=" : "",
+                         with ? good_after[r] : "");
+                req("GET", paged[r], q, NULL);
+                assert_bad_request(paged[r], q,
+                                   "limit must be an integer from 1 to 1000");
+            }
+}
+END_TEST
+
+START_TEST(test_page_bad_after)
+{
+    put("c", "{\"behavior\": \"counter\"}");
+    static const char *const bad_name[] = {
+        "after=..", "after=a%20b", "after=", "after=%2e", "after=a/b", "after"};
+    for (size_t i = 0; i < sizeof bad_name / sizeof bad_name[0]; i++) {
+        req("GET", "/actors", bad_name[i], NULL);
+        assert_bad_request("/actors", bad_name[i],
+                           "after must be an actor name (the \"next\" "
+                           "cursor)");
+    }
+    static const char *const bad_seq[] = {
+        "after=-1",  "after=2.5", "after=x",    "after=",
+        "after=1e3", "after=+1",  "after=%201", "after=99999999999999999999",
+        "after",
+    };
+    for (size_t i = 0; i < sizeof bad_seq / sizeof bad_seq[0]; i++) {
+        req("GET", "/actors/c/mailbox", bad_seq[i], NULL);
+        assert_bad_request("/actors/c/mailbox", bad_seq[i],
+                           "after must be a message seq: an integer, 0 or "
+                           "more");
+        req("GET", "/dead-letters", bad_seq[i], NULL);
+        assert_bad_request("/dead-letters", bad_seq[i],
+                           "after must be a dead letter seq: an integer, 0 "
+                           "or more (the \"next\" cursor)");
+    }
+    /* A name is no seq, and a seq is a name. */
+    req("GET", "/dead-letters", "after=c", NULL);
+    assert_error(400, "bad_request");
+    ck_assert_int_eq(req("GET", "/actors", "after=1", NULL), 200);
+}
+END_TEST
+
+/* The regression of issue 9: the mailbox alone took limit=2.5. */
+START_TEST(test_mailbox_limit_fraction)
+{
+    put("c", "{\"behavior\": \"counter\"}");
+    ck_assert_int_eq(req("POST", "/actors/c", NULL, "\"x\""), 202);
+    ck_assert_int_eq(req("POST", "/actors/c", NULL, "\"y\""), 202);
+    ck_assert_int_eq(req("GET", "/actors/c/mailbox", "limit=2.5", NULL), 400);
+    assert_error(400, "bad_request");
+    ck_assert_int_eq(req("GET", "/actors/c/mailbox", "limit=2", NULL), 200);
+    ck_assert_int_eq(json_array_size(json_object_get(resp.body, "messages")),
+                     2);
+}
+END_TEST
+
+START_TEST(test_page_good)
+{
+    /* Three unread messages of c become dead letters when it is killed;
+     * k is left with three in its mailbox. */
+    put("c", "{\"behavior\": \"counter\"}");
+    put("k", "{\"behavior\": \"counter\"}");
+    json_int_t seq[3];
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(req("POST", "/actors/c", NULL, "\"x\""), 202);
+        ck_assert_int_eq(req("POST", "/actors/k", NULL, "\"y\""), 202);
+        seq[i] = json_integer_value(json_object_get(resp.body, "seq"));
+    }
+    run_all();
+    ck_assert_int_eq(req("DELETE", "/actors/c", NULL, NULL), 200);
+
+    /* Every route takes the bounds and no parameter at all. */
+    static const char *const good[] = {"", "limit=1", "limit=1000",
+                                       "limit=0100", "after=0"};
+    static const char *const paths[] = {"/actors", "/actors/k/mailbox",
+                                        "/dead-letters"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        for (size_t r = 0; r < 3; r++) {
+            if (r == 0 && strcmp(good[i], "after=0") == 0)
+                continue; /* "0" is a name; it is tested below */
+            ck_assert_msg(req("GET", paths[r], good[i], NULL) == 200,
+                          "GET %s?%s: %d", paths[r], good[i], resp.status);
+        }
+
+    /* /actors pages by name. */
+    ck_assert_int_eq(req("GET", "/actors", "limit=1", NULL), 200);
+    assert_body("next", "\"c\"");
+    ck_assert_int_eq(req("GET", "/actors", "limit=1&after=c", NULL), 200);
+    assert_field(json_array_get(json_object_get(resp.body, "actors"), 0),
+                 "name", "\"k\"");
+    ck_assert_int_eq(req("GET", "/actors", "after=0", NULL), 200);
+    ck_assert_int_eq(json_array_size(json_object_get(resp.body, "actors")), 2);
+
+    /* The mailbox by seq: all of it by default, limit and after. */
+    ck_assert_int_eq(req("GET", "/actors/k/mailbox", NULL, NULL), 200);
+    ck_assert_int_eq(json_array_size(json_object_get(resp.body, "messages")),
+                     3);
+    char q[96];
+    snprintf(q, sizeof q, "limit=1&after=%lld", (long long)seq[0]);
+    ck_assert_int_eq(req("GET", "/actors/k/mailbox", q, NULL), 200);
+    json_t *m = json_object_get(resp.body, "messages");
+    ck_assert_int_eq(json_array_size(m), 1);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_array_get(m, 0), "seq")),
+        seq[1]);
+    ck_assert_int_eq(
+        req("GET", "/actors/k/mailbox", "after=9223372036854775807", NULL),
+        200);
+    assert_body("messages", "[]");
+
+    /* Dead letters by seq, following next. */
+    ck_assert_int_eq(req("GET", "/dead-letters", NULL, NULL), 200);
+    ck_assert_int_eq(
+        json_array_size(json_object_get(resp.body, "dead_letters")), 3);
+    ck_assert_int_eq(req("GET", "/dead-letters", "limit=2", NULL), 200);
+    ck_assert_int_eq(
+        json_array_size(json_object_get(resp.body, "dead_letters")), 2);
+    json_t *next = json_object_get(resp.body, "next");
+    ck_assert(json_is_integer(next));
+    snprintf(q, sizeof q, "limit=2&after=%lld",
+             (long long)json_integer_value(next));
+    ck_assert_int_eq(req("GET", "/dead-letters", q, NULL), 200);
+    ck_assert_int_eq(
+        json_array_size(json_object_get(resp.body, "dead_letters")), 1);
+    assert_body("next", "null");
+}
+END_TEST
+
 /* ---- truncations ---- */
 
 START_TEST(test_truncated_spawn_body)
@@ -872,6 +1040,13 @@ route_suite(void)
 
     tc = tcase("mailbox");
     tcase_add_test(tc, test_mailbox);
+    suite_add_tcase(s, tc);
+
+    tc = tcase("pages");
+    tcase_add_test(tc, test_page_bad_limit);
+    tcase_add_test(tc, test_page_bad_after);
+    tcase_add_test(tc, test_mailbox_limit_fraction);
+    tcase_add_test(tc, test_page_good);
     suite_add_tcase(s, tc);
 
     tc = tcase("truncation");
