@@ -1,6 +1,7 @@
 /*
- * behaviors.h - the standard behaviours (counter, collector, forwarder,
- * ring), written against actord/behavior.h exactly as a user's would be.
+ * behaviors.h - the eight standard behaviours of behaviors/standard.c
+ * (counter, collector, forwarder, ring, gather, ticker, supervisor,
+ * timer), written against actord/behavior.h as a user's would be.
  */
 #ifndef ACTORD_BEHAVIORS_H
 #define ACTORD_BEHAVIORS_H

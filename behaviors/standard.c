@@ -1,7 +1,8 @@
 /*
- * standard.c - the standard behaviours of API.md: counter, collector,
- * forwarder and ring.  Each is a stackless coroutine; its resume points
- * are the numbers in its ACTOR_RECEIVEs and never change meaning.
+ * standard.c - the standard behaviours: counter, collector, forwarder,
+ * ring, gather, ticker and supervisor of API.md, and timer beyond it.
+ * Each is a stackless coroutine; its resume points are the numbers in
+ * its ACTOR_RECEIVEs and never change meaning.
  */
 #include "behaviors/behaviors.h"
 
@@ -281,9 +282,9 @@ timer_check(const json_t *args)
         return "to must be an address {\"$address\": NAME} or a name";
     if (json_object_get(args, "message") == NULL)
         return "message is needed";
-    if (!int_in(after, 0, 31622400000LL))
+    if (!int_in(after, 0, ACTOR_MAX_DELAY_MS))
         return "after_ms must be an integer from 0 to a year of ms";
-    if (every != NULL && !int_in(every, 0, 31622400000LL))
+    if (every != NULL && !int_in(every, 0, ACTOR_MAX_DELAY_MS))
         return "every_ms must be an integer from 0 to a year of ms";
     return NULL;
 }

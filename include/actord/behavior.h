@@ -143,6 +143,10 @@ int actor_unlink(struct actor *a, const json_t *target);
 json_t *actor_spawn_named(struct actor *a, const char *name,
                           const char *behavior, json_t *args);
 
+/* The longest timer delay or period (actor_send_after) and receive
+ * timeout (actor_receive_timeout), in ms: a year, of 366 days. */
+#define ACTOR_MAX_DELAY_MS (366LL * 24 * 60 * 60 * 1000)
+
 /*
  * A durable timer: sends msg (stolen) to the actor at address to
  * (borrowed) after ms milliseconds, and then every every_ms ms when
@@ -151,7 +155,7 @@ json_t *actor_spawn_named(struct actor *a, const char *name,
  * repeating timer that missed periods fires once and keeps its period.
  * They end when this actor ends.  Returns the timer's id (for
  * actor_cancel_timer), or 0 when to is not an address or a delay is
- * below 0 or over a year.
+ * below 0 or over ACTOR_MAX_DELAY_MS.
  */
 int64_t actor_send_after(struct actor *a, const json_t *to, json_t *msg,
                          long long ms, long long every_ms);
@@ -246,8 +250,8 @@ enum actor_step actor_receive(struct actor *a, int point, json_t *shapes);
  * mailbox and go on at once).  The deadline is stored with the
  * continuation and fires after a restart too.  When no message matched
  * in time, the step resumes at point with actor_timed_out true and
- * actor_message NULL.  A timeout below 0 or over a year fails the actor.
- * Use ACTOR_RECEIVE_TIMEOUT.
+ * actor_message NULL.  A timeout below 0 or over ACTOR_MAX_DELAY_MS fails
+ * the actor.  Use ACTOR_RECEIVE_TIMEOUT.
  */
 enum actor_step actor_receive_timeout(struct actor *a, int point,
                                       json_t *shapes, long long ms);
