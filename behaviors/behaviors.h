@@ -6,8 +6,14 @@
 #ifndef ACTORD_BEHAVIORS_H
 #define ACTORD_BEHAVIORS_H
 
+struct behavior;
+
 /* Registers every standard behaviour with actor_register.  Called once by
  * the engine before its first use. */
 void behaviors_register_standard(void);
+
+/* The standard behaviour named name (static, never freed), or NULL when
+ * none of the eight has that name.  For behaviors/check.c. */
+const struct behavior *behaviors_standard(const char *name);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "actord/behavior.h"
+#include "util/util.h"
 
 /* Returns 1 when v is a JSON integer from lo to hi. */
 static int
@@ -326,6 +327,12 @@ static const struct behavior timer = {
 
 #define SUP_CHILDREN_MAX 1000
 
+/* ad_name_valid's rule in words, for a child's name it refuses. */
+static const char sup_bad_name[] =
+    "a child's name must be 1 to 128 characters from A-Z a-z 0-9 . _ ~ -, "
+    "and not . or ..";
+_Static_assert(AD_NAME_MAX == 128, "sup_bad_name gives the longest name");
+
 static const char *
 supervisor_check(const json_t *args)
 {
@@ -357,13 +364,22 @@ supervisor_check(const json_t *args)
         const char *b = json_string_value(json_object_get(c, "behavior"));
         const json_t *cargs = json_object_get(c, "args");
         const char *restart = json_string_value(json_object_get(c, "restart"));
+        const char *why;
         if (!json_is_object(c) || name == NULL || b == NULL)
             return "each child is {\"name\": NAME, \"behavior\": B, "
                    "\"args\": {...}, \"restart\": R}";
+        /* The engine's own rule: a child it could not spawn under its
+         * name would fail the supervisor later instead. */
+        if (!ad_name_valid(name, strlen(name)))
+            return sup_bad_name;
         if (!actor_behavior_known(b))
             return "a child names a behaviour that does not exist";
         if (cargs != NULL && !json_is_object(cargs))
             return "a child's args must be an object";
+        /* Its own behaviour's check, as its spawn will make it (a nested
+         * supervisor's spec is checked here in turn). */
+        if ((why = actor_check_args(b, cargs)) != NULL)
+            return why;
         if (json_object_get(c, "restart") != NULL &&
             (restart == NULL || (strcmp(restart, "permanent") != 0 &&
                                  strcmp(restart, "transient") != 0 &&
@@ -634,15 +650,24 @@ static const struct behavior gather = {
     .step = gather_step,
 };
 
+/* Every standard behaviour, in the order GET /behaviors lists them. */
+static const struct behavior *const standard[] = {
+    &counter, &collector, &forwarder,  &ring,
+    &gather,  &ticker,    &supervisor, &timer,
+};
+
 void
 behaviors_register_standard(void)
 {
-    actor_register(&counter);
-    actor_register(&collector);
-    actor_register(&forwarder);
-    actor_register(&ring);
-    actor_register(&gather);
-    actor_register(&ticker);
-    actor_register(&supervisor);
-    actor_register(&timer);
+    for (size_t i = 0; i < sizeof standard / sizeof standard[0]; i++)
+        actor_register(standard[i]);
+}
+
+const struct behavior *
+behaviors_standard(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof standard / sizeof standard[0]; i++)
+        if (strcmp(standard[i]->name, name) == 0)
+            return standard[i];
+    return NULL;
 }

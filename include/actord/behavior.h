@@ -214,6 +214,17 @@ int actor_dispatch(struct actor *a, const json_t *call,
 /* 1 when a behaviour of that name is registered (for check_args). */
 int actor_behavior_known(const char *name);
 
+/*
+ * Checks args (borrowed: an object, or NULL for {}) as a spawn of the
+ * behaviour named behavior would check them, so that the check_args of a
+ * behaviour that spawns others (a supervisor) can refuse a bad child spec
+ * at its own spawn.  Returns NULL when that spawn would take them, or a
+ * static sentence saying why not: behavior is not registered, args is
+ * not an object, or what the behaviour's check_args returned.  Has no
+ * effect; may be called from check_args and from a step.
+ */
+const char *actor_check_args(const char *behavior, const json_t *args);
+
 /* The wall clock, ms since the epoch, for behaviours that keep time in
  * their state (restart intensity, say). */
 int64_t actor_now(struct actor *a);

@@ -3,7 +3,9 @@
 # one_for_one child killed with DELETE comes back with fresh state;
 # one_for_all and rest_for_one restart the right siblings; restart
 # intensity exceeded fails the supervisor, which tells its own supervisor
-# (nesting); malformed specs create nothing.
+# (nesting); malformed specs (bad or duplicate child names, unknown child
+# behaviours, child args their behaviour refuses, bad restart, intensity
+# or period) are 422 bad_args and create nothing.
 . "$(dirname "$0")/lib.sh"
 
 # wait_for PATH JQ: polls GET PATH until JQ holds (5 s at most).
@@ -76,11 +78,25 @@ for spec in '{"strategy":"one_for_none","children":[]}' \
     '{"children":[{"name":"x","behavior":"nope"}]}' \
     '{"children":[{"name":"x","behavior":"counter","restart":"sometimes"}]}' \
     '{"children":[{"name":"x","behavior":"counter"},{"name":"x","behavior":"counter"}]}' \
-    '{"intensity":-1,"children":[]}' '{"period":0,"children":[]}' '{"children":{}}'; do
+    '{"intensity":-1,"children":[]}' '{"period":0,"children":[]}' '{"children":{}}' \
+    '{"children":[{"name":"a b","behavior":"counter"}]}' \
+    '{"children":[{"name":"..","behavior":"counter"}]}' \
+    '{"children":[{"name":"x","behavior":"counter","args":{"start":"five"}}]}' \
+    '{"children":[{"name":"x","behavior":"ring"}]}' \
+    '{"children":[{"name":"in","behavior":"supervisor","args":{"children":[{"name":"a b","behavior":"counter"}]}}]}' \
+    '{"intensity":2.5,"children":[]}' '{"period":"5","children":[]}'; do
     it_req PUT /actors/bad "{\"behavior\":\"supervisor\",\"args\":$spec}"
     expect_error 422 bad_args "malformed spec $spec"
 done
+it_req PUT /actors/bad '{"behavior":"supervisor","args":{"children":[{"name":"a b","behavior":"counter"}]}}'
+expect_json "a child named \"a b\" is refused for its name" '.message | test("name")'
+it_req PUT /actors/bad '{"behavior":"supervisor","args":{"children":[{"name":"x","behavior":"nope"}]}}'
+expect_json "a child of an unknown behaviour is refused for it" '.message | test("behaviour")'
 it_req GET /actors/bad
 expect_error 404 no_such_actor "no malformed supervisor was created"
+for child in x in; do
+    it_req GET "/actors/$child"
+    expect_error 404 no_such_actor "nor its child $child"
+done
 
 it_finish

@@ -769,6 +769,148 @@ START_TEST(test_mailbox)
 }
 END_TEST
 
+/* ---- supervisor specs ---- */
+
+/* Every malformed supervisor spec is refused at spawn with 422 bad_args,
+ * and nothing is created: not the supervisor, not a child. */
+START_TEST(test_supervisor_spec_refused)
+{
+    char long_name[AD_NAME_MAX + 2];
+    memset(long_name, 'n', AD_NAME_MAX + 1);
+    long_name[AD_NAME_MAX + 1] = '\0';
+    char long_spec[512];
+    snprintf(long_spec, sizeof long_spec,
+             "{\"children\": [{\"name\": \"%s\", \"behavior\": "
+             "\"counter\"}]}",
+             long_name);
+    const char *const specs[] = {
+        /* bad child names: the engine's rule (ad_name_valid) */
+        "{\"children\": [{\"name\": \"a b\", \"behavior\": \"counter\"}]}",
+        "{\"children\": [{\"name\": \"\", \"behavior\": \"counter\"}]}",
+        "{\"children\": [{\"name\": \"..\", \"behavior\": \"counter\"}]}",
+        "{\"children\": [{\"name\": \"a/b\", \"behavior\": \"counter\"}]}",
+        "{\"children\": [{\"name\": \"\\u00e9\", \"behavior\": \"counter\"}]}",
+        long_spec,
+        "{\"children\": [{\"name\": 5, \"behavior\": \"counter\"}]}",
+        "{\"children\": [{\"behavior\": \"counter\"}]}",
+        /* duplicate child names */
+        "{\"children\": [{\"name\": \"x\", \"behavior\": \"counter\"}, "
+        "{\"name\": \"y\", \"behavior\": \"counter\"}, "
+        "{\"name\": \"x\", \"behavior\": \"collector\"}]}",
+        /* unknown child behaviours */
+        "{\"children\": [{\"name\": \"x\", \"behavior\": \"nope\"}]}",
+        "{\"children\": [{\"name\": \"x\"}]}",
+        "{\"children\": [{\"name\": \"x\", \"behavior\": 1}]}",
+        /* args the child's own behaviour refuses */
+        "{\"children\": [{\"name\": \"x\", \"behavior\": \"counter\", "
+        "\"args\": {\"start\": \"five\"}}]}",
+        "{\"children\": [{\"name\": \"x\", \"behavior\": \"ring\"}]}",
+        "{\"children\": [{\"name\": \"x\", \"behavior\": \"ticker\", "
+        "\"args\": {\"every_ms\": 0}}]}",
+        "{\"children\": [{\"name\": \"x\", \"behavior\": \"timer\", "
+        "\"args\": {\"to\": \"y\", \"message\": 1, \"after_ms\": "
+        "99999999999999}}]}",
+        "{\"children\": [{\"name\": \"x\", \"behavior\": \"counter\", "
+        "\"args\": [1]}]}",
+        "{\"children\": [{\"name\": \"x\", \"behavior\": \"counter\", "
+        "\"args\": null}]}",
+        /* ... and a nested supervisor's spec, in turn */
+        "{\"children\": [{\"name\": \"in\", \"behavior\": \"supervisor\", "
+        "\"args\": {\"children\": [{\"name\": \"a b\", \"behavior\": "
+        "\"counter\"}]}}]}",
+        "{\"children\": [{\"name\": \"in\", \"behavior\": \"supervisor\", "
+        "\"args\": {\"children\": [{\"name\": \"x\", \"behavior\": "
+        "\"nope\"}]}}]}",
+        "{\"children\": [{\"name\": \"in\", \"behavior\": \"supervisor\"}]}",
+        /* bad restart values */
+        "{\"children\": [{\"name\": \"x\", \"behavior\": \"counter\", "
+        "\"restart\": \"sometimes\"}]}",
+        "{\"children\": [{\"name\": \"x\", \"behavior\": \"counter\", "
+        "\"restart\": 1}]}",
+        "{\"children\": [{\"name\": \"x\", \"behavior\": \"counter\", "
+        "\"restart\": null}]}",
+        /* bad intensity */
+        "{\"intensity\": -1, \"children\": []}",
+        "{\"intensity\": 2.5, \"children\": []}",
+        "{\"intensity\": \"3\", \"children\": []}",
+        "{\"intensity\": 1001, \"children\": []}",
+        "{\"intensity\": null, \"children\": []}",
+        /* bad period */
+        "{\"period\": 0, \"children\": []}",
+        "{\"period\": -5, \"children\": []}",
+        "{\"period\": \"5\", \"children\": []}",
+        "{\"period\": 86401, \"children\": []}",
+        "{\"period\": true, \"children\": []}",
+        /* bad strategy, children */
+        "{\"strategy\": \"one_for_none\", \"children\": []}",
+        "{\"children\": {}}",
+        "{}",
+        "{\"children\": [\"x\"]}",
+    };
+    char body[1024];
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        snprintf(body, sizeof body,
+                 "{\"behavior\": \"supervisor\", \"args\": %s}", specs[i]);
+        ck_assert_msg(req("PUT", "/actors/sup", NULL, body) == 422,
+                      "PUT %s: %d", specs[i], resp.status);
+        assert_error(422, "bad_args");
+        ck_assert_msg(req("POST", "/actors", NULL, body) == 422, "POST %s: %d",
+                      specs[i], resp.status);
+        assert_error(422, "bad_args");
+        ck_assert_int_eq(req("GET", "/actors/sup", NULL, NULL), 404);
+        assert_error(404, "no_such_actor");
+    }
+    /* A NUL in a child's name never gets that far: no body holds one. */
+    ck_assert_int_eq(req("PUT", "/actors/sup", NULL,
+                         "{\"behavior\": \"supervisor\", \"args\": "
+                         "{\"children\": [{\"name\": \"a\\u0000b\", "
+                         "\"behavior\": \"counter\"}]}}"),
+                     400);
+    assert_error(400, "bad_json");
+    /* The message says what is wrong. */
+    snprintf(body, sizeof body, "{\"behavior\": \"supervisor\", \"args\": %s}",
+             specs[0]);
+    req("PUT", "/actors/sup", NULL, body);
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(resp.body, "message")),
+               "a child's name must be"));
+    run_all();
+    ck_assert_int_eq(actor_count(), 0);
+    ck_assert_int_eq(req("GET", "/actors/x", NULL, NULL), 404);
+    ck_assert_int_eq(req("GET", "/actors/in", NULL, NULL), 404);
+}
+END_TEST
+
+/* A good spec, nested, with child args, is taken and runs. */
+START_TEST(test_supervisor_spec_taken)
+{
+    char long_name[AD_NAME_MAX + 1];
+    memset(long_name, 'n', AD_NAME_MAX);
+    long_name[AD_NAME_MAX] = '\0';
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"behavior\": \"supervisor\", \"args\": {\"strategy\": "
+             "\"one_for_all\", \"intensity\": 0, \"period\": 0.5, "
+             "\"children\": [{\"name\": \"Ab.~_-\", \"behavior\": "
+             "\"counter\", \"args\": {\"start\": 5}, \"restart\": "
+             "\"transient\"}, {\"name\": \"%s\", \"behavior\": "
+             "\"collector\"}, {\"name\": \"in\", \"behavior\": "
+             "\"supervisor\", \"args\": {\"children\": [{\"name\": "
+             "\"leaf\", \"behavior\": \"ticker\", \"args\": {\"every_ms\": "
+             "60000}}]}}]}}",
+             long_name);
+    ck_assert_int_eq(req("PUT", "/actors/sup", NULL, body), 201);
+    run_all();
+    ck_assert_int_eq(req("GET", "/actors/sup", NULL, NULL), 200);
+    assert_body("status", "\"waiting\"");
+    ck_assert_int_eq(req("GET", "/actors/Ab.~_-", NULL, NULL), 200);
+    assert_body("state", "{\"count\": 5}");
+    ck_assert_int_eq(req("GET", "/actors/leaf", NULL, NULL), 200);
+    assert_body("status", "\"waiting\"");
+    ck_assert_int_eq(actor_count(), 5);
+}
+END_TEST
+
 /* ---- the page parameters of every paged route ---- */
 
 /* The three paged routes, with a mailbox that exists. */
@@ -1040,6 +1182,11 @@ route_suite(void)
 
     tc = tcase("mailbox");
     tcase_add_test(tc, test_mailbox);
+    suite_add_tcase(s, tc);
+
+    tc = tcase("supervisor_spec");
+    tcase_add_test(tc, test_supervisor_spec_refused);
+    tcase_add_test(tc, test_supervisor_spec_taken);
     suite_add_tcase(s, tc);
 
     tc = tcase("pages");
