@@ -1,8 +1,10 @@
 /*
  * actorctl.c - the command-line tool on an actord database, for operators
  * and for cron jobs: spawn, send (one message, or JSON lines in one
- * transaction), get, kill, list, mailbox, and run (drain runnable work:
- * the cron companion of a CGI deployment).
+ * transaction), get, kill, mailbox, list, run (drain runnable work: the
+ * cron companion of a CGI deployment), dead-letters, collect and
+ * behaviors.  One table, commands[], drives dispatch, `actorctl --help`
+ * and `actorctl COMMAND --help`.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,75 +15,31 @@
 
 #include "engine/engine.h"
 
-#define BATCH_MAX_LINE (1 << 20)
+/* One command of actorctl. */
+struct command {
+    const char *name;     /* as typed: argv[0] of run */
+    const char *synopsis; /* name and arguments, for the command list */
+    const char *help;     /* one line for the command list */
+    const char *usage;    /* the whole text of `actorctl NAME --help` */
+    int open_db;          /* 1 when run needs the database */
+    /* Runs the command with argv[0] the command's name, on e (NULL when
+     * open_db is 0).  Returns the exit status: 0 done, 1 refused or
+     * failed, 2 usage (usage_error prints cmd->usage). */
+    int (*run)(const struct command *cmd, struct eng *e, int argc, char **argv);
+};
 
-static const char *const usage_main =
+static const char *const usage_head =
     "usage: actorctl [--db PATH] COMMAND [ARGS]\n"
     "\n"
     "Works on the actord database directly (default ./actord.db, or\n"
     "$ACTORD_DB), beside running actord processes.\n"
     "\n"
-    "commands:\n"
-    "  spawn NAME BEHAVIOR [ARGS_JSON]  start an actor (NAME - : generated)\n"
-    "  send NAME MESSAGE_JSON           send one message\n"
-    "  send NAME < lines                send each line (a JSON message) to "
-    "NAME\n"
-    "  send < lines                     send lines {\"to\": NAME, \"message\": "
-    "M}\n"
-    "  get NAME                         print the actor document\n"
-    "  kill NAME                        end the actor with status killed\n"
-    "  list [--behavior B] [--status S] [--limit N] [--after NAME]\n"
-    "  mailbox NAME                     print the unread messages\n"
-    "  run [--steps N] [--seconds S]    run runnable actors, then exit\n"
-    "  dead-letters [--limit N] [--after SEQ]\n"
-    "                                   print undeliverable messages\n"
-    "  collect [--upto SEQ]             delete dead letters (all, or up to "
-    "SEQ)\n"
-    "  behaviors                        list the behaviours of this build\n"
+    "commands:\n";
+
+static const char *const usage_tail =
     "\n"
     "Run `actorctl COMMAND --help` for one command.  Exit status: 0 done,\n"
     "1 refused or failed (the reason is on standard error), 2 usage.\n";
-
-static const char *const usage_send =
-    "usage: actorctl send NAME MESSAGE_JSON\n"
-    "       actorctl send NAME < messages.jsonl\n"
-    "       actorctl send < batch.jsonl\n"
-    "\n"
-    "With a message argument, sends it and prints {\"accepted\": true,\n"
-    "\"seq\": N}.  Otherwise reads standard input, one JSON value per line:\n"
-    "a message for NAME, or, without NAME, {\"to\": NAME, \"message\": M}.\n"
-    "Blank lines are skipped.  The whole batch is one transaction: when any\n"
-    "line is bad (malformed JSON, unknown or ended actor), every bad line is\n"
-    "reported as `line N: CODE: TEXT` on standard error, nothing is sent,\n"
-    "and the exit status is 1; fix the lines and send the batch again.\n"
-    "On success prints `sent N messages`.\n";
-
-static const char *const usage_spawn =
-    "usage: actorctl spawn NAME BEHAVIOR [ARGS_JSON]\n"
-    "\n"
-    "Starts an actor of BEHAVIOR with ARGS_JSON (an object, default {})\n"
-    "under NAME (- for a generated name) and prints its document.  A live\n"
-    "actor of that name is an error; an ended one is replaced.\n";
-
-static const char *const usage_run =
-    "usage: actorctl run [--steps N] [--seconds S]\n"
-    "\n"
-    "Runs runnable actors until none is left, N steps were run, or S\n"
-    "seconds passed, then prints `ran N steps` and exits.  Under a CGI\n"
-    "deployment, run it from cron (say every minute) to drive the actors.\n";
-
-static const char *const usage_list =
-    "usage: actorctl list [--behavior B] [--status S] [--limit N] "
-    "[--after NAME]\n"
-    "\n"
-    "Prints {\"actors\": [...], \"next\": NAME or null} in name order; pass\n"
-    "next as --after for the following page.  --limit defaults to 100.\n";
-
-static const char *const usage_one =
-    "usage: actorctl get|kill|mailbox NAME\n"
-    "\n"
-    "get prints the actor document; kill ends a live actor with status\n"
-    "killed and prints its document; mailbox prints its unread messages.\n";
 
 static int
 fail(int err, const char *what)
@@ -89,6 +47,15 @@ fail(int err, const char *what)
     fprintf(stderr, "actorctl: %s: %s%s%s\n", ad_errcode(err), ad_strerror(err),
             what ? ": " : "", what ? what : "");
     return 1;
+}
+
+/* Prints the usage of cmd on standard error; returns 2, the exit status
+ * of a usage error. */
+static int
+usage_error(const struct command *cmd)
+{
+    fputs(cmd->usage, stderr);
+    return 2;
 }
 
 /* Prints v (stolen) as JSON on standard output. */
@@ -102,88 +69,27 @@ print_json(json_t *v)
     json_decref(v);
 }
 
-static const char *const usage_dead =
-    "usage: actorctl dead-letters [--limit N] [--after SEQ]\n"
-    "       actorctl collect [--upto SEQ]\n"
-    "\n"
-    "dead-letters prints {\"dead_letters\": [{\"seq\", \"from\", \"to\",\n"
-    "\"reason\", \"body\", \"time\"}, ...], \"next\": SEQ or null}, oldest\n"
-    "first (--limit defaults to 100; pass next as --after for the next\n"
-    "page).  A dead letter is a message a behaviour sent to an unknown or\n"
-    "ended actor, or one left unread when its actor exited, failed or was\n"
-    "killed.  collect deletes them (all, or those with seq <= --upto) and\n"
-    "prints `collected N dead letters`.\n";
-
-/* dead-letters and collect. */
+/* Parses optarg as a whole decimal integer from lo to hi into *out.
+ * Returns 0, or -1. */
 static int
-cmd_dead(struct eng *e, int argc, char **argv)
+parse_ll(const char *s, long long lo, long long hi, long long *out)
 {
-    static const struct option longs[] = {
-        {"limit", required_argument, NULL, 'l'},
-        {"after", required_argument, NULL, 'a'},
-        {"upto", required_argument, NULL, 'u'},
-        {NULL, 0, NULL, 0},
-    };
-    int collect = strcmp(argv[0], "collect") == 0;
-    long long limit = 100, after = 0, upto = INT64_MAX;
-    int c;
     char *end;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        long long v = 0;
-        if (c == 'l' || c == 'a' || c == 'u') {
-            errno = 0;
-            v = strtoll(optarg, &end, 10);
-            if (*end || errno || v < 0)
-                goto bad;
-        }
-        if (c == 'l' && !collect && v >= 1 && v <= 1000000)
-            limit = v;
-        else if (c == 'a' && !collect)
-            after = v;
-        else if (c == 'u' && collect)
-            upto = v;
-        else
-            goto bad;
-    }
-    if (optind != argc)
-        goto bad;
-    int err;
-    if (collect) {
-        int64_t n = 0;
-        err = eng_dead_letters_collect(e, upto, &n);
-        if (err != AD_OK)
-            return fail(err, NULL);
-        printf("collected %lld dead letters\n", (long long)n);
-        return 0;
-    }
-    json_t *out = NULL;
-    err = eng_dead_letters(e, after, (int)limit, &out);
-    if (err != AD_OK)
-        return fail(err, NULL);
-    print_json(out);
-    return 0;
-bad:
-    fputs(usage_dead, stderr);
-    return 2;
-}
-
-static int
-wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return 1;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
+        return -1;
+    *out = v;
     return 0;
 }
 
+/* ---- the commands, in the order of the command list ---- */
+
 static int
-cmd_spawn(struct eng *e, int argc, char **argv)
+cmd_spawn(const struct command *cmd, struct eng *e, int argc, char **argv)
 {
-    if (argc < 3 || argc > 4) {
-        fputs(usage_spawn, stderr);
-        return 2;
-    }
+    if (argc < 3 || argc > 4)
+        return usage_error(cmd);
     json_t *args = NULL;
     if (argc == 4) {
         json_error_t je;
@@ -308,12 +214,10 @@ out:
 }
 
 static int
-cmd_send(struct eng *e, int argc, char **argv)
+cmd_send(const struct command *cmd, struct eng *e, int argc, char **argv)
 {
-    if (argc > 3) {
-        fputs(usage_send, stderr);
-        return 2;
-    }
+    if (argc > 3)
+        return usage_error(cmd);
     if (argc == 3) {
         json_error_t je;
         json_t *msg = json_loads(argv[2], JSON_DECODE_ANY, &je);
@@ -331,20 +235,12 @@ cmd_send(struct eng *e, int argc, char **argv)
 }
 
 static int
-cmd_one(struct eng *e, int argc, char **argv)
+cmd_get(const struct command *cmd, struct eng *e, int argc, char **argv)
 {
-    if (argc != 2) {
-        fputs(usage_one, stderr);
-        return 2;
-    }
+    if (argc != 2)
+        return usage_error(cmd);
     json_t *doc = NULL;
-    int err;
-    if (strcmp(argv[0], "get") == 0)
-        err = eng_get(e, argv[1], &doc);
-    else if (strcmp(argv[0], "kill") == 0)
-        err = eng_kill(e, argv[1], &doc);
-    else
-        err = eng_mailbox(e, argv[1], 0, 0, &doc);
+    int err = eng_get(e, argv[1], &doc);
     if (err != AD_OK)
         return fail(err, argv[1]);
     print_json(doc);
@@ -352,7 +248,34 @@ cmd_one(struct eng *e, int argc, char **argv)
 }
 
 static int
-cmd_list(struct eng *e, int argc, char **argv)
+cmd_kill(const struct command *cmd, struct eng *e, int argc, char **argv)
+{
+    if (argc != 2)
+        return usage_error(cmd);
+    json_t *doc = NULL;
+    int err = eng_kill(e, argv[1], &doc);
+    if (err != AD_OK)
+        return fail(err, argv[1]);
+    print_json(doc);
+    return 0;
+}
+
+static int
+cmd_mailbox(const struct command *cmd, struct eng *e, int argc, char **argv)
+{
+    if (argc != 2)
+        return usage_error(cmd);
+    json_t *doc = NULL;
+    /* Limit 0: every unread message. */
+    int err = eng_mailbox(e, argv[1], 0, 0, &doc);
+    if (err != AD_OK)
+        return fail(err, argv[1]);
+    print_json(doc);
+    return 0;
+}
+
+static int
+cmd_list(const struct command *cmd, struct eng *e, int argc, char **argv)
 {
     static const struct option longs[] = {
         {"behavior", required_argument, NULL, 'b'},
@@ -362,9 +285,8 @@ cmd_list(struct eng *e, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *behavior = NULL, *status = NULL, *after = NULL;
-    long limit = 100;
+    long long limit = 100;
     int c;
-    char *end;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (c) {
@@ -378,21 +300,15 @@ cmd_list(struct eng *e, int argc, char **argv)
             after = optarg;
             break;
         case 'l':
-            limit = strtol(optarg, &end, 10);
-            if (*end || limit < 1 || limit > 1000000) {
-                fputs(usage_list, stderr);
-                return 2;
-            }
+            if (parse_ll(optarg, 1, 1000000, &limit) != 0)
+                return usage_error(cmd);
             break;
         default:
-            fputs(usage_list, stderr);
-            return 2;
+            return usage_error(cmd);
         }
     }
-    if (optind != argc) {
-        fputs(usage_list, stderr);
-        return 2;
-    }
+    if (optind != argc)
+        return usage_error(cmd);
     json_t *out = NULL;
     int err = eng_list(e, behavior, status, after, (int)limit, &out);
     if (err != AD_OK)
@@ -402,7 +318,7 @@ cmd_list(struct eng *e, int argc, char **argv)
 }
 
 static int
-cmd_run(struct eng *e, int argc, char **argv)
+cmd_run(const struct command *cmd, struct eng *e, int argc, char **argv)
 {
     static const struct option longs[] = {
         {"steps", required_argument, NULL, 'n'},
@@ -419,19 +335,19 @@ cmd_run(struct eng *e, int argc, char **argv)
         case 'n':
             max_steps = strtol(optarg, &end, 10);
             if (*end || max_steps < 0)
-                goto bad;
+                return usage_error(cmd);
             break;
         case 's':
             seconds = strtod(optarg, &end);
             if (*end || seconds < 0)
-                goto bad;
+                return usage_error(cmd);
             break;
         default:
-            goto bad;
+            return usage_error(cmd);
         }
     }
     if (optind != argc)
-        goto bad;
+        return usage_error(cmd);
     eng_unstrand(e);
     long steps = 0;
     int err = eng_run(e, max_steps, (int64_t)(seconds * 1000), &steps);
@@ -439,9 +355,201 @@ cmd_run(struct eng *e, int argc, char **argv)
     if (err != AD_OK)
         return fail(err, eng_errmsg(e));
     return 0;
-bad:
-    fputs(usage_run, stderr);
-    return 2;
+}
+
+static int
+cmd_dead_letters(const struct command *cmd, struct eng *e, int argc,
+                 char **argv)
+{
+    static const struct option longs[] = {
+        {"limit", required_argument, NULL, 'l'},
+        {"after", required_argument, NULL, 'a'},
+        {NULL, 0, NULL, 0},
+    };
+    long long limit = 100, after = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+        if (c == 'l' && parse_ll(optarg, 1, 1000000, &limit) == 0)
+            continue;
+        if (c == 'a' && parse_ll(optarg, 0, INT64_MAX, &after) == 0)
+            continue;
+        return usage_error(cmd);
+    }
+    if (optind != argc)
+        return usage_error(cmd);
+    json_t *out = NULL;
+    int err = eng_dead_letters(e, after, (int)limit, &out);
+    if (err != AD_OK)
+        return fail(err, NULL);
+    print_json(out);
+    return 0;
+}
+
+static int
+cmd_collect(const struct command *cmd, struct eng *e, int argc, char **argv)
+{
+    static const struct option longs[] = {
+        {"upto", required_argument, NULL, 'u'},
+        {NULL, 0, NULL, 0},
+    };
+    long long upto = INT64_MAX;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+        if (c == 'u' && parse_ll(optarg, 0, INT64_MAX, &upto) == 0)
+            continue;
+        return usage_error(cmd);
+    }
+    if (optind != argc)
+        return usage_error(cmd);
+    int64_t n = 0;
+    int err = eng_dead_letters_collect(e, upto, &n);
+    if (err != AD_OK)
+        return fail(err, NULL);
+    printf("collected %lld dead letters\n", (long long)n);
+    return 0;
+}
+
+static int
+cmd_behaviors(const struct command *cmd, struct eng *e, int argc, char **argv)
+{
+    (void)e;
+    (void)argv;
+    if (argc != 1)
+        return usage_error(cmd);
+    print_json(eng_behaviors());
+    return 0;
+}
+
+/* ---- the table ---- */
+
+static const struct command commands[] = {
+    {"spawn", "spawn NAME BEHAVIOR [ARGS_JSON]",
+     "start an actor (NAME - : generated)",
+     "usage: actorctl spawn NAME BEHAVIOR [ARGS_JSON]\n"
+     "\n"
+     "Starts an actor of BEHAVIOR with ARGS_JSON (an object, default {})\n"
+     "under NAME (- for a generated name) and prints its document.  A live\n"
+     "actor of that name is an error; an ended one is replaced.\n",
+     1, cmd_spawn},
+    {"send", "send [NAME [MESSAGE_JSON]]",
+     "send a message, or JSON lines from stdin",
+     "usage: actorctl send NAME MESSAGE_JSON\n"
+     "       actorctl send NAME < messages.jsonl\n"
+     "       actorctl send < batch.jsonl\n"
+     "\n"
+     "With a message argument, sends it and prints {\"accepted\": true,\n"
+     "\"seq\": N}.  Otherwise reads standard input, one JSON value per\n"
+     "line: a message for NAME, or, without NAME, {\"to\": NAME,\n"
+     "\"message\": M}.  Blank lines are skipped.  The whole batch is one\n"
+     "transaction: when any line is bad (malformed JSON, unknown or ended\n"
+     "actor), every bad line is reported as `line N: CODE: TEXT` on\n"
+     "standard error, nothing is sent, and the exit status is 1; fix the\n"
+     "lines and send the batch again.  On success prints `sent N\n"
+     "messages`.\n",
+     1, cmd_send},
+    {"get", "get NAME", "print the actor document",
+     "usage: actorctl get NAME\n"
+     "\n"
+     "Prints the document of the actor NAME, live or ended.\n",
+     1, cmd_get},
+    {"kill", "kill NAME", "end the actor with status killed",
+     "usage: actorctl kill NAME\n"
+     "\n"
+     "Ends the live actor NAME with status killed (its watchers and links\n"
+     "are told, its unread messages become dead letters) and prints its\n"
+     "document.\n",
+     1, cmd_kill},
+    {"mailbox", "mailbox NAME", "print the unread messages",
+     "usage: actorctl mailbox NAME\n"
+     "\n"
+     "Prints {\"messages\": [{\"seq\", \"from\", \"body\"}, ...]}: every\n"
+     "unread message of the actor NAME, oldest first.\n",
+     1, cmd_mailbox},
+    {"list", "list [--behavior B] [--status S] [--limit N] [--after NAME]",
+     "list actors in name order, a page at a time",
+     "usage: actorctl list [--behavior B] [--status S] [--limit N]\n"
+     "                     [--after NAME]\n"
+     "\n"
+     "Prints {\"actors\": [...], \"next\": NAME or null} in name order;\n"
+     "pass next as --after for the following page.  --limit is 1 to\n"
+     "1000000 (default 100).\n",
+     1, cmd_list},
+    {"run", "run [--steps N] [--seconds S]", "run runnable actors, then exit",
+     "usage: actorctl run [--steps N] [--seconds S]\n"
+     "\n"
+     "Runs runnable actors until none is left, N steps were run, or S\n"
+     "seconds passed, then prints `ran N steps` and exits.  Under a CGI\n"
+     "deployment, run it from cron (say every minute) to drive the "
+     "actors.\n",
+     1, cmd_run},
+    {"dead-letters", "dead-letters [--limit N] [--after SEQ]",
+     "print undeliverable messages",
+     "usage: actorctl dead-letters [--limit N] [--after SEQ]\n"
+     "\n"
+     "Prints {\"dead_letters\": [{\"seq\", \"from\", \"to\", \"reason\", "
+     "\"body\",\n"
+     "\"time\"}, ...], \"next\": SEQ or null}, oldest first (--limit is 1 to\n"
+     "1000000, default 100; pass next as --after for the next page).  A\n"
+     "dead letter is a message that could not be delivered: one a\n"
+     "behaviour sent to an unknown or ended actor or a full mailbox or past\n"
+     "the hop limit, a reply that came late, or one left unread when its\n"
+     "actor exited, failed or was killed.  `actorctl collect` deletes\n"
+     "them.\n",
+     1, cmd_dead_letters},
+    {"collect", "collect [--upto SEQ]",
+     "delete dead letters (all, or up to SEQ)",
+     "usage: actorctl collect [--upto SEQ]\n"
+     "\n"
+     "Deletes the dead letters (all, or those with seq <= --upto) and "
+     "prints\n"
+     "`collected N dead letters`.\n",
+     1, cmd_collect},
+    {"behaviors", "behaviors", "list the behaviours of this build",
+     "usage: actorctl behaviors\n"
+     "\n"
+     "Lists the behaviours of this build.\n",
+     0, cmd_behaviors},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+/* Prints the whole usage, with the command list of the table, on out. */
+static void
+usage_main(FILE *out)
+{
+    fputs(usage_head, out);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const struct command *c = &commands[i];
+        /* The help starts at column 35; a longer synopsis has it on the
+         * next line. */
+        if (strlen(c->synopsis) <= 31)
+            fprintf(out, "  %-31s  %s\n", c->synopsis, c->help);
+        else
+            fprintf(out, "  %s\n%35s%s\n", c->synopsis, "", c->help);
+    }
+    fputs(usage_tail, out);
+}
+
+/* Returns the command named name, or NULL. */
+static const struct command *
+command_find(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* Returns 1 when an argument after the command's name asks for help. */
+static int
+wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    return 0;
 }
 
 int
@@ -459,71 +567,36 @@ main(int argc, char **argv)
             i++;
         } else if (strcmp(argv[i], "--help") == 0 ||
                    strcmp(argv[i], "-h") == 0) {
-            fputs(usage_main, stdout);
+            usage_main(stdout);
             return 0;
         } else {
-            fputs(usage_main, stderr);
+            usage_main(stderr);
             return 2;
         }
     }
     if (i == argc) {
-        fputs(usage_main, stderr);
+        usage_main(stderr);
         return 2;
     }
-    const char *cmd = argv[i];
+    const struct command *cmd = command_find(argv[i]);
     int cargc = argc - i;
     char **cargv = argv + i;
-    static const char *const commands[] = {
-        "spawn", "send", "get",       "kill",         "mailbox",
-        "list",  "run",  "behaviors", "dead-letters", "collect",
-    };
-    int known = 0;
-    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
-        known |= strcmp(cmd, commands[k]) == 0;
-    if (!known) {
-        fprintf(stderr, "actorctl: unknown command %s\n\n%s", cmd, usage_main);
+    if (cmd == NULL) {
+        fprintf(stderr, "actorctl: unknown command %s\n\n", argv[i]);
+        usage_main(stderr);
         return 2;
     }
     if (wants_help(cargc, cargv)) {
-        const char *u = usage_one;
-        if (strcmp(cmd, "spawn") == 0)
-            u = usage_spawn;
-        else if (strcmp(cmd, "send") == 0)
-            u = usage_send;
-        else if (strcmp(cmd, "run") == 0)
-            u = usage_run;
-        else if (strcmp(cmd, "list") == 0)
-            u = usage_list;
-        else if (strcmp(cmd, "dead-letters") == 0 ||
-                 strcmp(cmd, "collect") == 0)
-            u = usage_dead;
-        else if (strcmp(cmd, "behaviors") == 0)
-            u = "usage: actorctl behaviors\n\nLists the behaviours of this "
-                "build.\n";
-        fputs(u, stdout);
+        fputs(cmd->usage, stdout);
         return 0;
     }
-    if (strcmp(cmd, "behaviors") == 0) {
-        print_json(eng_behaviors());
-        return 0;
-    }
+    if (!cmd->open_db)
+        return cmd->run(cmd, NULL, cargc, cargv);
     struct eng *e = NULL;
     int err = eng_open(db, NULL, &e);
     if (err != AD_OK)
         return fail(err, db);
-    int rc;
-    if (strcmp(cmd, "spawn") == 0)
-        rc = cmd_spawn(e, cargc, cargv);
-    else if (strcmp(cmd, "send") == 0)
-        rc = cmd_send(e, cargc, cargv);
-    else if (strcmp(cmd, "list") == 0)
-        rc = cmd_list(e, cargc, cargv);
-    else if (strcmp(cmd, "run") == 0)
-        rc = cmd_run(e, cargc, cargv);
-    else if (strcmp(cmd, "dead-letters") == 0 || strcmp(cmd, "collect") == 0)
-        rc = cmd_dead(e, cargc, cargv);
-    else
-        rc = cmd_one(e, cargc, cargv);
+    int rc = cmd->run(cmd, e, cargc, cargv);
     eng_close(e);
     return rc;
 }
