@@ -1,7 +1,10 @@
 /*
  * behaviors.h - the eight standard behaviours of behaviors/standard.c
  * (counter, collector, forwarder, ring, gather, ticker, supervisor,
- * timer), written against actord/behavior.h as a user's would be.
+ * timer), written against actord/behavior.h as a user's would be, but
+ * for the engine's name rule (util/util.h's ad_name_valid) that the
+ * supervisor applies to its children's names.  behaviors/check.c holds
+ * actor_check_args until the engine's registry has it.
  */
 #ifndef ACTORD_BEHAVIORS_H
 #define ACTORD_BEHAVIORS_H
