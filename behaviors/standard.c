@@ -636,15 +636,15 @@ static const struct behavior gather = {
     .step = gather_step,
 };
 
-void
+int
 behaviors_register_standard(void)
 {
-    actor_register(&counter);
-    actor_register(&collector);
-    actor_register(&forwarder);
-    actor_register(&ring);
-    actor_register(&gather);
-    actor_register(&ticker);
-    actor_register(&supervisor);
-    actor_register(&timer);
+    static const struct behavior *const standard[] = {
+        &counter, &collector, &forwarder,  &ring,
+        &gather,  &ticker,    &supervisor, &timer,
+    };
+    for (size_t i = 0; i < sizeof standard / sizeof standard[0]; i++)
+        if (actor_register(standard[i]) != 0)
+            return -1;
+    return 0;
 }

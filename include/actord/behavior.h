@@ -32,6 +32,10 @@
 #include <jansson.h>
 #include <stdint.h>
 
+/* The longest timer delay or period, and the longest receive timeout:
+ * a year (of 366 days), in ms. */
+#define ACTOR_MAX_DELAY_MS (366LL * 24 * 3600 * 1000)
+
 /* The running actor during one step; owned by the engine. */
 struct actor;
 
