@@ -11,9 +11,10 @@
 
 struct behavior;
 
-/* Registers every standard behaviour with actor_register.  Called once by
- * the engine before its first use. */
-void behaviors_register_standard(void);
+/* Registers every standard behaviour with actor_register.  Call once,
+ * before eng_init.  Returns 0, or -1 when one could not be registered
+ * (its name is taken, or eng_init has run). */
+int behaviors_register_standard(void);
 
 /* The standard behaviour named name (static, never freed), or NULL when
  * none of the eight has that name.  For behaviors/check.c. */

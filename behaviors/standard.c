@@ -656,11 +656,13 @@ static const struct behavior *const standard[] = {
     &gather,  &ticker,    &supervisor, &timer,
 };
 
-void
+int
 behaviors_register_standard(void)
 {
     for (size_t i = 0; i < sizeof standard / sizeof standard[0]; i++)
-        actor_register(standard[i]);
+        if (actor_register(standard[i]) != 0)
+            return -1;
+    return 0;
 }
 
 const struct behavior *

@@ -1,14 +1,30 @@
 /*
  * bench.h - what the benchmark programs of bench/ share: a clock, an
- * order for qsort, and removing a database with its WAL files.
+ * order for qsort, removing a database with its WAL files, and the
+ * engine's start-up.
  * Header-only: each program is one file.
  */
 #ifndef ACTORD_BENCH_H
 #define ACTORD_BENCH_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "behaviors/behaviors.h"
+#include "engine/engine.h"
+
+/* Registers the standard behaviours and initialises the engine, as
+ * actord does; exits when it cannot. */
+static inline void
+bench_init(void)
+{
+    if (behaviors_register_standard() != 0 || eng_init() != 0) {
+        fprintf(stderr, "bench: the engine did not initialise\n");
+        exit(1);
+    }
+}
 
 /* Seconds from a monotonic clock. */
 static inline double

@@ -186,6 +186,7 @@ main(int argc, char **argv)
     long steps;
     double t0, t1;
 
+    bench_init();
     if (argc != 3 || (n = atol(argv[2])) < 1) {
         fprintf(stderr, "usage: crowd DIR N\n");
         return 2;

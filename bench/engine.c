@@ -528,6 +528,7 @@ crowd_steps(const char *dir, long n)
 int
 main(int argc, char **argv)
 {
+    bench_init();
     if (argc == 3 && strcmp(argv[2], "speed") == 0)
         return speed(argv[1]);
     if (argc == 4 && strcmp(argv[2], "idle") == 0)

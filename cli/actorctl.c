@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "behaviors/behaviors.h"
 #include "engine/engine.h"
 
 /* One command of actorctl. */
@@ -557,6 +558,10 @@ main(int argc, char **argv)
 {
     const char *env = getenv("ACTORD_DB");
     const char *db = env && *env ? env : "actord.db";
+    if (behaviors_register_standard() != 0 || eng_init() != 0) {
+        fprintf(stderr, "actorctl: the engine did not initialise\n");
+        return 1;
+    }
     int i = 1;
     while (i < argc && argv[i][0] == '-') {
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {

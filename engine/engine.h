@@ -62,8 +62,24 @@ struct eng_opts {
 #define ENG_MAX_HOPS_DEFAULT 1000000LL
 #define ENG_STEP_LIMIT_DEFAULT 2000
 
+/*
+ * Initialises the engine for the whole process, once: call it after the
+ * process has registered its behaviours (actor_register: the standard
+ * ones with behaviors_register_standard, and any of its own) and before
+ * the first eng_open, while the process has one thread, as SQLite's
+ * sqlite3_initialize.  It installs, for the whole process:
+ *   - the step watchdog's signal handler (WD_SIGNAL, a real-time signal, of
+ *     engine/watchdog.h), which cuts off a step that runs too long;
+ *   - jansson's allocator (json_set_alloc_funcs), fenced so that the
+ *     watchdog never cuts a step off inside malloc or free;
+ * and it freezes the registry: later registrations fail.  Calling it
+ * again does nothing.  Returns 0.
+ */
+int eng_init(void);
+
 /* Opens the engine on the database at path (created and migrated when
- * needed).  *out is new, freed with eng_close.  Returns 0 or an ad_err. */
+ * needed).  *out is new, freed with eng_close.  Returns 0, AD_EINVAL
+ * before eng_init, or another ad_err. */
 int eng_open(const char *path, const struct eng_opts *opts,
              struct eng **out);
 

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "behaviors/behaviors.h"
 #include "engine/engine.h"
 #include "fcgi/fcgi.h"
 
@@ -609,6 +610,10 @@ main(int argc, char **argv)
 {
     struct options o = {0};
     parse_options(argc, argv, &o);
+    if (behaviors_register_standard() != 0 || eng_init() != 0) {
+        log_msg("the engine did not initialise");
+        return 1;
+    }
     if (FCGX_Init() != 0) {
         log_msg("FCGX_Init failed");
         return 1;

@@ -32,6 +32,10 @@
 #include <jansson.h>
 #include <stdint.h>
 
+/* The longest timer delay or period, and the longest receive timeout:
+ * a year (of 366 days), in ms. */
+#define ACTOR_MAX_DELAY_MS (366LL * 24 * 3600 * 1000)
+
 /* The running actor during one step; owned by the engine. */
 struct actor;
 
@@ -142,10 +146,6 @@ int actor_unlink(struct actor *a, const json_t *target);
  */
 json_t *actor_spawn_named(struct actor *a, const char *name,
                           const char *behavior, json_t *args);
-
-/* The longest timer delay or period (actor_send_after) and receive
- * timeout (actor_receive_timeout), in ms: a year, of 366 days. */
-#define ACTOR_MAX_DELAY_MS (366LL * 24 * 60 * 60 * 1000)
 
 /*
  * A durable timer: sends msg (stolen) to the actor at address to

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "behaviors/behaviors.h"
 #include "engine/engine.h"
 
 /* Inputs between two fresh databases. */
@@ -71,6 +72,14 @@ fuzz_spawn_fixture(const char *name, const char *behavior, const char *args)
 static void
 fuzz_db_open(void)
 {
+    static int initialized;
+    if (!initialized) {
+        if (behaviors_register_standard() != 0 || eng_init() != 0) {
+            fprintf(stderr, "fuzz: the engine did not initialise\n");
+            abort();
+        }
+        initialized = 1;
+    }
     eng_close(fuzz_eng);
     fuzz_eng = NULL;
     fuzz_db_remove();

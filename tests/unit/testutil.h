@@ -18,6 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "behaviors/behaviors.h"
+#include "engine/engine.h"
+
 /* A temporary database: dir is the mkdtemp folder, path the file in it. */
 struct tmpdb {
     char dir[128];
@@ -164,9 +167,6 @@ tmpdb__remove(const char *path, const struct stat *sb, int flag,
     return 0;
 }
 
-/* Runs the suite s (taken over) and returns what main should return:
- * 0 when every test passed.  Every test's database lives in one folder
- * of this run, removed at the end whatever the tests left. */
 /* A new test case named name, run between the suite's setup and
  * teardown, limited to secs seconds. */
 static inline TCase *
@@ -179,9 +179,18 @@ tcase_with(const char *name, void (*setup)(void), void (*teardown)(void),
     return tc;
 }
 
+/* Runs the suite s (taken over) and returns what main should return:
+ * 0 when every test passed.  Registers the standard behaviours (after
+ * any the test's main registered) and initialises the engine first, as
+ * a program does.  Every test's database lives in one folder of this
+ * run, removed at the end whatever the tests left. */
 static inline int
 run_suite(Suite *s)
 {
+    if (behaviors_register_standard() != 0 || eng_init() != 0) {
+        fprintf(stderr, "run_suite: the engine did not initialise\n");
+        return 1;
+    }
     const char *tmp = getenv("TMPDIR");
     if (tmp == NULL || *tmp == '\0' || strlen(tmp) > 40)
         tmp = "/tmp";

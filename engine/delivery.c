@@ -1,0 +1,261 @@
+/*
+ * delivery.c - putting a message in a mailbox, or among the dead
+ * letters when it cannot go there; and the sends from outside: eng_send
+ * with group commit, and eng_send_many.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/eng_int.h"
+#include "engine/shape.h"
+
+/* ---- delivery ---- */
+
+/*
+ * Appends msg (borrowed) to the mailbox of the actor named to, inside the
+ * caller's write transaction, and makes the receiver runnable when it
+ * waits for a message of this shape.  sender may be NULL.  Returns 0,
+ * AD_ENOTFOUND, AD_EDEAD or a storage error.
+ */
+int
+eng__deliver(struct eng *e, const char *to, const char *sender,
+             const json_t *msg, int64_t hops, int64_t *seq)
+{
+    int64_t id, queued = 0;
+    enum store_status status;
+    char *waiting = NULL;
+    int err = store_actor_peek(e->st, to, &id, &status, &waiting, &queued);
+    if (err != AD_OK)
+        return err;
+    if (store_status_ended(status)) {
+        err = AD_EDEAD;
+        goto out;
+    }
+    const char *resp_id = json_string_value(json_object_get(msg, "response"));
+    if (resp_id != NULL) {
+        /* A reply to a call the receiver gave up on is not left in its
+         * mailbox: it becomes a dead letter. */
+        int late = 0;
+        err = store_call_take_abandoned(e->st, id, resp_id, &late);
+        if (err != AD_OK)
+            goto out;
+        if (late) {
+            char *late_body = eng__dump(msg);
+            err = late_body ? store_dead_letter_add(e->st, sender, to,
+                                                    "late reply", late_body,
+                                                    strlen(late_body),
+                                                    ad_now_ms())
+                            : AD_ENOMEM;
+            free(late_body);
+            goto out;
+        }
+    }
+    if (e->opts.max_mailbox > 0 && queued >= e->opts.max_mailbox) {
+        err = AD_EMAILBOX;
+        goto out;
+    }
+    char *body = eng__dump(msg);
+    if (body == NULL) {
+        err = AD_ENOMEM;
+        goto out;
+    }
+    size_t len = strlen(body);
+    int wake = 0;
+    if (e->opts.max_message > 0 && len > (size_t)e->opts.max_message) {
+        err = AD_ETOOLARGE;
+    } else {
+        if (status == STORE_WAITING && waiting != NULL) {
+            json_t *shapes = json_loads(waiting, 0, NULL);
+            wake = shapes && shape_match_any(shapes, msg) >= 0;
+            json_decref(shapes);
+        }
+        err = store_mailbox_append(e->st, id, sender, body, len, ad_now_ms(),
+                                   hops, wake, seq);
+    }
+    free(body);
+out:
+    free(waiting);
+    return err;
+}
+
+/* Why a message that eng__deliver refused with err becomes a dead letter
+ * rather than an error of the sender, or NULL when it does not. */
+const char *
+eng__undeliverable(int err)
+{
+    switch (err) {
+    case AD_ENOTFOUND: return "no such actor";
+    case AD_EDEAD: return "actor ended";
+    case AD_EMAILBOX: return "mailbox full";
+    case AD_EINVAL: return "not JSON";
+    }
+    return NULL;
+}
+
+/*
+ * Delivers msg (borrowed) from sender, hops steps from outside, as
+ * eng__deliver does, for the engine and behaviours: what cannot be
+ * delivered becomes a dead letter instead (reason why, when not NULL,
+ * without trying).  Returns 0 or a storage error.
+ */
+int
+eng__deliver_or_bury(struct eng *e, const char *to, const char *sender,
+                     const json_t *msg, int64_t hops, const char *why)
+{
+    int err = why ? AD_OK : eng__deliver(e, to, sender, msg, hops, NULL);
+    if (why == NULL && (why = eng__undeliverable(err)) == NULL)
+        return err;
+    char *body = eng__dump(msg);
+    err = body ? store_dead_letter_add(e->st, sender, to, why, body,
+                                       strlen(body), ad_now_ms())
+               : AD_ENOMEM;
+    free(body);
+    return err;
+}
+
+/* ---- group commit ---- */
+
+struct eng_group *
+eng_group_new(void)
+{
+    struct eng_group *g = calloc(1, sizeof *g);
+    if (g == NULL)
+        return NULL;
+    pthread_mutex_init(&g->write_mu, NULL);
+    pthread_mutex_init(&g->mu, NULL);
+    g->tail = &g->head;
+    return g;
+}
+
+void
+eng_group_free(struct eng_group *g)
+{
+    if (g == NULL)
+        return;
+    eng_close(g->conn);
+    pthread_mutex_destroy(&g->mu);
+    pthread_mutex_destroy(&g->write_mu);
+    free(g);
+}
+
+/* Sends msg to name in a transaction of its own. */
+static int
+eng__send_alone(struct eng *e, const char *name, const json_t *msg,
+                int64_t *seq)
+{
+    int err = store_begin(e->st);
+    if (err != AD_OK)
+        return err;
+    err = eng__deliver(e, name, NULL, msg, 0, seq);
+    if (err != AD_OK) {
+        store_rollback(e->st);
+        return err;
+    }
+    /* Commit before the caller replies 202. */
+    return store_commit(e->st);
+}
+
+/* 1 when err refuses one message and wrote nothing of it, so the others
+ * of a batch may still commit. */
+static int
+eng__refusal(int err)
+{
+    return err == AD_ENOTFOUND || err == AD_EDEAD || err == AD_EMAILBOX ||
+           err == AD_ETOOLARGE;
+}
+
+/* Delivers the batch list in one transaction and sets each one's err and
+ * seq.  When the transaction cannot begin or commit (busy, full), that is
+ * every one's answer; when one message meets a storage error, each is
+ * sent alone instead, so that error is its own. */
+static void
+eng__send_batch(struct eng *e, struct eng__group_send *list)
+{
+    int err = store_begin(e->st);
+    int failed_in = 0;
+    for (struct eng__group_send *g = list; g && err == AD_OK; g = g->next) {
+        g->err = eng__deliver(e, g->name, NULL, g->msg, 0, &g->seq);
+        if (g->err != AD_OK && !eng__refusal(g->err))
+            err = g->err, failed_in = 1;
+    }
+    if (err == AD_OK)
+        err = store_commit(e->st); /* before any of them replies 202 */
+    else
+        store_rollback(e->st);
+    for (struct eng__group_send *g = list; g && err != AD_OK; g = g->next)
+        g->err = failed_in && list->next
+                     ? eng__send_alone(e, g->name, g->msg, &g->seq)
+                     : err;
+}
+
+int
+eng_send(struct eng *e, const char *name, const json_t *msg, int64_t *seq)
+{
+    struct eng_group *grp = e->opts.group;
+    if (grp == NULL)
+        return eng__send_alone(e, name, msg, seq);
+    struct eng__group_send me = {.name = name, .msg = msg};
+    pthread_cond_init(&me.wake, NULL);
+    pthread_mutex_lock(&grp->mu);
+    *grp->tail = &me;
+    grp->tail = &me.next;
+    while (!me.done) {
+        if (grp->leading) {
+            pthread_cond_wait(&me.wake, &grp->mu);
+            continue;
+        }
+        /* Lead: commit everything queued so far, this send included, on
+         * the group's connection. */
+        struct eng__group_send *batch = grp->head;
+        grp->head = NULL;
+        grp->tail = &grp->head;
+        grp->leading = 1;
+        pthread_mutex_unlock(&grp->mu);
+        if (grp->conn == NULL && e->path != NULL)
+            eng_open(e->path, &e->opts, &grp->conn);
+        eng__send_batch(grp->conn ? grp->conn : e, batch);
+        pthread_mutex_lock(&grp->mu);
+        /* Each one's thread waits for the mutex before it may return. */
+        for (struct eng__group_send *g = batch; g; g = g->next) {
+            g->done = 1;
+            if (g != &me)
+                pthread_cond_signal(&g->wake);
+        }
+        grp->leading = 0;
+        if (grp->head != NULL)
+            pthread_cond_signal(&grp->head->wake); /* the next leader */
+    }
+    pthread_mutex_unlock(&grp->mu);
+    pthread_cond_destroy(&me.wake);
+    if (seq)
+        *seq = me.seq;
+    return me.err;
+}
+
+int
+eng_send_many(struct eng *e, const char *const *names, json_t *const *msgs,
+              size_t n, int dry_run, int *errs, int64_t *seqs)
+{
+    int err = store_begin(e->st);
+    if (err != AD_OK)
+        return err;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t seq = 0;
+        errs[i] = eng__deliver(e, names[i], NULL, msgs[i], 0, &seq);
+        if (seqs)
+            seqs[i] = seq;
+        if (eng__refusal(errs[i])) {
+            bad = 1;
+        } else if (errs[i] != AD_OK) { /* storage errors end the batch */
+            store_rollback(e->st);
+            return errs[i];
+        }
+    }
+    if (bad || dry_run) {
+        store_rollback(e->st);
+        return bad ? AD_EINVAL : AD_OK;
+    }
+    return store_commit(e->st);
+}

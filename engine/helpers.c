@@ -1,0 +1,85 @@
+/*
+ * helpers.c - small things every file of the engine uses: JSON text in
+ * and out of the store, random names and ids, and marking a step to be
+ * undone.  Touches no database.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "engine/eng_int.h"
+
+char *
+eng__dump(const json_t *v)
+{
+    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+/* Returns a new reference to the JSON in text, or, should the stored
+ * text not parse, the text as a JSON string, so a document still shows
+ * it.  NULL text gives JSON null. */
+json_t *
+eng__load(const char *text)
+{
+    if (text == NULL)
+        return json_null();
+    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+    return v ? v : json_string(text);
+}
+
+/* Replaces *field (owned text) with the JSON text of v (borrowed). */
+int
+eng__set_text(char **field, const json_t *v)
+{
+    char *t = v ? eng__dump(v) : NULL;
+    if (v && t == NULL)
+        return AD_ENOMEM;
+    free(*field);
+    *field = t;
+    return AD_OK;
+}
+
+const char *
+actor_address_name(const json_t *v)
+{
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_object(v) && json_object_size(v) == 1)
+        return json_string_value(json_object_get(v, "$address"));
+    return NULL;
+}
+
+/* 64 random bits, for generated names and call ids; the clock stands
+ * in should the kernel not answer. */
+unsigned long long
+eng__random64(void)
+{
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != sizeof r)
+        r = (uint64_t)ad_mono_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)rand();
+    return (unsigned long long)r;
+}
+
+/* Writes a fresh random name "a-" + 16 hex digits into buf. */
+void
+eng__random_name(char *buf, size_t len)
+{
+    snprintf(buf, len, "a-%016llx", eng__random64());
+}
+
+/* Marks the step of actor id to be undone, its actor to fail with error
+ * code and the message of fmt.  The first reason of a step stands. */
+void
+eng__abort(struct eng *e, int64_t id, const char *code, const char *fmt, ...)
+{
+    if (e->abort_id != 0)
+        return;
+    e->abort_id = id;
+    snprintf(e->abort_code, sizeof e->abort_code, "%s", code);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->abort_msg, sizeof e->abort_msg, fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,213 @@
+/*
+ * reads.c - what the engine shows: actor documents, lists of actors,
+ * mailboxes and dead letters, each read in a read transaction of its
+ * own; and the collection of dead letters.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/eng_int.h"
+
+/* ---- documents ---- */
+
+/* Returns a new actor document for row a (as loaded: its mailbox count is
+ * the stored one), or NULL. */
+json_t *
+eng__doc(const struct store_actor *a)
+{
+    char created[AD_TIME_LEN], updated[AD_TIME_LEN], deadline[AD_TIME_LEN];
+    return json_pack(
+        "{s:s, s:s, s:s, s:o, s:I, s:o, s:s?, s:o, s:o, s:s, s:s}", "name",
+        a->name, "behavior", a->behavior, "status",
+        store_status_name(a->status), "state", eng__load(a->state),
+        "mailbox", (json_int_t)(a->mailbox - a->taken), "waiting_for",
+        eng__load(a->waiting_for), "deadline",
+        a->deadline > 0 ? ad_time_iso(a->deadline, deadline) : NULL,
+        "result", eng__load(a->result), "error", eng__load(a->error),
+        "created", ad_time_iso(a->created, created), "updated",
+        ad_time_iso(a->updated, updated));
+}
+
+int
+eng_doc_ended(const json_t *doc)
+{
+    const char *st = json_string_value(json_object_get(doc, "status"));
+    enum store_status s;
+    return st && store_status_parse(st, &s) == AD_OK && store_status_ended(s);
+}
+
+/* Loads the document of name into *doc, inside the caller's
+ * transaction. */
+int
+eng__doc_by_name(struct eng *e, const char *name, json_t **doc)
+{
+    struct store_actor a = {0};
+    int err = store_actor_by_name(e->st, name, &a);
+    if (err != AD_OK)
+        return err;
+    *doc = eng__doc(&a);
+    store_actor_release(&a);
+    return *doc ? AD_OK : AD_ENOMEM;
+}
+
+int
+eng_get(struct eng *e, const char *name, json_t **doc)
+{
+    int err = store_begin_read(e->st);
+    if (err != AD_OK)
+        return err;
+    err = eng__doc_by_name(e, name, doc);
+    store_rollback(e->st);
+    return err;
+}
+
+/* ---- lists ---- */
+
+struct list_ctx {
+    json_t *actors; /* borrowed */
+    const char *last; /* name of the last actor added, borrowed from list */
+};
+
+static int
+eng__list_one(void *ctx, struct store_actor *a)
+{
+    struct list_ctx *lc = ctx;
+    json_t *doc = eng__doc(a);
+    if (doc == NULL || json_array_append_new(lc->actors, doc) != 0)
+        return AD_ENOMEM;
+    lc->last = json_string_value(json_object_get(doc, "name"));
+    return AD_OK;
+}
+
+int
+eng_list(struct eng *e, const char *behavior, const char *status,
+         const char *after, int limit, json_t **out)
+{
+    enum store_status st;
+    if (status && store_status_parse(status, &st) != AD_OK)
+        return AD_EINVAL;
+    if (limit <= 0)
+        return AD_EINVAL;
+    struct list_ctx lc = {.actors = json_array()};
+    if (lc.actors == NULL)
+        return AD_ENOMEM;
+    int more = 0;
+    int err = store_begin_read(e->st);
+    if (err == AD_OK)
+        err = store_actor_list(e->st, behavior, status, after, limit,
+                               eng__list_one, &lc, &more);
+    store_rollback(e->st);
+    if (err != AD_OK) {
+        json_decref(lc.actors);
+        return err;
+    }
+    *out = json_pack("{s:o, s:s?}", "actors", lc.actors, "next",
+                     more ? lc.last : NULL);
+    return *out ? AD_OK : AD_ENOMEM;
+}
+
+/* ---- mailboxes ---- */
+
+struct mailbox_ctx {
+    json_t *messages; /* borrowed */
+};
+
+static int
+eng__mailbox_one(void *ctx, int64_t seq, const char *sender,
+                 const char *body, size_t len, int64_t hops)
+{
+    (void)hops;
+    struct mailbox_ctx *mc = ctx;
+    json_t *b = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+    json_t *m = json_pack("{s:I, s:s?, s:o}", "seq", (json_int_t)seq, "from",
+                          sender, "body", b ? b : json_string(body));
+    if (m == NULL || json_array_append_new(mc->messages, m) != 0)
+        return AD_ENOMEM;
+    return AD_OK;
+}
+
+int
+eng_mailbox(struct eng *e, const char *name, int64_t after, int limit,
+            json_t **out)
+{
+    struct mailbox_ctx mc = {.messages = json_array()};
+    if (mc.messages == NULL)
+        return AD_ENOMEM;
+    int64_t id;
+    enum store_status status;
+    int err = store_begin_read(e->st);
+    if (err == AD_OK)
+        err = store_actor_peek(e->st, name, &id, &status, NULL, NULL);
+    if (err == AD_OK)
+        err = store_mailbox_scan(e->st, id, after, limit, eng__mailbox_one,
+                                 &mc);
+    store_rollback(e->st);
+    if (err != AD_OK) {
+        json_decref(mc.messages);
+        return err;
+    }
+    *out = json_pack("{s:o}", "messages", mc.messages);
+    return *out ? AD_OK : AD_ENOMEM;
+}
+
+/* ---- dead letters ---- */
+
+struct dead_ctx {
+    json_t *list;     /* borrowed */
+    int64_t last;     /* seq of the last one added */
+};
+
+static int
+eng__dead_one(void *ctx, const struct store_dead *d)
+{
+    struct dead_ctx *dc = ctx;
+    char time[AD_TIME_LEN];
+    json_t *b = json_loadb(d->body, d->body_len, JSON_DECODE_ANY, NULL);
+    json_t *v = json_pack("{s:I, s:s?, s:s, s:s, s:o, s:s}", "seq",
+                          (json_int_t)d->seq, "from", d->sender, "to",
+                          d->target, "reason", d->reason, "body",
+                          b ? b : json_string(d->body), "time",
+                          ad_time_iso(d->created, time));
+    if (v == NULL || json_array_append_new(dc->list, v) != 0)
+        return AD_ENOMEM;
+    dc->last = d->seq;
+    return AD_OK;
+}
+
+int
+eng_dead_letters(struct eng *e, int64_t after, int limit, json_t **out)
+{
+    if (limit <= 0)
+        return AD_EINVAL;
+    struct dead_ctx dc = {.list = json_array()};
+    if (dc.list == NULL)
+        return AD_ENOMEM;
+    int more = 0;
+    int err = store_begin_read(e->st);
+    if (err == AD_OK)
+        err = store_dead_letter_list(e->st, after, limit, eng__dead_one, &dc,
+                                     &more);
+    store_rollback(e->st);
+    if (err != AD_OK) {
+        json_decref(dc.list);
+        return err;
+    }
+    *out = more ? json_pack("{s:o, s:I}", "dead_letters", dc.list, "next",
+                            (json_int_t)dc.last)
+                : json_pack("{s:o, s:n}", "dead_letters", dc.list, "next");
+    return *out ? AD_OK : AD_ENOMEM;
+}
+
+int
+eng_dead_letters_collect(struct eng *e, int64_t upto, int64_t *n)
+{
+    int err = store_begin(e->st);
+    if (err != AD_OK)
+        return err;
+    err = store_dead_letter_collect(e->st, upto, n);
+    if (err != AD_OK) {
+        store_rollback(e->st);
+        return err;
+    }
+    return store_commit(e->st);
+}

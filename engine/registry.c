@@ -1,0 +1,100 @@
+/*
+ * registry.c - the behaviours this process knows, and eng_init.
+ *
+ * Behaviours register (actor_register) while the process is single
+ * threaded, before eng_init; after it the registry is only read, from any
+ * thread, without a lock.  It grows as needed: there is no fixed number
+ * of behaviours.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/eng_int.h"
+#include "engine/watchdog.h"
+
+static const struct behavior **registry; /* owned array, borrowed entries */
+static size_t registry_count, registry_cap;
+static int initialized;
+
+/* 1 when name is 1-64 of a-z 0-9 _ (behavior.h). */
+static int
+eng__behavior_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') ||
+              (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+            return 0;
+    return 1;
+}
+
+int
+actor_register(const struct behavior *b)
+{
+    if (initialized || b == NULL || b->name == NULL || b->step == NULL ||
+        !eng__behavior_name_valid(b->name) || eng__behavior(b->name))
+        return -1;
+    if (registry_count == registry_cap) {
+        size_t cap = registry_cap ? registry_cap * 2 : 16;
+        const struct behavior **r = realloc(registry, cap * sizeof *r);
+        if (r == NULL)
+            return -1;
+        registry = r;
+        registry_cap = cap;
+    }
+    registry[registry_count++] = b;
+    return 0;
+}
+
+const struct behavior *
+eng__behavior(const char *name)
+{
+    for (size_t i = 0; i < registry_count; i++)
+        if (strcmp(registry[i]->name, name) == 0)
+            return registry[i];
+    return NULL;
+}
+
+int
+actor_behavior_known(const char *name)
+{
+    return name != NULL && eng__behavior(name) != NULL;
+}
+
+json_t *
+eng_behaviors(void)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < registry_count; i++)
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s}", "name",
+                                        registry[i]->name, "doc",
+                                        registry[i]->doc ? registry[i]->doc
+                                                         : ""));
+    return json_pack("{s:o*}", "behaviors", list);
+}
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void
+eng__init_once(void)
+{
+    wd_init();
+    initialized = 1;
+}
+
+int
+eng_init(void)
+{
+    pthread_once(&init_once, eng__init_once);
+    return AD_OK;
+}
+
+int
+eng__initialized(void)
+{
+    return initialized;
+}

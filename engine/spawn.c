@@ -1,0 +1,148 @@
+/*
+ * spawn.c - creating actors: the checks of a behaviour and its args, the
+ * row of a new actor, and eng_spawn from outside (with its watchers).
+ * Spawns from a step go through actor_spawn (api.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/eng_int.h"
+
+/* ---- spawning ---- */
+
+/* Checks behaviour name and args (borrowed, object or NULL); sets *b. */
+int
+eng__check_spawn(const char *behavior, const json_t *args,
+                 const struct behavior **b, const char **why)
+{
+    *b = eng__behavior(behavior);
+    if (*b == NULL)
+        return AD_EBEHAVIOR;
+    if (args != NULL && !json_is_object(args)) {
+        if (why)
+            *why = "args must be an object";
+        return AD_EBADARGS;
+    }
+    if ((*b)->check_args) {
+        json_t *empty = args ? NULL : json_object();
+        const char *w = (*b)->check_args(args ? args : empty);
+        json_decref(empty);
+        if (w != NULL) {
+            if (why)
+                *why = w;
+            return AD_EBADARGS;
+        }
+    }
+    return AD_OK;
+}
+
+/*
+ * Inserts a runnable actor name of behaviour b with args, inside the
+ * caller's write transaction.  An ended actor of that name is replaced;
+ * a live one is AD_EEXISTS.
+ */
+int
+eng__create(struct eng *e, const char *name, const struct behavior *b,
+            const json_t *args, int64_t *new_id)
+{
+    int64_t id;
+    enum store_status status;
+    int err = store_actor_peek(e->st, name, &id, &status, NULL, NULL);
+    if (err == AD_OK) {
+        if (!store_status_ended(status))
+            return AD_EEXISTS;
+        err = store_actor_remove(e->st, id);
+    } else if (err == AD_ENOTFOUND) {
+        err = AD_OK;
+    }
+    if (err != AD_OK)
+        return err;
+    char *args_text = args ? eng__dump(args) : NULL;
+    if (args && args_text == NULL)
+        return AD_ENOMEM;
+    int64_t now = ad_now_ms();
+    struct store_actor a = {
+        .name = (char *)name,
+        .behavior = (char *)b->name,
+        .version = b->version,
+        .status = STORE_RUNNABLE,
+        .args = args_text,
+        .created = now,
+        .updated = now,
+    };
+    err = store_actor_insert(e->st, &a);
+    free(args_text);
+    if (err == AD_OK && new_id)
+        *new_id = a.id;
+    return err;
+}
+
+int
+eng_spawn(struct eng *e, const char *name, const char *behavior,
+          const json_t *args, json_t **doc, const char **why)
+{
+    return eng_spawn_watched(e, name, behavior, args, NULL, doc, why);
+}
+
+int
+eng_spawn_watched(struct eng *e, const char *name, const char *behavior,
+                  const json_t *args, const json_t *monitors, json_t **doc,
+                  const char **why)
+{
+    const struct behavior *b;
+    int err = eng__check_spawn(behavior, args, &b, why);
+    if (err != AD_OK)
+        return err;
+    if (name != NULL && !ad_name_valid(name, strlen(name)))
+        return AD_EBADNAME;
+    size_t i;
+    json_t *w;
+    json_array_foreach(monitors, i, w)
+    {
+        const char *wn = json_string_value(w);
+        if (wn == NULL || !ad_name_valid(wn, strlen(wn))) {
+            if (why)
+                *why = "monitors must be a list of actor names";
+            return AD_EBADNAME;
+        }
+    }
+    err = store_begin(e->st);
+    if (err != AD_OK)
+        return err;
+    char gen[32];
+    int64_t id = 0;
+    for (int tries = 0;; tries++) {
+        if (name == NULL)
+            eng__random_name(gen, sizeof gen);
+        err = eng__create(e, name ? name : gen, b, args, &id);
+        if (err != AD_EEXISTS || name != NULL || tries == 8)
+            break;
+    }
+    /* The watches are made in the same transaction: an unknown watcher
+     * leaves nothing behind. */
+    json_array_foreach(monitors, i, w)
+    {
+        if (err != AD_OK)
+            break;
+        int64_t wid;
+        enum store_status ws;
+        err = store_actor_peek(e->st, json_string_value(w), &wid, &ws,
+                               NULL, NULL);
+        if (err == AD_ENOTFOUND && why)
+            *why = "a name in monitors is not an actor";
+        if (err == AD_OK)
+            err = store_monitor_add(e->st, id, wid);
+    }
+    if (err == AD_OK)
+        err = eng__doc_by_name(e, name ? name : gen, doc);
+    if (err != AD_OK) {
+        store_rollback(e->st);
+        return err;
+    }
+    err = store_commit(e->st);
+    if (err != AD_OK) {
+        json_decref(*doc);
+        *doc = NULL;
+    }
+    return err;
+}

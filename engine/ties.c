@@ -1,0 +1,259 @@
+/*
+ * ties.c - what ties actors together and how an actor ends: watchers
+ * (monitors) and links are told, unread mail is buried, timers go, and
+ * linked actors that do not trap exits are killed with it; eng_kill
+ * from outside.  Links and watches are made in api.c (actor_link,
+ * actor_monitor) and spawn.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/eng_int.h"
+
+/* ---- notices ---- */
+
+json_t *
+eng__notice(const char *key, const json_t *value, const char *name)
+{
+    return json_pack("{s:O, s:{s:s}}", key, value, "address", "$address",
+                     name);
+}
+
+/*
+ * Tells every watcher of the actor id (named name) that it ended: notice
+ * is {"exit": RESULT, "address": A} or {"exception": ERROR, "address":
+ * A} with key and value (borrowed).  A watcher that has ended gets a
+ * dead letter instead.  Inside the caller's write transaction.
+ */
+static int
+eng__notify(struct eng *e, int64_t id, const char *name, const char *key,
+            const json_t *value)
+{
+    char **watchers = NULL;
+    size_t n = 0;
+    int err = store_monitor_take(e->st, id, &watchers, &n);
+    if (err != AD_OK || n == 0)
+        return err;
+    json_t *notice = eng__notice(key, value, name);
+    if (notice == NULL)
+        err = AD_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (err == AD_OK)
+            err = eng__deliver_or_bury(e, watchers[i], name, notice, 0, NULL);
+        free(watchers[i]);
+    }
+    free(watchers);
+    json_decref(notice);
+    return err;
+}
+
+json_t *
+eng__killed_error(void)
+{
+    return json_pack("{s:s, s:s}", "error", "killed", "message",
+                     "the actor was killed");
+}
+
+/* ---- ending ---- */
+
+/* Queues actor id on e->kills to be killed. */
+static int
+eng__queue_push(struct eng *e, int64_t id)
+{
+    struct eng__kill_queue *q = &e->kills;
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 8;
+        int64_t *ids = realloc(q->ids, cap * sizeof *ids);
+        if (ids == NULL)
+            return AD_ENOMEM;
+        q->ids = ids;
+        q->cap = cap;
+    }
+    q->ids[q->n++] = id;
+    return AD_OK;
+}
+
+/*
+ * After the actor id (named name) ended, in the caller's transaction:
+ * tells its watchers (notice key: value, borrowed), and its linked
+ * actors: each is sent the notice, except that when the end was abnormal
+ * (failed or killed) one that does not trap exits is queued on e->kills
+ * to be killed too.  A notice to an ended actor becomes a dead letter.  ties
+ * (STORE_TIE_* bits) says which of timers, watchers and links to look
+ * for: a plain actor ends without a query for any.
+ */
+static int
+eng__ended(struct eng *e, int64_t id, const char *name, const char *key,
+           const json_t *value, int abnormal, int ties)
+{
+    /* Its timers end with it. */
+    int err = AD_OK;
+    if (ties & STORE_TIE_TIMERS)
+        err = store_timer_forget(e->st, id);
+    if (err == AD_OK && (ties & STORE_TIE_MONITORS))
+        err = eng__notify(e, id, name, key, value);
+    struct store_link *links = NULL;
+    size_t n = 0;
+    if (err == AD_OK && (ties & STORE_TIE_LINKS))
+        err = store_link_take(e->st, id, &links, &n);
+    if (err != AD_OK || n == 0)
+        return err;
+    json_t *notice = eng__notice(key, value, name);
+    if (notice == NULL)
+        err = AD_ENOMEM;
+    for (size_t i = 0; i < n && err == AD_OK; i++) {
+        if (abnormal && !links[i].trap_exit) {
+            err = eng__queue_push(e, links[i].id);
+            continue;
+        }
+        err = eng__deliver_or_bury(e, links[i].name, name, notice, 0, NULL);
+    }
+    json_decref(notice);
+    store_links_free(links, n);
+    return err;
+}
+
+int
+eng__end(struct eng *e, struct store_actor *row, enum store_status status,
+         const json_t *value)
+{
+    int exited = status == STORE_EXITED;
+    free(row->waiting_for);
+    row->waiting_for = NULL;
+    row->scanned = 0;
+    row->deadline = 0;
+    row->status = status;
+    /* What is stored now, not what row says: the step may have sent to
+     * itself or tied itself since row was loaded. */
+    int64_t queued = 0;
+    int ties = 0;
+    int err = eng__set_text(exited ? &row->result : &row->error, value);
+    if (err == AD_OK)
+        err = store_actor_ties(e->st, row->id, &queued, &ties);
+    if (err == AD_OK && queued - row->taken > 0)
+        err = store_mailbox_bury(e->st, row->id, row->name,
+                                 exited                     ? "unread at exit"
+                                 : status == STORE_KILLED ? "unread at kill"
+                                                          : "unread at failure",
+                                 row->updated);
+    /* The stored count is 0 now, whatever the step took. */
+    if (queued - row->taken > 0)
+        row->taken = 0;
+    if (err == AD_OK)
+        err = eng__ended(e, row->id, row->name, exited ? "exit" : "exception",
+                         value, !exited, ties);
+    return err;
+}
+
+/* ---- kills ---- */
+
+/*
+ * Kills the actor id: status killed, its mailbox buried, its watchers and
+ * links told (linked actors that do not trap exits are queued on
+ * e->kills).  AD_EDEAD when it had ended already.  The actor whose step
+ * is running is only marked; its step ends it.
+ */
+static int
+eng__kill_id(struct eng *e, int64_t id)
+{
+    if (id == e->running) {
+        e->running_killed = 1;
+        return AD_OK;
+    }
+    struct store_actor a = {0};
+    int err = store_actor_by_id(e->st, id, &a);
+    if (err != AD_OK)
+        return err;
+    if (store_status_ended(a.status)) {
+        store_actor_release(&a);
+        return AD_EDEAD;
+    }
+    a.updated = ad_now_ms();
+    json_t *killed = eng__killed_error();
+    err = killed ? eng__end(e, &a, STORE_KILLED, killed) : AD_ENOMEM;
+    json_decref(killed);
+    if (err == AD_OK)
+        err = store_actor_save(e->st, &a);
+    store_actor_release(&a);
+    return err;
+}
+
+int
+eng__kill_queued(struct eng *e)
+{
+    struct eng__kill_queue *q = &e->kills;
+    int err = AD_OK;
+    while (q->n > 0 && err == AD_OK) {
+        err = eng__kill_id(e, q->ids[--q->n]);
+        if (err == AD_EDEAD || err == AD_ENOTFOUND)
+            err = AD_OK;
+    }
+    q->n = 0; /* the ids array stays for the next kill */
+    return err;
+}
+
+int
+eng__kill(struct eng *e, int64_t id)
+{
+    int err = eng__kill_id(e, id);
+    if (err == AD_OK)
+        err = eng__kill_queued(e);
+    e->kills.n = 0;
+    return err;
+}
+
+/* ---- targets that are gone ---- */
+
+json_t *
+eng__gone_value(int found, const struct store_actor *t, const char **key)
+{
+    *key = "exception";
+    if (!found)
+        return json_pack("{s:s, s:s}", "error", "no_such_actor", "message",
+                         "no such actor");
+    if (t->status == STORE_EXITED) {
+        *key = "exit";
+        return eng__load(t->result);
+    }
+    if (!store_status_ended(t->status))
+        return NULL;
+    return t->status == STORE_KILLED ? eng__killed_error()
+                                     : eng__load(t->error);
+}
+
+/* ---- eng_kill ---- */
+
+int
+eng_kill(struct eng *e, const char *name, json_t **doc)
+{
+    struct store_actor a = {0};
+    int err = store_begin(e->st);
+    if (err != AD_OK)
+        return err;
+    err = store_actor_by_name(e->st, name, &a);
+    if (err != AD_OK)
+        goto fail;
+    err = eng__kill(e, a.id);
+    store_actor_release(&a);
+    if (err == AD_OK)
+        err = store_actor_by_name(e->st, name, &a);
+    if (err != AD_OK)
+        goto fail;
+    *doc = eng__doc(&a);
+    if (*doc == NULL) {
+        err = AD_ENOMEM;
+        goto fail;
+    }
+    store_actor_release(&a);
+    err = store_commit(e->st);
+    if (err != AD_OK) {
+        json_decref(*doc);
+        *doc = NULL;
+    }
+    return err;
+fail:
+    store_actor_release(&a);
+    store_rollback(e->st);
+    return err;
+}
+
