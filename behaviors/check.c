@@ -1,12 +1,13 @@
 /*
  * check.c - actor_check_args of actord/behavior.h, for now.  The registry
- * is engine/engine.c's, and it shows no behaviour's check_args: the only
- * public lookup is actor_behavior_known.  So this runs the check_args of
- * the standard behaviours (behaviors_standard) and takes the args of any
- * other registered behaviour unchecked; such a child is checked by the
- * engine when it is spawned.  actor_check_args belongs beside the
- * registry in engine/engine.c, where eng__check_spawn can check every
- * behaviour; when it moves there this file goes.
+ * is the engine's (engine/registry.c), and it shows no behaviour's
+ * check_args: the only public lookup is actor_behavior_known.  So this
+ * runs the check_args of the standard behaviours (behaviors_standard) and
+ * takes the args of any other registered behaviour unchecked; such a
+ * child is checked by the engine when it is spawned.  actor_check_args
+ * belongs in engine/ beside eng__behavior and eng__check_spawn
+ * (engine/spawn.c), where it can check every behaviour; when it moves
+ * there this file goes.
  */
 #include "behaviors/behaviors.h"
 
