@@ -3,8 +3,7 @@
  * (counter, collector, forwarder, ring, gather, ticker, supervisor,
  * timer), written against actord/behavior.h as a user's would be, but
  * for the engine's name rule (util/util.h's ad_name_valid) that the
- * supervisor applies to its children's names.  behaviors/check.c holds
- * actor_check_args until the engine's registry has it.
+ * supervisor applies to its children's names.
  */
 #ifndef ACTORD_BEHAVIORS_H
 #define ACTORD_BEHAVIORS_H
@@ -15,9 +14,5 @@ struct behavior;
  * before eng_init.  Returns 0, or -1 when one could not be registered
  * (its name is taken, or eng_init has run). */
 int behaviors_register_standard(void);
-
-/* The standard behaviour named name (static, never freed), or NULL when
- * none of the eight has that name.  For behaviors/check.c. */
-const struct behavior *behaviors_standard(const char *name);
 
 #endif

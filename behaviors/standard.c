@@ -664,12 +664,3 @@ behaviors_register_standard(void)
             return -1;
     return 0;
 }
-
-const struct behavior *
-behaviors_standard(const char *name)
-{
-    for (size_t i = 0; name && i < sizeof standard / sizeof standard[0]; i++)
-        if (strcmp(standard[i]->name, name) == 0)
-            return standard[i];
-    return NULL;
-}

@@ -4,9 +4,9 @@
  * passed, translate it to the engine's terms, call the engine, and keep
  * the first storage error of the step in a->err (the step's
  * transaction is then rolled back; see step.c).  Every entry that may
- * allocate is fenced with WD_GUARD (watchdog.h).  actor_register and
- * actor_behavior_known live in registry.c, actor_address_name in
- * helpers.c.
+ * allocate is fenced with WD_GUARD (watchdog.h).  Elsewhere:
+ * actor_register and actor_behavior_known in registry.c,
+ * actor_check_args in spawn.c, actor_address_name in helpers.c.
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -29,7 +29,7 @@ eng_call_begin(struct eng *e, const char *name, const char *method,
         err = AD_EDEAD;
     int64_t now = ad_now_ms();
     struct store_actor a = {.name = box,
-                            .behavior = REPLY_BOX,
+                            .behavior = (char *)REPLY_BOX,
                             .version = 1,
                             .status = STORE_WAITING,
                             .created = now,

@@ -180,9 +180,9 @@ int eng__deliver_or_bury(struct eng *e, const char *to, const char *sender,
 
 /* ---- spawn.c ---- */
 
-/* Checks behaviour name and args (borrowed, object or NULL); sets *b.
- * Returns 0, AD_EBEHAVIOR or AD_EBADARGS (then *why, may be NULL, is a
- * static sentence). */
+/* Checks behaviour name (may be NULL) and args (borrowed, object or
+ * NULL) as a spawn does; sets *b.  Returns 0, AD_EBEHAVIOR, AD_EBADARGS
+ * (then *why, may be NULL, is a static sentence) or AD_ENOMEM. */
 int eng__check_spawn(const char *behavior, const json_t *args,
                      const struct behavior **b, const char **why);
 

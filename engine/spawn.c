@@ -10,30 +10,42 @@
 
 /* ---- spawning ---- */
 
-/* Checks behaviour name and args (borrowed, object or NULL); sets *b. */
 int
 eng__check_spawn(const char *behavior, const json_t *args,
                  const struct behavior **b, const char **why)
 {
-    *b = eng__behavior(behavior);
+    *b = behavior ? eng__behavior(behavior) : NULL;
     if (*b == NULL)
         return AD_EBEHAVIOR;
+    const char *w = NULL;
     if (args != NULL && !json_is_object(args)) {
-        if (why)
-            *why = "args must be an object";
-        return AD_EBADARGS;
-    }
-    if ((*b)->check_args) {
+        w = "args must be an object";
+    } else if ((*b)->check_args) {
+        /* A check_args is always given an object. */
         json_t *empty = args ? NULL : json_object();
-        const char *w = (*b)->check_args(args ? args : empty);
+        if (args == NULL && empty == NULL)
+            return AD_ENOMEM;
+        w = (*b)->check_args(args ? args : empty);
         json_decref(empty);
-        if (w != NULL) {
-            if (why)
-                *why = w;
-            return AD_EBADARGS;
-        }
     }
-    return AD_OK;
+    if (w == NULL)
+        return AD_OK;
+    if (why)
+        *why = w;
+    return AD_EBADARGS;
+}
+
+const char *
+actor_check_args(const char *behavior, const json_t *args)
+{
+    const struct behavior *b;
+    const char *why = NULL;
+    switch (eng__check_spawn(behavior, args, &b, &why)) {
+    case AD_OK: return NULL;
+    case AD_EBEHAVIOR: return "no behaviour of that name is registered";
+    case AD_EBADARGS: return why;
+    default: return "out of memory while checking args";
+    }
 }
 
 /*
