@@ -185,6 +185,16 @@ eng__set_text(char **field, const json_t *v)
     return AD_OK;
 }
 
+/* Returns 1 when shapes text (as eng__dump wrote it) is to stay inline in
+ * the actor's row rather than be interned by the store: shapes with a
+ * literal, because calls wait for their own call id, so those texts
+ * seldom repeat, and interned rows are never deleted. */
+static int
+eng__shapes_inline(const char *text)
+{
+    return strstr(text, "\"$literal\"") != NULL;
+}
+
 const char *
 actor_address_name(const json_t *v)
 {
@@ -2014,6 +2024,7 @@ eng__step(struct eng *e, int64_t id)
                            : 0;
         free(row.waiting_for);
         row.waiting_for = text;
+        row.waiting_inline = eng__shapes_inline(text);
         row.resume = a.point;
         struct match_ctx next;
         err = eng__find(e, id, a.shapes, from, &next);

@@ -434,6 +434,7 @@ save_shapes(struct store *s, int64_t id, const char *shapes)
     ck_assert_int_eq(store_actor_by_id(s, id, &a), AD_OK);
     free(a.waiting_for);
     a.waiting_for = strdup(shapes);
+    a.waiting_inline = strstr(shapes, "$literal") != NULL; /* as the engine */
     a.status = STORE_WAITING;
     ck_assert_int_eq(store_actor_save(s, &a), AD_OK);
     store_actor_release(&a);
