@@ -218,6 +218,15 @@ eng__step_run(struct eng *e, struct step *s)
 
 /* ---- commit ---- */
 
+/* 1 when shapes text (JSON) should stay inline in the actor's row rather
+ * than be interned: shapes with a literal (a call waits for its own call
+ * id) seldom repeat, and interned rows are never deleted. */
+static int
+eng__shapes_inline(const char *text)
+{
+    return strstr(text, "\"$literal\"") != NULL;
+}
+
 /* The actor waits again: stores its new receive, runnable at once when a
  * message already matches or the deadline has passed. */
 static int
@@ -235,6 +244,7 @@ eng__step_wait(struct eng *e, struct step *s)
                        : 0;
     free(row->waiting_for);
     row->waiting_for = text;
+    row->waiting_inline = eng__shapes_inline(text);
     row->resume = s->a.point;
     struct match_ctx next;
     int err = eng__find(e, row->id, s->a.shapes, from, &next);

@@ -5,6 +5,9 @@
  * SQLite result codes are translated to enum ad_err here and never travel
  * upward.  One struct store is one SQLite connection: use it from one
  * thread at a time.
+ *
+ * The sections below follow the files of store/, one section per file
+ * (store_int.h is what the files share privately).
  */
 #ifndef ACTORD_STORE_H
 #define ACTORD_STORE_H
@@ -17,6 +20,8 @@
 
 struct store;
 
+/* --- open (open.c) --- */
+
 struct store_opts {
     int busy_timeout_ms; /* how long to wait for the write lock; 0 = 5000 */
     int sync_full;       /* 1: synchronous=FULL, 0: NORMAL (see docs) */
@@ -26,6 +31,79 @@ struct store_opts {
                                   store_begin to the commit or rollback,
                                   shared by the connections of a process */
 };
+
+/*
+ * Opens (creating if needed) the database at path, sets WAL and the
+ * busy timeout, and migrates it to the newest schema.  On success *out is
+ * a new store, freed with store_close.  Returns 0, AD_ESCHEMA when the
+ * file was written by a newer actord, or another ad_err.
+ */
+int store_open(const char *path, const struct store_opts *opts,
+               struct store **out);
+
+/* Closes s and frees it.  Accepts NULL.  Rolls back an open transaction. */
+void store_close(struct store *s);
+
+/* The last SQLite error message of s, for logs (borrowed). */
+const char *store_errmsg(struct store *s);
+
+/* The schema version of the open database. */
+int store_schema_version(struct store *s);
+
+/* --- transactions (tx.c) --- */
+
+/* Begins a write transaction (BEGIN IMMEDIATE: takes the write lock now,
+ * waiting up to the busy timeout).  Returns 0 or AD_EBUSY, ... */
+int store_begin(struct store *s);
+
+/* Inside a write transaction: marks where a step begins, so that it
+ * alone can be undone (store_savepoint_undo) or kept
+ * (store_savepoint_keep); either ends the mark. */
+int store_savepoint(struct store *s);
+int store_savepoint_undo(struct store *s);
+int store_savepoint_keep(struct store *s);
+
+/* Begins a read transaction: a consistent snapshot for several reads. */
+int store_begin_read(struct store *s);
+
+/* Commits.  On error the transaction is rolled back. */
+int store_commit(struct store *s);
+
+/* Rolls back the open transaction, if any. */
+void store_rollback(struct store *s);
+
+/*
+ * Runs fn(s, ctx) inside a write transaction: store_begin, then fn, then
+ * store_commit when fn returns 0.  When fn returns an error the
+ * transaction is rolled back and fn's error returned; when the begin
+ * fails fn is not called and the begin's error is returned; when the
+ * commit fails it has rolled back and its error is returned.  So 0 means
+ * fn's writes are committed, anything else that none of them are.  fn
+ * must not begin, commit or roll back s itself; it may use savepoints.
+ */
+int store_transaction(struct store *s, int (*fn)(struct store *s, void *ctx),
+                      void *ctx);
+
+/*
+ * Runs fn(s, ctx) inside a read transaction (store_begin_read): its reads
+ * see one snapshot.  The transaction is always rolled back (a snapshot
+ * has nothing to keep).  Returns the begin's error (fn not called) or
+ * fn's.  fn must only read.
+ */
+int store_transaction_read(struct store *s,
+                           int (*fn)(struct store *s, void *ctx), void *ctx);
+
+/* Returns 1 when another connection committed since the last call
+ * (PRAGMA data_version changed), else 0. */
+int store_changed(struct store *s);
+
+/* --- shapes (shapes.c) ---
+ *
+ * No functions of its own: store_actor_insert and store_actor_save store
+ * waiting_for interned in the shapes table or inline, as
+ * store_actor.waiting_inline says, and every load gives the text back. */
+
+/* --- actors (actors.c) --- */
 
 enum store_status {
     STORE_RUNNABLE,
@@ -55,69 +133,30 @@ struct store_actor {
     char *behavior;
     int version;
     enum store_status status;
-    int resume;          /* resume point, 0 = not started */
-    char *waiting_for;   /* JSON array of shapes, or NULL */
-    int64_t scanned;     /* mailbox seqs <= scanned match no shape */
-    char *args;          /* JSON object */
-    char *state;         /* JSON object */
-    char *result;        /* JSON, or NULL */
-    char *error;         /* JSON, or NULL */
-    int64_t spawned;     /* children spawned so far */
-    int64_t created;     /* ms since the epoch */
-    int64_t updated;     /* ms since the epoch */
-    int64_t deadline;    /* ms since the epoch when the receive times
-                            out, or 0 for none */
-    int64_t mailbox;     /* messages in its mailbox, when loaded */
-    int taken;           /* messages taken since loaded; store_actor_save
-                            subtracts them from the stored count */
+    int resume;         /* resume point, 0 = not started */
+    char *waiting_for;  /* JSON array of shapes, or NULL */
+    int waiting_inline; /* 1: keep waiting_for inline in the row rather
+                           than interned in shapes (the engine sets it
+                           for shapes that seldom repeat: interned rows
+                           are never deleted); loading sets it to how
+                           the row holds waiting_for now */
+    int64_t scanned;    /* mailbox seqs <= scanned match no shape */
+    char *args;         /* JSON object */
+    char *state;        /* JSON object */
+    char *result;       /* JSON, or NULL */
+    char *error;        /* JSON, or NULL */
+    int64_t spawned;    /* children spawned so far */
+    int64_t created;    /* ms since the epoch */
+    int64_t updated;    /* ms since the epoch */
+    int64_t deadline;   /* ms since the epoch when the receive times
+                           out, or 0 for none */
+    int64_t mailbox;    /* messages in its mailbox, when loaded */
+    int taken;          /* messages taken since loaded; store_actor_save
+                           subtracts them from the stored count */
 };
 
 /* Frees the strings of a (not a itself) and zeroes it.  Accepts NULL. */
 void store_actor_release(struct store_actor *a);
-
-/*
- * Opens (creating if needed) the database at path, sets WAL and the
- * busy timeout, and migrates it to the newest schema.  On success *out is
- * a new store, freed with store_close.  Returns 0, AD_ESCHEMA when the
- * file was written by a newer actord, or another ad_err.
- */
-int store_open(const char *path, const struct store_opts *opts,
-               struct store **out);
-
-/* Closes s and frees it.  Accepts NULL.  Rolls back an open transaction. */
-void store_close(struct store *s);
-
-/* The last SQLite error message of s, for logs (borrowed). */
-const char *store_errmsg(struct store *s);
-
-/* The schema version of the open database. */
-int store_schema_version(struct store *s);
-
-/* Begins a write transaction (BEGIN IMMEDIATE: takes the write lock now,
- * waiting up to the busy timeout).  Returns 0 or AD_EBUSY, ... */
-int store_begin(struct store *s);
-
-/* Inside a write transaction: marks where a step begins, so that it
- * alone can be undone (store_savepoint_undo) or kept
- * (store_savepoint_keep); either ends the mark. */
-int store_savepoint(struct store *s);
-int store_savepoint_undo(struct store *s);
-int store_savepoint_keep(struct store *s);
-
-/* Begins a read transaction: a consistent snapshot for several reads. */
-int store_begin_read(struct store *s);
-
-/* Commits.  On error the transaction is rolled back. */
-int store_commit(struct store *s);
-
-/* Rolls back the open transaction, if any. */
-void store_rollback(struct store *s);
-
-/* Returns 1 when another connection committed since the last call
- * (PRAGMA data_version changed), else 0. */
-int store_changed(struct store *s);
-
-/* --- actors --- */
 
 /* Loads the actor named name into *a (which must be zeroed or released).
  * Returns 0 or AD_ENOTFOUND. */
@@ -145,10 +184,11 @@ int store_actor_insert(struct store *s, struct store_actor *a);
 int store_actor_save(struct store *s, const struct store_actor *a);
 
 /* Sets the status (and updated) of actor id. */
-int store_actor_set_status(struct store *s, int64_t id,
-                           enum store_status st, int64_t now);
+int store_actor_set_status(struct store *s, int64_t id, enum store_status st,
+                           int64_t now);
 
-/* Deletes actor id, its mailbox and every watch it is part of. */
+/* Deletes actor id, its mailbox, and every watch, link, timer and
+ * abandoned call it is part of. */
 int store_actor_remove(struct store *s, int64_t id);
 
 /* Sets *ids to up to max runnable actors, oldest first; *n their count. */
@@ -164,12 +204,23 @@ int store_unstrand(struct store *s);
  * returns 0 to go on or an ad_err to stop with it.  *more is set to 1
  * when further actors follow.
  */
-int store_actor_list(struct store *s, const char *behavior,
-                     const char *status, const char *after, int limit,
+int store_actor_list(struct store *s, const char *behavior, const char *status,
+                     const char *after, int limit,
                      int (*fn)(void *ctx, struct store_actor *a), void *ctx,
                      int *more);
 
-/* --- mailboxes --- */
+/* What may point at an actor, as bits of actors.ties: set by
+ * store_timer_add (the owner), store_monitor_add (the target) and
+ * store_link_add (both), never cleared. */
+#define STORE_TIE_TIMERS 1
+#define STORE_TIE_MONITORS 2
+#define STORE_TIE_LINKS 4
+
+/* Sets *mailbox to the stored count of actor id's mailbox and *ties to
+ * its STORE_TIE_* bits, as stored now.  AD_ENOTFOUND when no such actor. */
+int store_actor_ties(struct store *s, int64_t id, int64_t *mailbox, int *ties);
+
+/* --- mailboxes (mailbox.c) --- */
 
 /* Appends body (len bytes of JSON), hops steps away from the outside
  * world, to actor's mailbox and counts it; with wake the actor also
@@ -184,11 +235,9 @@ int store_mailbox_append(struct store *s, int64_t actor, const char *sender,
  * in seq order.  body is borrowed for the call.  fn returns 0 to go on,
  * 1 to stop (store_mailbox_scan then returns 0), or an ad_err.
  */
-int store_mailbox_scan(struct store *s, int64_t actor, int64_t after,
-                       int limit,
+int store_mailbox_scan(struct store *s, int64_t actor, int64_t after, int limit,
                        int (*fn)(void *ctx, int64_t seq, const char *sender,
-                                 const char *body, size_t len,
-                                 int64_t hops),
+                                 const char *body, size_t len, int64_t hops),
                        void *ctx);
 
 /* Deletes the message seq.  The caller counts it in its row's taken. */
@@ -197,19 +246,12 @@ int store_mailbox_take(struct store *s, int64_t seq);
 /* Sets *n to the number of messages in actor's mailbox. */
 int store_mailbox_count(struct store *s, int64_t actor, int64_t *n);
 
-/* What may point at an actor, as bits of actors.ties: set by
- * store_timer_add (the owner), store_monitor_add (the target) and
- * store_link_add (both), never cleared. */
-#define STORE_TIE_TIMERS 1
-#define STORE_TIE_MONITORS 2
-#define STORE_TIE_LINKS 4
+/* Moves every message of actor's mailbox to the dead letters, addressed
+ * to target, with reason, in order; the stored count becomes 0. */
+int store_mailbox_bury(struct store *s, int64_t actor, const char *target,
+                       const char *reason, int64_t now);
 
-/* Sets *mailbox to the stored count of actor id's mailbox and *ties to
- * its STORE_TIE_* bits, as stored now.  AD_ENOTFOUND when no such actor. */
-int store_actor_ties(struct store *s, int64_t id, int64_t *mailbox,
-                     int *ties);
-
-/* --- monitors --- */
+/* --- monitors, links, trapping exits (ties.c) --- */
 
 /* Records that watcher is told when target ends (once per pair). */
 int store_monitor_add(struct store *s, int64_t target, int64_t watcher);
@@ -221,8 +263,6 @@ int store_monitor_add(struct store *s, int64_t target, int64_t watcher);
  */
 int store_monitor_take(struct store *s, int64_t target, char ***names,
                        size_t *n);
-
-/* --- links --- */
 
 /* One linked actor, as store_link_take returns it. */
 struct store_link {
@@ -251,11 +291,7 @@ int store_set_trap_exit(struct store *s, int64_t id, int on);
 /* Sets *on to 1 when actor id traps exits. */
 int store_trap_exit(struct store *s, int64_t id, int *on);
 
-/* Makes every waiting actor whose deadline is <= now runnable; *n (may
- * be NULL) counts them. */
-int store_fire_due(struct store *s, int64_t now, int64_t *n);
-
-/* --- timers --- */
+/* --- timers and receive deadlines (timers.c) --- */
 
 /* A due timer, as store_timer_due returns it; strings owned. */
 struct store_timer {
@@ -270,13 +306,11 @@ struct store_timer {
 /* Adds a timer of owner; every <= 0 for once.  *id (may be NULL) is its
  * id. */
 int store_timer_add(struct store *s, int64_t owner, const char *target,
-                    const char *body, int64_t due, int64_t every,
-                    int64_t *id);
+                    const char *body, int64_t due, int64_t every, int64_t *id);
 
 /* Deletes timer id when owner set it; *found (may be NULL) says whether
  * it did. */
-int store_timer_cancel(struct store *s, int64_t id, int64_t owner,
-                       int *found);
+int store_timer_cancel(struct store *s, int64_t id, int64_t owner, int *found);
 
 /* Deletes every timer of owner. */
 int store_timer_forget(struct store *s, int64_t owner);
@@ -293,7 +327,11 @@ void store_timers_free(struct store_timer *t, size_t n);
  * there. */
 int store_timer_fired(struct store *s, int64_t id, int64_t next_due);
 
-/* --- abandoned calls --- */
+/* Makes every waiting actor whose deadline is <= now runnable; *n (may
+ * be NULL) counts them. */
+int store_fire_due(struct store *s, int64_t now, int64_t *n);
+
+/* --- abandoned calls (calls.c) --- */
 
 /* Records that actor stopped waiting for the reply to call_id. */
 int store_call_abandon(struct store *s, int64_t actor, const char *call_id,
@@ -303,7 +341,7 @@ int store_call_abandon(struct store *s, int64_t actor, const char *call_id,
 int store_call_take_abandoned(struct store *s, int64_t actor,
                               const char *call_id, int *found);
 
-/* --- dead letters --- */
+/* --- dead letters (dead.c) --- */
 
 /* One dead letter; every pointer borrowed for the callback's duration. */
 struct store_dead {
@@ -311,9 +349,9 @@ struct store_dead {
     const char *sender; /* NULL: from outside */
     const char *target;
     const char *reason;
-    const char *body;   /* JSON text */
+    const char *body; /* JSON text */
     size_t body_len;
-    int64_t created;    /* ms since the epoch */
+    int64_t created; /* ms since the epoch */
 };
 
 /* Keeps a message (len bytes of JSON) that could not be delivered to
@@ -321,11 +359,6 @@ struct store_dead {
 int store_dead_letter_add(struct store *s, const char *sender,
                           const char *target, const char *reason,
                           const char *body, size_t len, int64_t now);
-
-/* Moves every message of actor's mailbox to the dead letters, addressed
- * to target, with reason, in order; the stored count becomes 0. */
-int store_mailbox_bury(struct store *s, int64_t actor, const char *target,
-                       const char *reason, int64_t now);
 
 /* Calls fn for up to limit dead letters with seq > after, in order; fn
  * returns 0 to go on or an ad_err.  *more is 1 when more follow. */
