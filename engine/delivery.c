@@ -139,21 +139,39 @@ eng_group_free(struct eng_group *g)
     free(g);
 }
 
-/* Sends msg to name in a transaction of its own. */
+/* Sends from outside, as their transactions see them. */
+struct send_ctx {
+    struct eng *e;
+    const char *name;  /* eng__send_alone: borrowed */
+    const json_t *msg; /* eng__send_alone: borrowed */
+    int64_t *seq;      /* eng__send_alone: the caller's, may be NULL */
+    struct eng__group_send *list; /* eng__send_batch: borrowed */
+    int failed_in;     /* eng__send_batch: 1 when a message failed */
+    const char *const *names; /* eng_send_many: borrowed */
+    json_t *const *msgs;      /* eng_send_many: borrowed */
+    size_t n;                 /* eng_send_many */
+    int dry_run;              /* eng_send_many */
+    int *errs;                /* eng_send_many: the caller's */
+    int64_t *seqs;            /* eng_send_many: the caller's, may be NULL */
+    int bad;                  /* eng_send_many: 1 when one was refused */
+};
+
+static int
+eng__send_alone_tx(struct store *st, void *ctx)
+{
+    (void)st;
+    struct send_ctx *sc = ctx;
+    return eng__deliver(sc->e, sc->name, NULL, sc->msg, 0, sc->seq);
+}
+
+/* Sends msg to name in a transaction of its own, committed before the
+ * caller replies 202. */
 static int
 eng__send_alone(struct eng *e, const char *name, const json_t *msg,
                 int64_t *seq)
 {
-    int err = store_begin(e->st);
-    if (err != AD_OK)
-        return err;
-    err = eng__deliver(e, name, NULL, msg, 0, seq);
-    if (err != AD_OK) {
-        store_rollback(e->st);
-        return err;
-    }
-    /* Commit before the caller replies 202. */
-    return store_commit(e->st);
+    struct send_ctx sc = {.e = e, .name = name, .msg = msg, .seq = seq};
+    return store_transaction(e->st, eng__send_alone_tx, &sc);
 }
 
 /* 1 when err refuses one message and wrote nothing of it, so the others
@@ -169,22 +187,29 @@ eng__refusal(int err)
  * seq.  When the transaction cannot begin or commit (busy, full), that is
  * every one's answer; when one message meets a storage error, each is
  * sent alone instead, so that error is its own. */
+static int
+eng__send_batch_tx(struct store *st, void *ctx)
+{
+    (void)st;
+    struct send_ctx *sc = ctx;
+    for (struct eng__group_send *g = sc->list; g; g = g->next) {
+        g->err = eng__deliver(sc->e, g->name, NULL, g->msg, 0, &g->seq);
+        if (g->err != AD_OK && !eng__refusal(g->err)) {
+            sc->failed_in = 1;
+            return g->err;
+        }
+    }
+    return AD_OK;
+}
+
 static void
 eng__send_batch(struct eng *e, struct eng__group_send *list)
 {
-    int err = store_begin(e->st);
-    int failed_in = 0;
-    for (struct eng__group_send *g = list; g && err == AD_OK; g = g->next) {
-        g->err = eng__deliver(e, g->name, NULL, g->msg, 0, &g->seq);
-        if (g->err != AD_OK && !eng__refusal(g->err))
-            err = g->err, failed_in = 1;
-    }
-    if (err == AD_OK)
-        err = store_commit(e->st); /* before any of them replies 202 */
-    else
-        store_rollback(e->st);
+    struct send_ctx sc = {.e = e, .list = list};
+    /* Committed before any of them replies 202. */
+    int err = store_transaction(e->st, eng__send_batch_tx, &sc);
     for (struct eng__group_send *g = list; g && err != AD_OK; g = g->next)
-        g->err = failed_in && list->next
+        g->err = sc.failed_in && list->next
                      ? eng__send_alone(e, g->name, g->msg, &g->seq)
                      : err;
 }
@@ -233,29 +258,38 @@ eng_send(struct eng *e, const char *name, const json_t *msg, int64_t *seq)
     return me.err;
 }
 
+static int
+eng__send_many_tx(struct store *st, void *ctx)
+{
+    (void)st;
+    struct send_ctx *sc = ctx;
+    for (size_t i = 0; i < sc->n; i++) {
+        int64_t seq = 0;
+        sc->errs[i] =
+            eng__deliver(sc->e, sc->names[i], NULL, sc->msgs[i], 0, &seq);
+        if (sc->seqs)
+            sc->seqs[i] = seq;
+        if (eng__refusal(sc->errs[i]))
+            sc->bad = 1;
+        else if (sc->errs[i] != AD_OK) /* storage errors end the batch */
+            return sc->errs[i];
+    }
+    return sc->bad || sc->dry_run ? ENG__UNDO : AD_OK;
+}
+
 int
 eng_send_many(struct eng *e, const char *const *names, json_t *const *msgs,
               size_t n, int dry_run, int *errs, int64_t *seqs)
 {
-    int err = store_begin(e->st);
-    if (err != AD_OK)
-        return err;
-    int bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        int64_t seq = 0;
-        errs[i] = eng__deliver(e, names[i], NULL, msgs[i], 0, &seq);
-        if (seqs)
-            seqs[i] = seq;
-        if (eng__refusal(errs[i])) {
-            bad = 1;
-        } else if (errs[i] != AD_OK) { /* storage errors end the batch */
-            store_rollback(e->st);
-            return errs[i];
-        }
-    }
-    if (bad || dry_run) {
-        store_rollback(e->st);
-        return bad ? AD_EINVAL : AD_OK;
-    }
-    return store_commit(e->st);
+    struct send_ctx sc = {.e = e,
+                          .names = names,
+                          .msgs = msgs,
+                          .n = n,
+                          .dry_run = dry_run,
+                          .errs = errs,
+                          .seqs = seqs};
+    int err = store_transaction(e->st, eng__send_many_tx, &sc);
+    if (err == ENG__UNDO)
+        return sc.bad ? AD_EINVAL : AD_OK;
+    return err;
 }

@@ -40,6 +40,10 @@
  * undone; e->abort_* say why. */
 #define ENG__ABORTED 1
 
+/* Returned by the fn of a store_transaction to roll back when nothing
+ * went wrong (a dry run, a transaction with nothing to keep). */
+#define ENG__UNDO 2
+
 /* How late a due receive timeout or timer may be noticed, ms. */
 #define ENG__DUE_EVERY_MS 5
 

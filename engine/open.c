@@ -83,16 +83,15 @@ eng_health(struct eng *e)
     return store_mailbox_count(e->st, 0, &n);
 }
 
+static int
+eng__unstrand_tx(struct store *st, void *ctx)
+{
+    (void)ctx;
+    return store_unstrand(st);
+}
+
 int
 eng_unstrand(struct eng *e)
 {
-    int err = store_begin(e->st);
-    if (err != AD_OK)
-        return err;
-    err = store_unstrand(e->st);
-    if (err != AD_OK) {
-        store_rollback(e->st);
-        return err;
-    }
-    return store_commit(e->st);
+    return store_transaction(e->st, eng__unstrand_tx, NULL);
 }

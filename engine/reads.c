@@ -50,22 +50,35 @@ eng__doc_by_name(struct eng *e, const char *name, json_t **doc)
     return *doc ? AD_OK : AD_ENOMEM;
 }
 
+struct get_ctx {
+    struct eng *e;
+    const char *name; /* borrowed */
+    json_t **doc;
+};
+
+static int
+eng__get_tx(struct store *st, void *ctx)
+{
+    (void)st;
+    struct get_ctx *gc = ctx;
+    return eng__doc_by_name(gc->e, gc->name, gc->doc);
+}
+
 int
 eng_get(struct eng *e, const char *name, json_t **doc)
 {
-    int err = store_begin_read(e->st);
-    if (err != AD_OK)
-        return err;
-    err = eng__doc_by_name(e, name, doc);
-    store_rollback(e->st);
-    return err;
+    struct get_ctx gc = {e, name, doc};
+    return store_transaction_read(e->st, eng__get_tx, &gc);
 }
 
 /* ---- lists ---- */
 
 struct list_ctx {
-    json_t *actors; /* borrowed */
+    const char *behavior, *status, *after; /* borrowed filters */
+    int limit;
+    json_t *actors;   /* borrowed */
     const char *last; /* name of the last actor added, borrowed from list */
+    int more;         /* 1 when more actors follow */
 };
 
 static int
@@ -79,6 +92,14 @@ eng__list_one(void *ctx, struct store_actor *a)
     return AD_OK;
 }
 
+static int
+eng__list_tx(struct store *st, void *ctx)
+{
+    struct list_ctx *lc = ctx;
+    return store_actor_list(st, lc->behavior, lc->status, lc->after,
+                            lc->limit, eng__list_one, lc, &lc->more);
+}
+
 int
 eng_list(struct eng *e, const char *behavior, const char *status,
          const char *after, int limit, json_t **out)
@@ -88,27 +109,29 @@ eng_list(struct eng *e, const char *behavior, const char *status,
         return AD_EINVAL;
     if (limit <= 0)
         return AD_EINVAL;
-    struct list_ctx lc = {.actors = json_array()};
+    struct list_ctx lc = {.behavior = behavior,
+                          .status = status,
+                          .after = after,
+                          .limit = limit,
+                          .actors = json_array()};
     if (lc.actors == NULL)
         return AD_ENOMEM;
-    int more = 0;
-    int err = store_begin_read(e->st);
-    if (err == AD_OK)
-        err = store_actor_list(e->st, behavior, status, after, limit,
-                               eng__list_one, &lc, &more);
-    store_rollback(e->st);
+    int err = store_transaction_read(e->st, eng__list_tx, &lc);
     if (err != AD_OK) {
         json_decref(lc.actors);
         return err;
     }
     *out = json_pack("{s:o, s:s?}", "actors", lc.actors, "next",
-                     more ? lc.last : NULL);
+                     lc.more ? lc.last : NULL);
     return *out ? AD_OK : AD_ENOMEM;
 }
 
 /* ---- mailboxes ---- */
 
 struct mailbox_ctx {
+    const char *name; /* borrowed */
+    int64_t after;
+    int limit;
     json_t *messages; /* borrowed */
 };
 
@@ -126,22 +149,29 @@ eng__mailbox_one(void *ctx, int64_t seq, const char *sender,
     return AD_OK;
 }
 
+static int
+eng__mailbox_tx(struct store *st, void *ctx)
+{
+    struct mailbox_ctx *mc = ctx;
+    int64_t id;
+    enum store_status status;
+    int err = store_actor_peek(st, mc->name, &id, &status, NULL, NULL);
+    return err != AD_OK ? err
+                        : store_mailbox_scan(st, id, mc->after, mc->limit,
+                                             eng__mailbox_one, mc);
+}
+
 int
 eng_mailbox(struct eng *e, const char *name, int64_t after, int limit,
             json_t **out)
 {
-    struct mailbox_ctx mc = {.messages = json_array()};
+    struct mailbox_ctx mc = {.name = name,
+                             .after = after,
+                             .limit = limit,
+                             .messages = json_array()};
     if (mc.messages == NULL)
         return AD_ENOMEM;
-    int64_t id;
-    enum store_status status;
-    int err = store_begin_read(e->st);
-    if (err == AD_OK)
-        err = store_actor_peek(e->st, name, &id, &status, NULL, NULL);
-    if (err == AD_OK)
-        err = store_mailbox_scan(e->st, id, after, limit, eng__mailbox_one,
-                                 &mc);
-    store_rollback(e->st);
+    int err = store_transaction_read(e->st, eng__mailbox_tx, &mc);
     if (err != AD_OK) {
         json_decref(mc.messages);
         return err;
@@ -153,8 +183,11 @@ eng_mailbox(struct eng *e, const char *name, int64_t after, int limit,
 /* ---- dead letters ---- */
 
 struct dead_ctx {
-    json_t *list;     /* borrowed */
-    int64_t last;     /* seq of the last one added */
+    int64_t after;
+    int limit;
+    json_t *list; /* borrowed */
+    int64_t last; /* seq of the last one added */
+    int more;     /* 1 when more follow */
 };
 
 static int
@@ -174,40 +207,48 @@ eng__dead_one(void *ctx, const struct store_dead *d)
     return AD_OK;
 }
 
+static int
+eng__dead_tx(struct store *st, void *ctx)
+{
+    struct dead_ctx *dc = ctx;
+    return store_dead_letter_list(st, dc->after, dc->limit, eng__dead_one, dc,
+                                  &dc->more);
+}
+
 int
 eng_dead_letters(struct eng *e, int64_t after, int limit, json_t **out)
 {
     if (limit <= 0)
         return AD_EINVAL;
-    struct dead_ctx dc = {.list = json_array()};
+    struct dead_ctx dc = {.after = after, .limit = limit, .list = json_array()};
     if (dc.list == NULL)
         return AD_ENOMEM;
-    int more = 0;
-    int err = store_begin_read(e->st);
-    if (err == AD_OK)
-        err = store_dead_letter_list(e->st, after, limit, eng__dead_one, &dc,
-                                     &more);
-    store_rollback(e->st);
+    int err = store_transaction_read(e->st, eng__dead_tx, &dc);
     if (err != AD_OK) {
         json_decref(dc.list);
         return err;
     }
-    *out = more ? json_pack("{s:o, s:I}", "dead_letters", dc.list, "next",
+    *out = dc.more ? json_pack("{s:o, s:I}", "dead_letters", dc.list, "next",
                             (json_int_t)dc.last)
                 : json_pack("{s:o, s:n}", "dead_letters", dc.list, "next");
     return *out ? AD_OK : AD_ENOMEM;
 }
 
+struct collect_ctx {
+    int64_t upto;
+    int64_t *n; /* the caller's, may be NULL */
+};
+
+static int
+eng__collect_tx(struct store *st, void *ctx)
+{
+    struct collect_ctx *cc = ctx;
+    return store_dead_letter_collect(st, cc->upto, cc->n);
+}
+
 int
 eng_dead_letters_collect(struct eng *e, int64_t upto, int64_t *n)
 {
-    int err = store_begin(e->st);
-    if (err != AD_OK)
-        return err;
-    err = store_dead_letter_collect(e->st, upto, n);
-    if (err != AD_OK) {
-        store_rollback(e->st);
-        return err;
-    }
-    return store_commit(e->st);
+    struct collect_ctx cc = {upto, n};
+    return store_transaction(e->st, eng__collect_tx, &cc);
 }

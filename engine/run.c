@@ -12,95 +12,99 @@
 /* Runnable actors fetched at a time. */
 #define RUNQ_FETCH 64
 
-static int eng__run(struct eng *e, long max_steps, int64_t max_ms,
-                    long *steps);
+/* One transaction of eng_run. */
+struct run_ctx {
+    struct eng *e;
+    long max_steps;   /* eng_run's (<= 0: no limit) */
+    int64_t max_ms;   /* eng_run's (<= 0: no limit) */
+    int64_t start;    /* ad_mono_ms when eng_run began */
+    long done;        /* steps committed by earlier transactions */
+    long in_tx;       /* steps run in this one */
+    int idle;         /* 1 when no actor was left runnable */
+};
+
+/*
+ * Runs what came due, then runnable actors, up to batch_steps steps or
+ * batch_ms of the write lock, inside one transaction.  Returns 0 (commit
+ * it), ENG__UNDO (nothing done: roll back), ENG__ABORTED (a step must be
+ * undone: run it again with care), or a storage error.
+ */
+static int
+eng__run_tx(struct store *st, void *ctx)
+{
+    struct run_ctx *rc = ctx;
+    struct eng *e = rc->e;
+    rc->in_tx = 0;
+    rc->idle = 0;
+    /* Looked for at most every ENG__DUE_EVERY_MS, not in every
+     * transaction (two statements, a fifth of a step that commits
+     * alone). */
+    long fired = 0;
+    int err = eng__due(e, &fired);
+    if (err != AD_OK)
+        return err;
+    int64_t t0 = ad_mono_ms();
+    for (;;) {
+        long room = e->opts.batch_steps - rc->in_tx;
+        long left = rc->max_steps - rc->done - rc->in_tx;
+        if (rc->max_steps > 0 && left < room)
+            room = left;
+        int64_t t = ad_mono_ms();
+        if (room <= 0 || t - t0 >= e->opts.batch_ms ||
+            (rc->max_ms > 0 && rc->done + rc->in_tx > 0 &&
+             t - rc->start >= rc->max_ms))
+            break;
+        int64_t ids[RUNQ_FETCH];
+        int n = 0;
+        err = store_runnable(st, ids, room < RUNQ_FETCH ? (int)room : RUNQ_FETCH,
+                             &n);
+        if (err != AD_OK)
+            return err;
+        if (n == 0) {
+            rc->idle = 1;
+            break;
+        }
+        for (int i = 0; i < n; i++)
+            if ((err = eng__step_guarded(e, ids[i])) != AD_OK)
+                return err;
+        rc->in_tx += n;
+    }
+    return rc->in_tx == 0 && fired == 0 ? ENG__UNDO : AD_OK;
+}
 
 int
 eng_run(struct eng *e, long max_steps, int64_t max_ms, long *steps)
 {
     /* Steps run under the watchdog; without a timer they simply run. */
     wd_start(e->opts.step_limit_ms);
-    return eng__run(e, max_steps, max_ms, steps);
-}
-
-/* eng_run without the watchdog's start and stop. */
-static int
-eng__run(struct eng *e, long max_steps, int64_t max_ms, long *steps)
-{
-    int64_t start = ad_mono_ms();
-    long done = 0;
-    int err = AD_OK;
+    struct run_ctx rc = {.e = e,
+                         .max_steps = max_steps,
+                         .max_ms = max_ms,
+                         .start = ad_mono_ms()};
     if (steps)
         *steps = 0;
     for (;;) {
         /* The time budget never stops the first step: a run with work
          * always makes progress. */
-        if ((max_steps > 0 && done >= max_steps) ||
-            (max_ms > 0 && done > 0 && ad_mono_ms() - start >= max_ms))
+        if ((max_steps > 0 && rc.done >= max_steps) ||
+            (max_ms > 0 && rc.done > 0 && ad_mono_ms() - rc.start >= max_ms))
             break;
-        err = store_begin(e->st);
-        if (err != AD_OK)
-            return err;
-        /* Looked for at most every ENG__DUE_EVERY_MS, not in every
-         * transaction (two statements, a fifth of a step that commits
-         * alone). */
-        long fired = 0;
-        err = eng__due(e, &fired);
-        if (err != AD_OK) {
-            store_rollback(e->st);
-            return err;
-        }
-        int64_t t0 = ad_mono_ms();
-        long in_tx = 0;
-        int idle = 0;
-        for (;;) {
-            long room = e->opts.batch_steps - in_tx;
-            if (max_steps > 0 && max_steps - done - in_tx < room)
-                room = max_steps - done - in_tx;
-            int64_t t = ad_mono_ms();
-            if (room <= 0 || t - t0 >= e->opts.batch_ms ||
-                (max_ms > 0 && done + in_tx > 0 && t - start >= max_ms))
-                break;
-            int64_t ids[RUNQ_FETCH];
-            int n = 0;
-            err = store_runnable(e->st, ids,
-                                 room < RUNQ_FETCH ? (int)room : RUNQ_FETCH,
-                                 &n);
-            if (err != AD_OK)
-                break;
-            if (n == 0) {
-                idle = 1;
-                break;
-            }
-            for (int i = 0; i < n && err == AD_OK; i++)
-                err = eng__step_guarded(e, ids[i]);
-            if (err != AD_OK)
-                break;
-            in_tx += n;
-        }
+        int err = store_transaction(e->st, eng__run_tx, &rc);
         if (err == ENG__ABORTED) {
             /* Run the transaction again, each step under a savepoint. */
-            store_rollback(e->st);
             e->abort_id = 0;
             e->careful = 1;
             continue;
         }
         e->careful = 0;
-        if (err != AD_OK) {
-            store_rollback(e->st);
-            return err;
-        }
-        if (in_tx == 0 && fired == 0) {
-            store_rollback(e->st);
+        if (err == ENG__UNDO)
             break;
-        }
-        err = store_commit(e->st);
         if (err != AD_OK)
             return err;
-        done += in_tx;
+        rc.done += rc.in_tx;
         if (steps)
-            *steps = done;
-        if (idle)
+            *steps = rc.done;
+        if (rc.idle)
             break;
     }
     return AD_OK;

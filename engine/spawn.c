@@ -96,6 +96,54 @@ eng_spawn(struct eng *e, const char *name, const char *behavior,
     return eng_spawn_watched(e, name, behavior, args, NULL, doc, why);
 }
 
+/* A spawn from outside, as its transaction sees it. */
+struct spawn_ctx {
+    struct eng *e;
+    const char *name;        /* borrowed, or NULL: generate one */
+    const struct behavior *b; /* borrowed */
+    const json_t *args;      /* borrowed, may be NULL */
+    const json_t *monitors;  /* borrowed, may be NULL */
+    json_t **doc;            /* the caller's: set on success */
+    const char **why;        /* the caller's, may be NULL */
+};
+
+static int
+eng__spawn_tx(struct store *st, void *ctx)
+{
+    struct spawn_ctx *sc = ctx;
+    char gen[32];
+    int64_t id = 0;
+    int err;
+    for (int tries = 0;; tries++) {
+        if (sc->name == NULL)
+            eng__random_name(gen, sizeof gen);
+        err = eng__create(sc->e, sc->name ? sc->name : gen, sc->b, sc->args,
+                          &id);
+        if (err != AD_EEXISTS || sc->name != NULL || tries == 8)
+            break;
+    }
+    /* The watches are made in the same transaction: an unknown watcher
+     * leaves nothing behind. */
+    size_t i;
+    json_t *w;
+    json_array_foreach(sc->monitors, i, w)
+    {
+        if (err != AD_OK)
+            break;
+        int64_t wid;
+        enum store_status ws;
+        err = store_actor_peek(st, json_string_value(w), &wid, &ws, NULL,
+                               NULL);
+        if (err == AD_ENOTFOUND && sc->why)
+            *sc->why = "a name in monitors is not an actor";
+        if (err == AD_OK)
+            err = store_monitor_add(st, id, wid);
+    }
+    if (err == AD_OK)
+        err = eng__doc_by_name(sc->e, sc->name ? sc->name : gen, sc->doc);
+    return err;
+}
+
 int
 eng_spawn_watched(struct eng *e, const char *name, const char *behavior,
                   const json_t *args, const json_t *monitors, json_t **doc,
@@ -118,41 +166,16 @@ eng_spawn_watched(struct eng *e, const char *name, const char *behavior,
             return AD_EBADNAME;
         }
     }
-    err = store_begin(e->st);
-    if (err != AD_OK)
-        return err;
-    char gen[32];
-    int64_t id = 0;
-    for (int tries = 0;; tries++) {
-        if (name == NULL)
-            eng__random_name(gen, sizeof gen);
-        err = eng__create(e, name ? name : gen, b, args, &id);
-        if (err != AD_EEXISTS || name != NULL || tries == 8)
-            break;
-    }
-    /* The watches are made in the same transaction: an unknown watcher
-     * leaves nothing behind. */
-    json_array_foreach(monitors, i, w)
-    {
-        if (err != AD_OK)
-            break;
-        int64_t wid;
-        enum store_status ws;
-        err = store_actor_peek(e->st, json_string_value(w), &wid, &ws,
-                               NULL, NULL);
-        if (err == AD_ENOTFOUND && why)
-            *why = "a name in monitors is not an actor";
-        if (err == AD_OK)
-            err = store_monitor_add(e->st, id, wid);
-    }
-    if (err == AD_OK)
-        err = eng__doc_by_name(e, name ? name : gen, doc);
-    if (err != AD_OK) {
-        store_rollback(e->st);
-        return err;
-    }
-    err = store_commit(e->st);
-    if (err != AD_OK) {
+    struct spawn_ctx sc = {.e = e,
+                           .name = name,
+                           .b = b,
+                           .args = args,
+                           .monitors = monitors,
+                           .doc = doc,
+                           .why = why};
+    *doc = NULL;
+    err = store_transaction(e->st, eng__spawn_tx, &sc);
+    if (err != AD_OK) { /* a document made before a failed commit */
         json_decref(*doc);
         *doc = NULL;
     }

@@ -223,37 +223,36 @@ eng__gone_value(int found, const struct store_actor *t, const char **key)
 
 /* ---- eng_kill ---- */
 
+struct kill_ctx {
+    struct eng *e;
+    const char *name; /* borrowed */
+    json_t **doc;     /* the caller's: set on success */
+};
+
+static int
+eng__kill_tx(struct store *st, void *ctx)
+{
+    struct kill_ctx *kc = ctx;
+    int64_t id;
+    enum store_status status;
+    int err = store_actor_peek(st, kc->name, &id, &status, NULL, NULL);
+    if (err == AD_OK)
+        err = eng__kill(kc->e, id);
+    if (err == AD_OK)
+        err = eng__doc_by_name(kc->e, kc->name, kc->doc);
+    return err;
+}
+
 int
 eng_kill(struct eng *e, const char *name, json_t **doc)
 {
-    struct store_actor a = {0};
-    int err = store_begin(e->st);
-    if (err != AD_OK)
-        return err;
-    err = store_actor_by_name(e->st, name, &a);
-    if (err != AD_OK)
-        goto fail;
-    err = eng__kill(e, a.id);
-    store_actor_release(&a);
-    if (err == AD_OK)
-        err = store_actor_by_name(e->st, name, &a);
-    if (err != AD_OK)
-        goto fail;
-    *doc = eng__doc(&a);
-    if (*doc == NULL) {
-        err = AD_ENOMEM;
-        goto fail;
-    }
-    store_actor_release(&a);
-    err = store_commit(e->st);
-    if (err != AD_OK) {
+    struct kill_ctx kc = {e, name, doc};
+    *doc = NULL;
+    int err = store_transaction(e->st, eng__kill_tx, &kc);
+    if (err != AD_OK) { /* a document made before a failed commit */
         json_decref(*doc);
         *doc = NULL;
     }
-    return err;
-fail:
-    store_actor_release(&a);
-    store_rollback(e->st);
     return err;
 }
 
