@@ -1,8 +1,10 @@
 # actord: one Makefile for everything.
 #   make            build build/actord and build/actorctl
 #   make run        start nginx + actord on 127.0.0.1 (PORT=, DB=, RUNDIR=)
-#   make check      unit tests, unit tests under ASan+UBSan, a short fuzz run,
-#                   integration tests
+#   make check      format-check, unit tests, unit tests under ASan+UBSan, a
+#                   short fuzz run, integration tests
+#   make format     format every C file with the checked-in .clang-format
+#   make format-check  fail when a C file is not formatted so
 #   make valgrind   unit tests under valgrind memcheck
 #   make integration-asan       integration tests against build/asan/actord
 #   make tsan       integration tests against build/tsan/actord (TSan)
@@ -38,7 +40,11 @@ OPT      := -O1
 SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 endif
 
-CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) \
+# Warnings, all errors; the fuzz and bench builds take the same (WARN=).
+WARN    := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
+           -Wold-style-definition -Wwrite-strings -Wshadow -Wformat=2 \
+           -Wundef -Wvla -Wpointer-arith
+CFLAGS  := -std=c11 -D_GNU_SOURCE $(WARN) -g $(OPT) \
            -I. -Iinclude $(PKG_CFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS)
 LIBS    := $(PKG_LIBS) -lfcgi -lpthread -lm
@@ -51,7 +57,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst %.c,$(B)/%,$(UNIT_SRC))
 
 .PHONY: all run check unit unit-asan integration valgrind bench clean deps \
-        soak \
+        soak format format-check \
         fuzz fuzz-short \
         check-all integration-asan tsan valgrind-integration
 
@@ -94,6 +100,7 @@ integration: all
 # check and run install missing Debian packages first (scripts/deps.sh),
 # so that a fresh clone needs nothing else.
 check: deps
+	$(MAKE) format-check
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
@@ -151,7 +158,7 @@ deps:
 	bash scripts/deps.sh
 
 bench: all
-	bash bench/run.sh
+	WARN='$(WARN)' bash bench/run.sh
 
 # tests/integration/test_crashloop.sh in its long form (make check runs it
 # with 12 cycles).
@@ -162,10 +169,23 @@ soak: all
 # build/fuzz): a short run of each in check, long runs by hand.
 FUZZ_SECONDS ?= 300
 fuzz-short:
-	bash tests/fuzz/run.sh 10
+	WARN='$(WARN)' bash tests/fuzz/run.sh 10
 
 fuzz:
-	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+	WARN='$(WARN)' bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# Formatting is mechanical: clang-format with the checked-in
+# .clang-format, over every C source and header of the tree (the
+# generated build/ aside).
+FORMAT_SRC := $(sort $(wildcard util/*.[ch] store/*.[ch] engine/*.[ch] \
+                behaviors/*.[ch] fcgi/*.[ch] cli/*.[ch] bench/*.[ch] \
+                include/actord/*.h tests/unit/*.[ch] tests/fuzz/*.[ch] \
+                examples/*/*.[ch]))
+format:
+	clang-format -i $(FORMAT_SRC)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_SRC)
 
 clean:
 	rm -rf build

@@ -22,7 +22,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 OUT=build/bench
 CC=${CC:-cc}
-CFLAGS="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -Iinclude"
+# make bench passes the Makefile's warnings as WARN.
+CFLAGS="-std=c11 -D_GNU_SOURCE -O2 ${WARN:--Wall -Wextra -Werror} -I. -Iinclude"
 LIBS="-ljansson -lsqlite3 -lfcgi -lpthread -lm"
 
 if [ ! -f build/libactord.a ]; then

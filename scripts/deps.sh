@@ -5,7 +5,8 @@
 #
 # Checks with dpkg-query what building (gcc make pkg-config libfcgi-dev
 # libjansson-dev libsqlite3-dev check; clang and libclang-rt-14-dev, whose
-# libclang_rt.fuzzer is libFuzzer, for tests/fuzz) and running or testing
+# libclang_rt.fuzzer is libFuzzer, for tests/fuzz; clang-format for make
+# format-check) and running or testing
 # (an nginx that provides /usr/sbin/nginx, sqlite3, curl, jq) need, plus
 # any package named on the command line (.ci/run adds valgrind).  When all
 # are there it prints nothing and exits 0.  Otherwise it says in one line
@@ -13,7 +14,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc make pkg-config libfcgi-dev libjansson-dev libsqlite3-dev check
-    clang libclang-rt-14-dev)
+    clang libclang-rt-14-dev clang-format)
 run_pkgs=(sqlite3 curl jq)
 wanted=("${build_pkgs[@]}" "${run_pkgs[@]}" "$@")
 

@@ -40,9 +40,10 @@ pkg_libs=$(pkg-config --libs jansson sqlite3 2>/dev/null ||
 # shellcheck disable=SC2054  # the commas are clang's
 san=(-fsanitize=address,undefined -fno-sanitize-recover=undefined
     -fno-omit-frame-pointer)
-# shellcheck disable=SC2206  # pkg-config's flags are words
-cflags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 -I. -Iinclude
-    $pkg_cflags "${san[@]}")
+# make passes the Makefile's warnings as WARN.
+# shellcheck disable=SC2206  # pkg-config's flags and WARN are words
+cflags=(-std=c11 -D_GNU_SOURCE ${WARN:--Wall -Wextra -Werror} -g -O1 -I.
+    -Iinclude $pkg_cflags "${san[@]}")
 # shellcheck disable=SC2206
 libs=($pkg_libs -lfcgi -lpthread -lm)
 
