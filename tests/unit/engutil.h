@@ -25,6 +25,7 @@
 
 #define ENGUTIL_UNUSED __attribute__((unused))
 
+/* The test's temporary database: fresh for every test (setup). */
 static struct tmpdb db;
 
 /* Calls of the behaviours below, counted in this process (reset per
@@ -36,6 +37,8 @@ static int puppet_calls;
  * before it closes it (under CK_FORK=no the process goes on). */
 static struct eng *open_engine;
 
+/* The fixture of every test case (tcase below): a fresh database, the
+ * counts reset; teardown closes what a failed test left open. */
 static inline void
 setup(void)
 {
@@ -544,8 +547,9 @@ assert_failed_with(const json_t *doc, const char *part)
     ck_assert_msg(strstr(msg, part) != NULL, "error \"%s\" lacks \"%s\"", msg,
                   part);
 }
-/* ---- timers ---- */
 
+/* Sleeps ms milliseconds (for receive timeouts and timers to come
+ * due). */
 static inline void
 sleep_ms(long ms)
 {
@@ -553,6 +557,7 @@ sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+/* Returns the number of timer rows in the test database. */
 static inline int
 count_timers(void)
 {
@@ -561,7 +566,8 @@ count_timers(void)
     sqlite3_close(raw);
     return n;
 }
-/* ---- resource limits ---- */
+
+/* ---- the behaviour the watchdog suite spins ---- */
 
 /*
  * spinner: on {"spin": "pure"} loops for ever in its own code; on
