@@ -66,6 +66,9 @@ fcgi_response_free(struct fcgi_response *resp)
 }
 
 /* Appends a header line to resp. */
+static void route__header(struct fcgi_response *resp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 route__header(struct fcgi_response *resp, const char *fmt, ...)
 {
@@ -78,6 +81,10 @@ route__header(struct fcgi_response *resp, const char *fmt, ...)
 
 /* Answers with status and the error document {"error": code, "message":
  * text}. */
+static void route__error(struct fcgi_response *resp, int status,
+                         const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 static void
 route__error(struct fcgi_response *resp, int status, const char *code,
              const char *fmt, ...)
