@@ -4,7 +4,7 @@
 # answers 429 mailbox_full with Retry-After, and a behaviour's send to it
 # becomes a dead letter; a runaway ping-pong is cut off at --max-hops; a
 # state over --max-state fails its actor with state_too_large, losing no
-# message.  (The step watchdog is tested in tests/unit/test_engine.c: no
+# message.  (The step watchdog is tested in tests/unit/test_eng_watchdog.c: no
 # standard behaviour loops for ever.)
 . "$(dirname "$0")/lib.sh"
 
