@@ -136,6 +136,42 @@ out:
     return addr;
 }
 
+/*
+ * Looks up name, the target of a watch or a link: when it is live, *t is
+ * its row and *value NULL; when it has ended or never was, *value is a
+ * new reference to what its watchers are told, under *key ("exit" or
+ * "exception").  Returns 0 or an error.
+ */
+static int
+eng__tie_target(struct actor *a, const char *name, struct store_actor *t,
+                json_t **value, const char **key)
+{
+    *value = NULL;
+    *key = "exception";
+    int err = store_actor_by_name(a->e->st, name, t);
+    if (err != AD_OK && err != AD_ENOTFOUND)
+        return err;
+    int found = err == AD_OK;
+    *value = eng__gone_value(found, t, key);
+    if (*value == NULL && (!found || store_status_ended(t->status)))
+        return AD_ENOMEM;
+    return AD_OK;
+}
+
+/* Tells this actor at once that name has ended: {key: value (borrowed),
+ * "address": A}, as if it ended now. */
+static int
+eng__tell_gone(struct actor *a, const char *name, const char *key,
+               const json_t *value)
+{
+    json_t *notice = eng__notice(key, value, name);
+    int err = notice ? eng__deliver_or_bury(a->e, a->row->name, name, notice,
+                                            0, NULL)
+                     : AD_ENOMEM;
+    json_decref(notice);
+    return err;
+}
+
 int
 actor_monitor(struct actor *a, const json_t *target)
 {
@@ -146,23 +182,14 @@ actor_monitor(struct actor *a, const json_t *target)
     if (a->err != AD_OK)
         return 0;
     struct store_actor t = {0};
-    int err = store_actor_by_name(a->e->st, name, &t);
-    json_t *notice = NULL;
+    json_t *value;
     const char *key;
-    json_t *value = err == AD_OK || err == AD_ENOTFOUND
-                        ? eng__gone_value(err == AD_OK, &t, &key)
-                        : NULL;
-    if (value != NULL) {
-        notice = eng__notice(key, value, name);
-        json_decref(value);
-        err = notice ? AD_OK : AD_ENOMEM;
-    } else if (err == AD_OK) {
+    int err = eng__tie_target(a, name, &t, &value, &key);
+    if (err == AD_OK && value == NULL)
         err = store_monitor_add(a->e->st, t.id, a->row->id);
-    }
-    /* Watching an actor that has ended (or never was): told at once. */
-    if (err == AD_OK && notice != NULL)
-        err = eng__deliver_or_bury(a->e, a->row->name, name, notice, 0, NULL);
-    json_decref(notice);
+    else if (err == AD_OK) /* ended, or never was: told at once */
+        err = eng__tell_gone(a, name, key, value);
+    json_decref(value);
     store_actor_release(&t);
     a->err = err;
     return 0;
@@ -178,14 +205,10 @@ actor_link(struct actor *a, const json_t *target)
     if (a->err != AD_OK)
         return 0;
     struct store_actor t = {0};
-    const char *key = "exception";
-    int err = store_actor_by_name(a->e->st, name, &t);
-    json_t *value = err == AD_OK || err == AD_ENOTFOUND
-                        ? eng__gone_value(err == AD_OK, &t, &key)
-                        : NULL;
-    if (err == AD_ENOTFOUND)
-        err = value ? AD_OK : AD_ENOMEM;
-    else if (err == AD_OK && value == NULL && t.id != a->row->id)
+    json_t *value;
+    const char *key;
+    int err = eng__tie_target(a, name, &t, &value, &key);
+    if (err == AD_OK && value == NULL && t.id != a->row->id)
         err = store_link_add(a->e->st, t.id, a->row->id);
     /* Linking to an actor that has ended (or never was) acts at once, as
      * if it ended now: a notice, or, abnormally and not trapping exits,
@@ -193,15 +216,10 @@ actor_link(struct actor *a, const json_t *target)
     if (err == AD_OK && value != NULL) {
         int traps = 0;
         err = store_trap_exit(a->e->st, a->row->id, &traps);
-        if (err == AD_OK && strcmp(key, "exception") == 0 && !traps) {
+        if (err == AD_OK && strcmp(key, "exception") == 0 && !traps)
             a->e->running_killed = 1;
-        } else if (err == AD_OK) {
-            json_t *notice = eng__notice(key, value, name);
-            err = notice ? eng__deliver_or_bury(a->e, a->row->name, name,
-                                                notice, 0, NULL)
-                         : AD_ENOMEM;
-            json_decref(notice);
-        }
+        else if (err == AD_OK)
+            err = eng__tell_gone(a, name, key, value);
     }
     json_decref(value);
     store_actor_release(&t);
