@@ -78,6 +78,11 @@ eng__run(struct eng *e, long max_steps, int64_t max_ms, long *steps)
                 break;
             in_tx += n;
         }
+        /* A transaction rolled back undoes the timers and deadlines it
+         * fired too: the next one looks for them again, rather than
+         * ENG__DUE_EVERY_MS later (a run again at once would skip them). */
+        if (err != AD_OK)
+            e->due_checked = 0;
         if (err == ENG__ABORTED) {
             /* Run the transaction again, each step under a savepoint. */
             store_rollback(e->st);
@@ -95,8 +100,10 @@ eng__run(struct eng *e, long max_steps, int64_t max_ms, long *steps)
             break;
         }
         err = store_commit(e->st);
-        if (err != AD_OK)
+        if (err != AD_OK) {
+            e->due_checked = 0;
             return err;
+        }
         done += in_tx;
         if (steps)
             *steps = done;
