@@ -62,7 +62,9 @@ eng__reply_one(void *ctx, int64_t seq, const char *sender, const char *body,
     (void)hops;
     (void)sender;
     struct reply_ctx *rc = ctx;
-    rc->reply = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+    /* Out of memory is an error, not "no reply yet". */
+    if (eng__parse(body, len, JSON_DECODE_ANY, &rc->reply) == AD_ENOMEM)
+        return AD_ENOMEM;
     return 1;
 }
 
