@@ -7,11 +7,13 @@
  * no lock left held, the operation's effects all there or none, and the
  * same operation succeeding once allocations succeed again.
  *
- * The allocations counted are jansson's (a wrapper around the allocator
- * eng_init installed, put in place by the first setup) and SQLite's (a
- * wrapper around its default sqlite3_mem_methods, configured in main
- * before SQLite initialises), one countdown for both.  Each N is tried
- * twice: failing the N-th allocation only (transient), and the N-th and
+ * The allocations counted are jansson's and SQLite's, one countdown for
+ * both.  jansson's wrapper goes in place in main, before run_suite's
+ * eng_init, so that the allocator eng_init installs wraps it and sees its
+ * failures as it would see malloc's (engine.h: that is how the engine
+ * tells out of memory from bad JSON).  SQLite's wraps its default
+ * sqlite3_mem_methods, configured in main before SQLite initialises.  Each N is
+ * tried twice: failing the N-th allocation only (transient), and the N-th and
  * every one after it until the operation returns (persistent: the error
  * paths themselves then run out of memory).  The operations: spawn, send,
  * a step that spawns and sends (the standard ring), kill of an actor with
@@ -105,7 +107,7 @@ oom_stop(void)
     oom_last_failed = oom_disarm();
 }
 
-/* jansson: around the allocator eng_init installed (the watchdog's). */
+/* jansson: under the allocator eng_init installs (the watchdog's). */
 static json_malloc_t inner_json_malloc;
 static json_free_t inner_json_free;
 
@@ -184,18 +186,11 @@ oom_install_sqlite(void)
     return 0;
 }
 
-/* Puts the jansson wrapper in place, once per process: after eng_init
- * (run_suite's), so around the allocator it installed. */
+/* Puts the jansson wrapper in place: before eng_init, which wraps it. */
 static void
 oom_install_jansson(void)
 {
-    json_malloc_t m;
-    json_free_t f;
-    json_get_alloc_funcs(&m, &f);
-    if (m == oom_json_malloc)
-        return;
-    inner_json_malloc = m;
-    inner_json_free = f;
+    json_get_alloc_funcs(&inner_json_malloc, &inner_json_free);
     json_set_alloc_funcs(oom_json_malloc, oom_json_free);
 }
 
@@ -236,7 +231,6 @@ static sqlite3 *open_raw;       /* likewise */
 static void
 setup(void)
 {
-    oom_install_jansson();
     oom_disarm();
     tmpdb_init(&db);
     snprintf(work_path, sizeof work_path, "%s/work.db", db.dir);
@@ -934,5 +928,6 @@ main(void)
         fprintf(stderr, "test_oom: SQLite's allocator cannot be wrapped\n");
         return 1;
     }
+    oom_install_jansson();
     return run_suite(oom_suite());
 }
