@@ -78,7 +78,9 @@ eng__reply_one(void *ctx, int64_t seq, const char *sender, const char *body,
     (void)hops;
     (void)sender;
     struct call_ctx *cc = ctx;
-    cc->reply = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+    /* Out of memory is an error, not "no reply yet". */
+    if (eng__parse(body, len, JSON_DECODE_ANY, &cc->reply) == AD_ENOMEM)
+        return AD_ENOMEM;
     return 1;
 }
 

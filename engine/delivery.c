@@ -66,12 +66,18 @@ eng__deliver(struct eng *e, const char *to, const char *sender,
         err = AD_ETOOLARGE;
     } else {
         if (status == STORE_WAITING && waiting != NULL) {
-            json_t *shapes = json_loads(waiting, 0, NULL);
+            /* Out of memory is not "does not match": the receiver would
+             * sleep on with the message it waits for. */
+            json_t *shapes = NULL;
+            err = eng__parse(waiting, strlen(waiting), 0, &shapes);
             wake = shapes && shape_match_any(shapes, msg) >= 0;
             json_decref(shapes);
+            if (err == AD_EBADJSON)
+                err = AD_OK; /* shapes that are not JSON match nothing */
         }
-        err = store_mailbox_append(e->st, id, sender, body, len, ad_now_ms(),
-                                   hops, wake, seq);
+        if (err == AD_OK)
+            err = store_mailbox_append(e->st, id, sender, body, len,
+                                       ad_now_ms(), hops, wake, seq);
     }
     free(body);
 out:

@@ -127,9 +127,14 @@ int eng__initialized(void);
 /* Returns new compact JSON text of v (any value), or NULL. */
 char *eng__dump(const json_t *v);
 
+/* Parses len bytes of stored JSON text with jansson's flags into *out
+ * (new).  Returns 0, AD_ENOMEM when an allocation failed on the way, or
+ * AD_EBADJSON when the text is not JSON (edited behind our back). */
+int eng__parse(const char *text, size_t len, size_t flags, json_t **out);
+
 /* Returns a new reference to the JSON in text, or, should the stored
- * text not parse, the text as a JSON string, so a document still shows
- * it.  NULL text gives JSON null. */
+ * text not be JSON, the text as a JSON string, so a document still shows
+ * it; NULL when out of memory.  NULL text gives JSON null. */
 json_t *eng__load(const char *text);
 
 /* Replaces *field (owned text) with the JSON text of v (borrowed; NULL

@@ -71,7 +71,12 @@ struct eng_opts {
  *   - the step watchdog's signal handler (WD_SIGNAL, a real-time signal, of
  *     engine/watchdog.h), which cuts off a step that runs too long;
  *   - jansson's allocator (json_set_alloc_funcs), fenced so that the
- *     watchdog never cuts a step off inside malloc or free;
+ *     watchdog never cuts a step off inside malloc or free, around the
+ *     allocator jansson had: a process that wants its own (to count or
+ *     limit memory) installs it before eng_init.  The engine counts the
+ *     allocations that fail, so that out of memory in a step, or while
+ *     reading stored JSON, is AD_ENOMEM (the transaction rolls back)
+ *     rather than bad data;
  * and it freezes the registry: later registrations fail.  Calling it
  * again does nothing.  Returns 0.
  */

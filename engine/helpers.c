@@ -10,23 +10,52 @@
 #include <sys/random.h>
 
 #include "engine/eng_int.h"
+#include "engine/watchdog.h"
 
 char *
 eng__dump(const json_t *v)
 {
-    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    unsigned long nomem = wd_nomem();
+    char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (t != NULL && wd_nomem() != nomem) {
+        /* Text made while an allocation failed may lack a part of it. */
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* Parses stored JSON text into *out; AD_ENOMEM or AD_EBADJSON.  jansson
+ * fails the same way for both (an allocation that fails inside a string
+ * is an "invalid token"), so the failed allocations are counted.  It may
+ * even succeed: its lexer drops a character it has no room to keep (a
+ * call id came back one digit short), so a value parsed while an
+ * allocation failed is not trusted either. */
+int
+eng__parse(const char *text, size_t len, size_t flags, json_t **out)
+{
+    unsigned long nomem = wd_nomem();
+    *out = json_loadb(text, len, flags, NULL);
+    if (wd_nomem() != nomem) {
+        json_decref(*out);
+        *out = NULL;
+        return AD_ENOMEM;
+    }
+    return *out != NULL ? AD_OK : AD_EBADJSON;
 }
 
 /* Returns a new reference to the JSON in text, or, should the stored
- * text not parse, the text as a JSON string, so a document still shows
- * it.  NULL text gives JSON null. */
+ * text not be JSON, the text as a JSON string, so a document still shows
+ * it; NULL when out of memory.  NULL text gives JSON null. */
 json_t *
 eng__load(const char *text)
 {
     if (text == NULL)
         return json_null();
-    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
-    return v ? v : json_string(text);
+    json_t *v = NULL;
+    if (eng__parse(text, strlen(text), JSON_DECODE_ANY, &v) == AD_EBADJSON)
+        return json_string(text);
+    return v;
 }
 
 /* Replaces *field (owned text) with the JSON text of v (borrowed). */

@@ -141,7 +141,9 @@ eng__mailbox_one(void *ctx, int64_t seq, const char *sender,
 {
     (void)hops;
     struct mailbox_ctx *mc = ctx;
-    json_t *b = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+    json_t *b = NULL;
+    if (eng__parse(body, len, JSON_DECODE_ANY, &b) == AD_ENOMEM)
+        return AD_ENOMEM;
     json_t *m = json_pack("{s:I, s:s?, s:o}", "seq", (json_int_t)seq, "from",
                           sender, "body", b ? b : json_string(body));
     if (m == NULL || json_array_append_new(mc->messages, m) != 0)
@@ -195,7 +197,9 @@ eng__dead_one(void *ctx, const struct store_dead *d)
 {
     struct dead_ctx *dc = ctx;
     char time[AD_TIME_LEN];
-    json_t *b = json_loadb(d->body, d->body_len, JSON_DECODE_ANY, NULL);
+    json_t *b = NULL;
+    if (eng__parse(d->body, d->body_len, JSON_DECODE_ANY, &b) == AD_ENOMEM)
+        return AD_ENOMEM;
     json_t *v = json_pack("{s:I, s:s?, s:s, s:s, s:o, s:s}", "seq",
                           (json_int_t)d->seq, "from", d->sender, "to",
                           d->target, "reason", d->reason, "body",

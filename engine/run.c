@@ -90,6 +90,11 @@ eng_run(struct eng *e, long max_steps, int64_t max_ms, long *steps)
             (max_ms > 0 && rc.done > 0 && ad_mono_ms() - rc.start >= max_ms))
             break;
         int err = store_transaction(e->st, eng__run_tx, &rc);
+        /* A transaction rolled back undoes the timers and deadlines it
+         * fired too: the next one looks for them again, rather than
+         * ENG__DUE_EVERY_MS later (a run again at once would skip them). */
+        if (err != AD_OK && err != ENG__UNDO)
+            e->due_checked = 0;
         if (err == ENG__ABORTED) {
             /* Run the transaction again, each step under a savepoint. */
             e->abort_id = 0;

@@ -52,7 +52,11 @@ eng__match_one(void *ctx, int64_t seq, const char *sender, const char *body,
 {
     (void)sender;
     struct match_ctx *mc = ctx;
-    json_t *m = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+    json_t *m = NULL;
+    /* Out of memory is not "does not match": the scan would go past the
+     * message for good. */
+    if (eng__parse(body, len, JSON_DECODE_ANY, &m) == AD_ENOMEM)
+        return AD_ENOMEM;
     int i = m ? shape_match_any(mc->shapes, m) : -1;
     if (i < 0) {
         json_decref(m);
@@ -116,15 +120,21 @@ eng__step_load(struct eng *e, int64_t id, struct step *s)
                  s->row.behavior, s->row.version);
         return eng__strand(e, s, "unknown_behavior", why);
     }
-    s->a.args = json_loads(s->row.args, 0, NULL);
-    s->a.state = json_loads(s->row.state, 0, NULL);
+    /* Only text that is not JSON strands the actor; out of memory is an
+     * error, and the step runs again later. */
+    const char *args = s->row.args, *state = s->row.state;
+    int args_err = eng__parse(args, strlen(args), 0, &s->a.args);
+    int state_err = eng__parse(state, strlen(state), 0, &s->a.state);
+    if (args_err == AD_ENOMEM || state_err == AD_ENOMEM)
+        return AD_ENOMEM;
     if (!json_is_object(s->a.args) || !json_is_object(s->a.state))
         return eng__strand(e, s, "bad_state",
                            "stored args or state is not a JSON object");
-    if (s->row.waiting_for != NULL &&
-        (s->shapes = json_loads(s->row.waiting_for, 0, NULL)) == NULL)
+    const char *shapes = s->row.waiting_for;
+    err = shapes ? eng__parse(shapes, strlen(shapes), 0, &s->shapes) : AD_OK;
+    if (err == AD_EBADJSON)
         return eng__strand(e, s, "bad_state", "stored shapes are not JSON");
-    return AD_OK;
+    return err;
 }
 
 /* Finds the message the actor's receive resumes with, or times the
@@ -315,6 +325,7 @@ eng__step(struct eng *e, int64_t id)
     struct step s = {0};
     s.a.e = e;
     s.a.row = &s.row;
+    unsigned long nomem = wd_nomem();
     int err = eng__step_load(e, id, &s);
     if (err == AD_OK && !s.done)
         err = eng__step_match(e, &s);
@@ -322,6 +333,16 @@ eng__step(struct eng *e, int64_t id)
         err = eng__step_run(e, &s);
     if (err == AD_OK && !s.done)
         err = eng__step_commit(e, &s);
+    if (wd_nomem() != nomem && (err == AD_OK || err == ENG__ABORTED)) {
+        /* An allocation failed during the step: what the behaviour or
+         * the engine made of the NULL it got (a message not sent, a key
+         * missing from the state, a spawn refused for bad args) is not
+         * what the step means.  The transaction is rolled back and the
+         * step runs again later; the actor is neither failed nor
+         * undone for it. */
+        err = AD_ENOMEM;
+        e->abort_id = 0;
+    }
     e->running = 0;
     e->kills.n = 0;
     json_decref(s.shapes);

@@ -25,9 +25,12 @@ eng__fire_timers(struct eng *e, int64_t now, long *fired)
     *fired = 0;
     int err = store_timer_due(e->st, now, TIMERS_PER_TXN, &t, &n);
     for (size_t i = 0; i < n && err == AD_OK; i++) {
-        json_t *msg = json_loads(t[i].body, JSON_DECODE_ANY, NULL);
-        err = msg ? eng__deliver(e, t[i].target, t[i].owner, msg, 0, NULL)
-                  : AD_EINVAL;
+        json_t *msg = NULL;
+        err = eng__parse(t[i].body, strlen(t[i].body), JSON_DECODE_ANY, &msg);
+        if (err == AD_OK)
+            err = eng__deliver(e, t[i].target, t[i].owner, msg, 0, NULL);
+        else if (err == AD_EBADJSON)
+            err = AD_EINVAL; /* buried as "not JSON" */
         json_decref(msg);
         const char *why = eng__undeliverable(err);
         if (why != NULL)

@@ -25,6 +25,7 @@ static _Thread_local struct {
     volatile sig_atomic_t pending;  /* a cut-off waits for the fence */
     volatile sig_atomic_t step;     /* bumped as each step begins */
     volatile sig_atomic_t seen;     /* step at the previous tick */
+    unsigned long nomem;            /* jansson allocations that failed */
     timer_t timer;
     int armed; /* 1 while timer exists */
     int limit; /* its period, ms */
@@ -52,18 +53,32 @@ wd__tick(int sig)
     siglongjmp(*wd.jmp, 1);
 }
 
+/* The allocator jansson had before wd_init: the C library's, or one the
+ * process installed (to count or limit memory), which ours wraps. */
+static json_malloc_t wd__inner_malloc;
+static json_free_t wd__inner_free;
+
 static void *
 wd__malloc(size_t n)
 {
     WD_GUARD;
-    return malloc(n);
+    void *p = wd__inner_malloc(n);
+    if (p == NULL)
+        wd.nomem++;
+    return p;
 }
 
 static void
 wd__free(void *p)
 {
     WD_GUARD;
-    free(p);
+    wd__inner_free(p);
+}
+
+unsigned long
+wd_nomem(void)
+{
+    return wd.nomem;
 }
 
 void
@@ -78,6 +93,7 @@ wd_init(void)
     sa.sa_flags = SA_RESTART | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
     sigaction(WD_SIGNAL, &sa, NULL);
+    json_get_alloc_funcs(&wd__inner_malloc, &wd__inner_free);
     json_set_alloc_funcs(wd__malloc, wd__free);
 }
 

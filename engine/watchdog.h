@@ -20,9 +20,16 @@
 
 #include "actord/behavior.h"
 
-/* Installs the signal handler and jansson's fenced allocator; once per
- * process, before any step runs. */
+/* Installs the signal handler and jansson's fenced allocator, around
+ * the allocator jansson had (the C library's, or the process's own); once
+ * per process, before any step runs. */
 void wd_init(void);
+
+/* How many of jansson's allocations failed on the calling thread so far.
+ * jansson answers out of memory as it answers bad input (NULL, or an
+ * "invalid token"), so the engine compares this count before and after
+ * to tell them apart. */
+unsigned long wd_nomem(void);
 
 /* Starts ticking for the calling thread every limit_ms of its CPU time
  * (<= 0: never), unless it ticks already: the timer stays until

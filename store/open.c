@@ -204,6 +204,8 @@ store_open(const char *path, const struct store_opts *opts, struct store **out)
     if (err != AD_OK)
         goto fail;
     err = store__migrate(s);
+    if (err == AD_OK)
+        err = store__tx_prepare(s);
     if (err != AD_OK)
         goto fail;
     if (opts && opts->max_bytes > 0) {

@@ -171,6 +171,10 @@ char *store__dup(sqlite3_stmt *st, int i, int *err);
  * process's write mutex when this connection held it. */
 void store__ended(struct store *s);
 
+/* Prepares the statements that undo (ROLLBACK, ROLLBACK TO, RELEASE), so
+ * that undoing never has to allocate: store_open calls it. */
+int store__tx_prepare(struct store *s);
+
 /* --- shapes.c --- */
 
 /* Binds waiting_for text (may be NULL) at i of st, inside the caller's

@@ -38,6 +38,24 @@ store__ended(struct store *s)
     s->writing = 0;
 }
 
+/*
+ * Prepared lazily, the statements that undo would be prepared at the
+ * first rollback, which is often one after an allocation failed: should
+ * that prepare fail too, the transaction stays open and keeps the write
+ * lock, and every later store_begin fails ("cannot start a transaction
+ * within a transaction").  Prepared at open, undoing needs no memory.
+ */
+int
+store__tx_prepare(struct store *s)
+{
+    static const enum stmt_id undo[] = {Q_ROLLBACK, Q_ROLLBACK_TO, Q_RELEASE};
+    int err = AD_OK;
+    for (size_t i = 0; i < sizeof undo / sizeof undo[0]; i++)
+        if (store__stmt(s, sql, undo[i], &err) == NULL)
+            return err;
+    return AD_OK;
+}
+
 int
 store_begin(struct store *s)
 {
