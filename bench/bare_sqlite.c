@@ -32,8 +32,8 @@
 #define RUNS 3
 
 static sqlite3 *db;
-static sqlite3_stmt *st_oldest, *st_update, *st_delete, *st_insert,
-    *st_begin, *st_commit, *st_spawn;
+static sqlite3_stmt *st_oldest, *st_update, *st_delete, *st_insert, *st_begin,
+    *st_commit, *st_spawn;
 
 static void
 die(const char *what)
@@ -125,8 +125,7 @@ run_inserts(long n, long per_tx)
     for (long i = 0; i < n; i += per_tx) {
         step_done(st_begin, "begin");
         for (long j = 0; j < per_tx && i + j < n; j++) {
-            snprintf(name, sizeof name, "s%lld",
-                     (long long)++spawn_counter);
+            snprintf(name, sizeof name, "s%lld", (long long)++spawn_counter);
             sqlite3_bind_text(st_spawn, 1, name, -1, SQLITE_TRANSIENT);
             step_done(st_spawn, "spawn");
         }

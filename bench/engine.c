@@ -92,8 +92,7 @@ static double
 ring_once(const char *path, long n, double *spawn_s, long *steps)
 {
     struct eng *e = open_fresh(path, 0);
-    json_t *args = json_pack("{s:I, s:s}", "n", (json_int_t)n, "message",
-                             "hi");
+    json_t *args = json_pack("{s:I, s:s}", "n", (json_int_t)n, "message", "hi");
     json_t *doc = NULL;
     long s1 = 0, s2 = 0;
     int err;

@@ -94,8 +94,8 @@ actor_send(struct actor *a, const json_t *to, json_t *msg)
              * limit protects: the step is undone and the actor fails
              * (see eng_run). */
             eng__abort(e, a->row->id, "message_too_large",
-                       "a message to %s is over the limit of %lld bytes",
-                       name, e->opts.max_message);
+                       "a message to %s is over the limit of %lld bytes", name,
+                       e->opts.max_message);
             a->err = ENG__ABORTED;
         }
     }
@@ -109,8 +109,7 @@ actor_spawn(struct actor *a, const char *behavior, json_t *args)
     WD_GUARD;
     const struct behavior *b;
     json_t *addr = NULL;
-    if (a->err != AD_OK ||
-        eng__check_spawn(behavior, args, &b, NULL) != AD_OK)
+    if (a->err != AD_OK || eng__check_spawn(behavior, args, &b, NULL) != AD_OK)
         goto out;
     for (int tries = 0; tries < 100; tries++) {
         char name[AD_NAME_MAX + 32];
@@ -165,9 +164,9 @@ eng__tell_gone(struct actor *a, const char *name, const char *key,
                const json_t *value)
 {
     json_t *notice = eng__notice(key, value, name);
-    int err = notice ? eng__deliver_or_bury(a->e, a->row->name, name, notice,
-                                            0, NULL)
-                     : AD_ENOMEM;
+    int err =
+        notice ? eng__deliver_or_bury(a->e, a->row->name, name, notice, 0, NULL)
+               : AD_ENOMEM;
     json_decref(notice);
     return err;
 }
@@ -269,8 +268,8 @@ out:
 }
 
 int64_t
-actor_send_after(struct actor *a, const json_t *to, json_t *msg,
-                 long long ms, long long every_ms)
+actor_send_after(struct actor *a, const json_t *to, json_t *msg, long long ms,
+                 long long every_ms)
 {
     WD_GUARD;
     const char *name = actor_address_name(to);
@@ -292,8 +291,8 @@ actor_send_after(struct actor *a, const json_t *to, json_t *msg,
         a->err = ENG__ABORTED;
         goto out;
     }
-    a->err = store_timer_add(a->e->st, a->row->id, name, body,
-                             ad_now_ms() + ms, every_ms, &id);
+    a->err = store_timer_add(a->e->st, a->row->id, name, body, ad_now_ms() + ms,
+                             every_ms, &id);
     free(body);
     if (a->err != AD_OK)
         id = 0;
@@ -325,8 +324,8 @@ eng__respond(struct actor *a, const json_t *call, const char *key,
         json_decref(value);
         return -1;
     }
-    return actor_send(a, to, json_pack("{s:O, s:o}", "response", id, key,
-                                       value));
+    return actor_send(a, to,
+                      json_pack("{s:O, s:o}", "response", id, key, value));
 }
 
 int
@@ -358,13 +357,13 @@ actor_call(struct actor *a, int point, const json_t *to, const char *method,
     snprintf(id, sizeof id, "%s/%016llx", a->row->name, eng__random64());
     json_t *self = actor_self(a);
     json_t *call = json_pack("{s:s, s:s, s:o, s:o}", "call", id, "method",
-                             method ? method : "", "address", self,
-                             "message", payload ? payload : json_null());
+                             method ? method : "", "address", self, "message",
+                             payload ? payload : json_null());
     if (call == NULL || actor_send(a, to, call) != 0)
         return actor_fail(a, "call %s: not an address", method);
     return actor_receive_timeout(
-        a, point,
-        json_pack("[{s:{s:s}}]", "response", "$literal", id), timeout_ms);
+        a, point, json_pack("[{s:{s:s}}]", "response", "$literal", id),
+        timeout_ms);
 }
 
 int
@@ -380,8 +379,7 @@ actor_dispatch(struct actor *a, const json_t *call,
             continue;
         json_t *exception = NULL;
         const json_t *payload = json_object_get(call, "message");
-        json_t *result = m->fn(a, payload ? payload : json_null(),
-                               &exception);
+        json_t *result = m->fn(a, payload ? payload : json_null(), &exception);
         if (result != NULL) {
             json_decref(exception);
             return actor_respond(a, call, result);
@@ -476,14 +474,15 @@ actor_receive(struct actor *a, int point, json_t *shapes)
 }
 
 enum actor_step
-actor_receive_timeout(struct actor *a, int point, json_t *shapes,
-                      long long ms)
+actor_receive_timeout(struct actor *a, int point, json_t *shapes, long long ms)
 {
     WD_GUARD;
     if (ms < 0 || ms > ACTOR_MAX_DELAY_MS) {
         json_decref(shapes);
-        return actor_fail(a, "receive timeout %lld ms is out of range "
-                             "(0 to a year)", ms);
+        return actor_fail(a,
+                          "receive timeout %lld ms is out of range "
+                          "(0 to a year)",
+                          ms);
     }
     enum actor_step r = actor_receive(a, point, shapes);
     if (r == ACTOR_WAIT)

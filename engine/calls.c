@@ -44,11 +44,10 @@ eng__call_begin_tx(struct store *st, void *ctx)
         err = store_actor_insert(st, &a);
     if (err != AD_OK)
         return err;
-    json_t *call = json_pack("{s:s, s:s, s:{s:s}, s:O?}", "call",
-                             cc->call_id, "method", cc->method, "address",
-                             "$address", cc->box, "message", cc->payload);
-    err = call ? eng__deliver(cc->e, cc->name, NULL, call, 0, NULL)
-               : AD_ENOMEM;
+    json_t *call = json_pack("{s:s, s:s, s:{s:s}, s:O?}", "call", cc->call_id,
+                             "method", cc->method, "address", "$address",
+                             cc->box, "message", cc->payload);
+    err = call ? eng__deliver(cc->e, cc->name, NULL, call, 0, NULL) : AD_ENOMEM;
     json_decref(call);
     return err;
 }
@@ -103,8 +102,7 @@ eng__call_poll_tx(struct store *st, void *ctx)
 }
 
 int
-eng_call_poll(struct eng *e, const char *name, const char *box,
-              json_t **reply)
+eng_call_poll(struct eng *e, const char *name, const char *box, json_t **reply)
 {
     struct call_ctx cc = {.e = e, .name = name, .box = box};
     int err = store_transaction_read(e->st, eng__call_poll_tx, &cc);

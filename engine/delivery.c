@@ -42,11 +42,11 @@ eng__deliver(struct eng *e, const char *to, const char *sender,
             goto out;
         if (late) {
             char *late_body = eng__dump(msg);
-            err = late_body ? store_dead_letter_add(e->st, sender, to,
-                                                    "late reply", late_body,
-                                                    strlen(late_body),
-                                                    ad_now_ms())
-                            : AD_ENOMEM;
+            err = late_body
+                      ? store_dead_letter_add(e->st, sender, to, "late reply",
+                                              late_body, strlen(late_body),
+                                              ad_now_ms())
+                      : AD_ENOMEM;
             free(late_body);
             goto out;
         }
@@ -91,10 +91,14 @@ const char *
 eng__undeliverable(int err)
 {
     switch (err) {
-    case AD_ENOTFOUND: return "no such actor";
-    case AD_EDEAD: return "actor ended";
-    case AD_EMAILBOX: return "mailbox full";
-    case AD_EINVAL: return "not JSON";
+    case AD_ENOTFOUND:
+        return "no such actor";
+    case AD_EDEAD:
+        return "actor ended";
+    case AD_EMAILBOX:
+        return "mailbox full";
+    case AD_EINVAL:
+        return "not JSON";
     }
     return NULL;
 }
@@ -152,14 +156,14 @@ struct send_ctx {
     const json_t *msg; /* eng__send_alone: borrowed */
     int64_t *seq;      /* eng__send_alone: the caller's, may be NULL */
     struct eng__group_send *list; /* eng__send_batch: borrowed */
-    int failed_in;     /* eng__send_batch: 1 when a message failed */
-    const char *const *names; /* eng_send_many: borrowed */
-    json_t *const *msgs;      /* eng_send_many: borrowed */
-    size_t n;                 /* eng_send_many */
-    int dry_run;              /* eng_send_many */
-    int *errs;                /* eng_send_many: the caller's */
-    int64_t *seqs;            /* eng_send_many: the caller's, may be NULL */
-    int bad;                  /* eng_send_many: 1 when one was refused */
+    int failed_in;                /* eng__send_batch: 1 when a message failed */
+    const char *const *names;     /* eng_send_many: borrowed */
+    json_t *const *msgs;          /* eng_send_many: borrowed */
+    size_t n;                     /* eng_send_many */
+    int dry_run;                  /* eng_send_many */
+    int *errs;                    /* eng_send_many: the caller's */
+    int64_t *seqs;                /* eng_send_many: the caller's, may be NULL */
+    int bad;                      /* eng_send_many: 1 when one was refused */
 };
 
 static int

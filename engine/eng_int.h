@@ -63,14 +63,14 @@ struct eng {
     int running_killed;   /* 1 when a link killed it during its step */
     /* The step to undo: eng__step returns ENG__ABORTED after
      * eng__abort, and eng_run rolls back and fails the actor. */
-    int64_t abort_id;     /* the actor, or 0 */
-    char abort_code[32];  /* its error code, e.g. "step_timeout" */
-    char abort_msg[256];  /* and message */
-    int careful;          /* 1: eng_run's next transaction puts each step
-                             under a savepoint (after an undone step) */
-    char *path;           /* owned: the database file */
-    int64_t due_checked;  /* ms since the epoch when eng_run last looked
-                             for due deadlines and timers */
+    int64_t abort_id;    /* the actor, or 0 */
+    char abort_code[32]; /* its error code, e.g. "step_timeout" */
+    char abort_msg[256]; /* and message */
+    int careful;         /* 1: eng_run's next transaction puts each step
+                            under a savepoint (after an undone step) */
+    char *path;          /* owned: the database file */
+    int64_t due_checked; /* ms since the epoch when eng_run last looked
+                            for due deadlines and timers */
     struct eng__kill_queue kills; /* empty between engine calls */
 };
 
@@ -86,13 +86,13 @@ struct eng__group_send {
 };
 
 struct eng_group {
-    pthread_mutex_t write_mu; /* held through every write transaction */
-    pthread_mutex_t mu;       /* guards what follows */
+    pthread_mutex_t write_mu;     /* held through every write transaction */
+    pthread_mutex_t mu;           /* guards what follows */
     struct eng__group_send *head; /* sends not yet taken by a leader */
     struct eng__group_send **tail;
-    int leading;              /* 1 while a leader commits a batch */
-    struct eng *conn;         /* owned: the connection leaders write on,
-                                 so its page cache stays warm; or NULL */
+    int leading;      /* 1 while a leader commits a batch */
+    struct eng *conn; /* owned: the connection leaders write on,
+                         so its page cache stays warm; or NULL */
 };
 
 /* The running actor of one step (struct actor of behavior.h). */
@@ -149,8 +149,8 @@ void eng__random_name(char *buf, size_t len);
 
 /* Marks the step of actor id to be undone, its actor to fail with error
  * code and the message of fmt.  The first reason of a step stands. */
-void eng__abort(struct eng *e, int64_t id, const char *code,
-                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void eng__abort(struct eng *e, int64_t id, const char *code, const char *fmt,
+                ...) __attribute__((format(printf, 4, 5)));
 
 /* ---- reads.c ---- */
 
@@ -228,8 +228,8 @@ json_t *eng__gone_value(int found, const struct store_actor *t,
  * told; linked actors that must die with it are queued on e->kills
  * (eng__kill_queued kills them).
  */
-int eng__end(struct eng *e, struct store_actor *row,
-             enum store_status status, const json_t *value);
+int eng__end(struct eng *e, struct store_actor *row, enum store_status status,
+             const json_t *value);
 
 /*
  * Kills the live actor id (status killed, mailbox buried, watchers and

@@ -46,11 +46,11 @@ struct eng_opts {
      * steps away from the outside world is not delivered (a dead letter).
      * A step running step_limit_ms of CPU time is cut off, undone, and
      * its actor fails. */
-    long long max_message; /* bytes of JSON; default ENG_MAX_MESSAGE_DEFAULT */
-    long long max_state;   /* bytes of JSON; default ENG_MAX_STATE_DEFAULT */
-    long long max_mailbox; /* messages; default ENG_MAX_MAILBOX_DEFAULT */
-    long long max_hops;    /* steps; default ENG_MAX_HOPS_DEFAULT */
-    int step_limit_ms;     /* CPU ms; default ENG_STEP_LIMIT_DEFAULT */
+    long long max_message;  /* bytes of JSON; default ENG_MAX_MESSAGE_DEFAULT */
+    long long max_state;    /* bytes of JSON; default ENG_MAX_STATE_DEFAULT */
+    long long max_mailbox;  /* messages; default ENG_MAX_MAILBOX_DEFAULT */
+    long long max_hops;     /* steps; default ENG_MAX_HOPS_DEFAULT */
+    int step_limit_ms;      /* CPU ms; default ENG_STEP_LIMIT_DEFAULT */
     long long max_db_bytes; /* > 0: the database may not grow past this;
                                writes beyond fail with AD_EFULL */
     struct eng_group *group; /* borrowed, may be NULL: see eng_group */
@@ -85,8 +85,7 @@ int eng_init(void);
 /* Opens the engine on the database at path (created and migrated when
  * needed).  *out is new, freed with eng_close.  Returns 0, AD_EINVAL
  * before eng_init, or another ad_err. */
-int eng_open(const char *path, const struct eng_opts *opts,
-             struct eng **out);
+int eng_open(const char *path, const struct eng_opts *opts, struct eng **out);
 
 /* Closes e.  Accepts NULL. */
 void eng_close(struct eng *e);
@@ -113,16 +112,15 @@ int eng_spawn(struct eng *e, const char *name, const char *behavior,
  * *why (may be NULL) then says which.
  */
 int eng_spawn_watched(struct eng *e, const char *name, const char *behavior,
-                      const json_t *args, const json_t *monitors,
-                      json_t **doc, const char **why);
+                      const json_t *args, const json_t *monitors, json_t **doc,
+                      const char **why);
 
 /*
  * Sends msg (borrowed, any JSON value) to the actor named name and
  * commits before returning.  *seq (may be NULL) is the message's seq.
  * Returns 0, AD_ENOTFOUND, AD_EDEAD, or a storage error.
  */
-int eng_send(struct eng *e, const char *name, const json_t *msg,
-             int64_t *seq);
+int eng_send(struct eng *e, const char *name, const json_t *msg, int64_t *seq);
 
 /*
  * Sends n messages in one transaction: msgs[i] (borrowed) to names[i].
@@ -132,9 +130,8 @@ int eng_send(struct eng *e, const char *name, const json_t *msg,
  * even when all are fine.  seqs (may be NULL) receives the seqs.  A
  * storage error is returned as is.
  */
-int eng_send_many(struct eng *e, const char *const *names,
-                  json_t *const *msgs, size_t n, int dry_run, int *errs,
-                  int64_t *seqs);
+int eng_send_many(struct eng *e, const char *const *names, json_t *const *msgs,
+                  size_t n, int dry_run, int *errs, int64_t *seqs);
 
 /* Sets *doc to a new reference to the actor document of name, or returns
  * AD_ENOTFOUND. */
@@ -204,9 +201,9 @@ int eng_doc_ended(const json_t *doc);
 /*
  * Runs runnable actors, many steps per transaction, until none is
  * runnable, max_steps steps were run (<= 0: no limit) or max_ms passed
- * (<= 0: no limit; when there is work, at least one step runs).  *steps (may be NULL) counts the steps run.
- * Returns 0 or a storage error (the failed transaction is rolled back;
- * its steps will run again).
+ * (<= 0: no limit; when there is work, at least one step runs).  *steps (may be
+ * NULL) counts the steps run. Returns 0 or a storage error (the failed
+ * transaction is rolled back; its steps will run again).
  */
 int eng_run(struct eng *e, long max_steps, int64_t max_ms, long *steps);
 

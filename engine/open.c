@@ -38,9 +38,8 @@ eng_open(const char *path, const struct eng_opts *opts, struct eng **out)
     struct store_opts so = {.busy_timeout_ms = e->opts.busy_timeout_ms,
                             .sync_full = e->opts.sync_full,
                             .max_bytes = e->opts.max_db_bytes,
-                            .write_mu = e->opts.group
-                                            ? &e->opts.group->write_mu
-                                            : NULL};
+                            .write_mu = e->opts.group ? &e->opts.group->write_mu
+                                                      : NULL};
     int err = store_open(path, &so, &e->st);
     if (err != AD_OK) {
         free(e->path);

@@ -19,12 +19,12 @@ eng__doc(const struct store_actor *a)
     return json_pack(
         "{s:s, s:s, s:s, s:o, s:I, s:o, s:s?, s:o, s:o, s:s, s:s}", "name",
         a->name, "behavior", a->behavior, "status",
-        store_status_name(a->status), "state", eng__load(a->state),
-        "mailbox", (json_int_t)(a->mailbox - a->taken), "waiting_for",
+        store_status_name(a->status), "state", eng__load(a->state), "mailbox",
+        (json_int_t)(a->mailbox - a->taken), "waiting_for",
         eng__load(a->waiting_for), "deadline",
-        a->deadline > 0 ? ad_time_iso(a->deadline, deadline) : NULL,
-        "result", eng__load(a->result), "error", eng__load(a->error),
-        "created", ad_time_iso(a->created, created), "updated",
+        a->deadline > 0 ? ad_time_iso(a->deadline, deadline) : NULL, "result",
+        eng__load(a->result), "error", eng__load(a->error), "created",
+        ad_time_iso(a->created, created), "updated",
         ad_time_iso(a->updated, updated));
 }
 
@@ -96,8 +96,8 @@ static int
 eng__list_tx(struct store *st, void *ctx)
 {
     struct list_ctx *lc = ctx;
-    return store_actor_list(st, lc->behavior, lc->status, lc->after,
-                            lc->limit, eng__list_one, lc, &lc->more);
+    return store_actor_list(st, lc->behavior, lc->status, lc->after, lc->limit,
+                            eng__list_one, lc, &lc->more);
 }
 
 int
@@ -136,8 +136,8 @@ struct mailbox_ctx {
 };
 
 static int
-eng__mailbox_one(void *ctx, int64_t seq, const char *sender,
-                 const char *body, size_t len, int64_t hops)
+eng__mailbox_one(void *ctx, int64_t seq, const char *sender, const char *body,
+                 size_t len, int64_t hops)
 {
     (void)hops;
     struct mailbox_ctx *mc = ctx;
@@ -167,10 +167,8 @@ int
 eng_mailbox(struct eng *e, const char *name, int64_t after, int limit,
             json_t **out)
 {
-    struct mailbox_ctx mc = {.name = name,
-                             .after = after,
-                             .limit = limit,
-                             .messages = json_array()};
+    struct mailbox_ctx mc = {
+        .name = name, .after = after, .limit = limit, .messages = json_array()};
     if (mc.messages == NULL)
         return AD_ENOMEM;
     int err = store_transaction_read(e->st, eng__mailbox_tx, &mc);
@@ -200,11 +198,10 @@ eng__dead_one(void *ctx, const struct store_dead *d)
     json_t *b = NULL;
     if (eng__parse(d->body, d->body_len, JSON_DECODE_ANY, &b) == AD_ENOMEM)
         return AD_ENOMEM;
-    json_t *v = json_pack("{s:I, s:s?, s:s, s:s, s:o, s:s}", "seq",
-                          (json_int_t)d->seq, "from", d->sender, "to",
-                          d->target, "reason", d->reason, "body",
-                          b ? b : json_string(d->body), "time",
-                          ad_time_iso(d->created, time));
+    json_t *v = json_pack(
+        "{s:I, s:s?, s:s, s:s, s:o, s:s}", "seq", (json_int_t)d->seq, "from",
+        d->sender, "to", d->target, "reason", d->reason, "body",
+        b ? b : json_string(d->body), "time", ad_time_iso(d->created, time));
     if (v == NULL || json_array_append_new(dc->list, v) != 0)
         return AD_ENOMEM;
     dc->last = d->seq;
@@ -233,8 +230,8 @@ eng_dead_letters(struct eng *e, int64_t after, int limit, json_t **out)
         return err;
     }
     *out = dc.more ? json_pack("{s:o, s:I}", "dead_letters", dc.list, "next",
-                            (json_int_t)dc.last)
-                : json_pack("{s:o, s:n}", "dead_letters", dc.list, "next");
+                               (json_int_t)dc.last)
+                   : json_pack("{s:o, s:n}", "dead_letters", dc.list, "next");
     return *out ? AD_OK : AD_ENOMEM;
 }
 

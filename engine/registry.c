@@ -69,11 +69,9 @@ eng_behaviors(void)
 {
     json_t *list = json_array();
     for (size_t i = 0; list && i < registry_count; i++)
-        json_array_append_new(list,
-                              json_pack("{s:s, s:s}", "name",
-                                        registry[i]->name, "doc",
-                                        registry[i]->doc ? registry[i]->doc
-                                                         : ""));
+        json_array_append_new(
+            list, json_pack("{s:s, s:s}", "name", registry[i]->name, "doc",
+                            registry[i]->doc ? registry[i]->doc : ""));
     return json_pack("{s:o*}", "behaviors", list);
 }
 

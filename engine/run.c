@@ -15,12 +15,12 @@
 /* One transaction of eng_run. */
 struct run_ctx {
     struct eng *e;
-    long max_steps;   /* eng_run's (<= 0: no limit) */
-    int64_t max_ms;   /* eng_run's (<= 0: no limit) */
-    int64_t start;    /* ad_mono_ms when eng_run began */
-    long done;        /* steps committed by earlier transactions */
-    long in_tx;       /* steps run in this one */
-    int idle;         /* 1 when no actor was left runnable */
+    long max_steps; /* eng_run's (<= 0: no limit) */
+    int64_t max_ms; /* eng_run's (<= 0: no limit) */
+    int64_t start;  /* ad_mono_ms when eng_run began */
+    long done;      /* steps committed by earlier transactions */
+    long in_tx;     /* steps run in this one */
+    int idle;       /* 1 when no actor was left runnable */
 };
 
 /*
@@ -56,8 +56,8 @@ eng__run_tx(struct store *st, void *ctx)
             break;
         int64_t ids[RUNQ_FETCH];
         int n = 0;
-        err = store_runnable(st, ids, room < RUNQ_FETCH ? (int)room : RUNQ_FETCH,
-                             &n);
+        err = store_runnable(st, ids,
+                             room < RUNQ_FETCH ? (int)room : RUNQ_FETCH, &n);
         if (err != AD_OK)
             return err;
         if (n == 0) {

@@ -41,10 +41,14 @@ actor_check_args(const char *behavior, const json_t *args)
     const struct behavior *b;
     const char *why = NULL;
     switch (eng__check_spawn(behavior, args, &b, &why)) {
-    case AD_OK: return NULL;
-    case AD_EBEHAVIOR: return "no behaviour of that name is registered";
-    case AD_EBADARGS: return why;
-    default: return "out of memory while checking args";
+    case AD_OK:
+        return NULL;
+    case AD_EBEHAVIOR:
+        return "no behaviour of that name is registered";
+    case AD_EBADARGS:
+        return why;
+    default:
+        return "out of memory while checking args";
     }
 }
 
@@ -99,12 +103,12 @@ eng_spawn(struct eng *e, const char *name, const char *behavior,
 /* A spawn from outside, as its transaction sees it. */
 struct spawn_ctx {
     struct eng *e;
-    const char *name;        /* borrowed, or NULL: generate one */
+    const char *name;         /* borrowed, or NULL: generate one */
     const struct behavior *b; /* borrowed */
-    const json_t *args;      /* borrowed, may be NULL */
-    const json_t *monitors;  /* borrowed, may be NULL */
-    json_t **doc;            /* the caller's: set on success */
-    const char **why;        /* the caller's, may be NULL */
+    const json_t *args;       /* borrowed, may be NULL */
+    const json_t *monitors;   /* borrowed, may be NULL */
+    json_t **doc;             /* the caller's: set on success */
+    const char **why;         /* the caller's, may be NULL */
 };
 
 static int
@@ -117,8 +121,8 @@ eng__spawn_tx(struct store *st, void *ctx)
     for (int tries = 0;; tries++) {
         if (sc->name == NULL)
             eng__random_name(gen, sizeof gen);
-        err = eng__create(sc->e, sc->name ? sc->name : gen, sc->b, sc->args,
-                          &id);
+        err =
+            eng__create(sc->e, sc->name ? sc->name : gen, sc->b, sc->args, &id);
         if (err != AD_EEXISTS || sc->name != NULL || tries == 8)
             break;
     }
@@ -132,8 +136,7 @@ eng__spawn_tx(struct store *st, void *ctx)
             break;
         int64_t wid;
         enum store_status ws;
-        err = store_actor_peek(st, json_string_value(w), &wid, &ws, NULL,
-                               NULL);
+        err = store_actor_peek(st, json_string_value(w), &wid, &ws, NULL, NULL);
         if (err == AD_ENOTFOUND && sc->why)
             *sc->why = "a name in monitors is not an actor";
         if (err == AD_OK)

@@ -34,14 +34,14 @@ struct match_ctx {
 
 /* One step in the making: what the phases hand each other. */
 struct step {
-    struct store_actor row;    /* owned: the stored actor, as it will be */
-    struct actor a;            /* what the behaviour sees; a.row = &row */
-    const struct behavior *b;  /* borrowed from the registry */
-    json_t *shapes;            /* owned: the stored shapes, or NULL */
-    struct match_ctx mc;       /* the matched message (a.msg takes it) */
-    enum actor_step r;         /* what the behaviour returned */
-    int killed;                /* 1 when killed during its step */
-    int done;                  /* 1 when a phase finished the step early */
+    struct store_actor row;   /* owned: the stored actor, as it will be */
+    struct actor a;           /* what the behaviour sees; a.row = &row */
+    const struct behavior *b; /* borrowed from the registry */
+    json_t *shapes;           /* owned: the stored shapes, or NULL */
+    struct match_ctx mc;      /* the matched message (a.msg takes it) */
+    enum actor_step r;        /* what the behaviour returned */
+    int killed;               /* 1 when killed during its step */
+    int done;                 /* 1 when a phase finished the step early */
 };
 
 /* ---- match ---- */
@@ -248,10 +248,10 @@ eng__step_wait(struct eng *e, struct step *s)
         return AD_ENOMEM;
     /* Same shapes as before: what was already looked at cannot match now
      * either, so the scan goes on from the consumed message. */
-    int64_t from = row->waiting_for && s->mc.seq &&
-                           strcmp(text, row->waiting_for) == 0
-                       ? s->mc.seq
-                       : 0;
+    int64_t from =
+        row->waiting_for && s->mc.seq && strcmp(text, row->waiting_for) == 0
+            ? s->mc.seq
+            : 0;
     free(row->waiting_for);
     row->waiting_for = text;
     row->waiting_inline = eng__shapes_inline(text);
@@ -372,8 +372,8 @@ eng__fail_aborted(struct eng *e)
     struct store_actor row = {0};
     int64_t id = e->abort_id;
     e->abort_id = 0;
-    json_t *error = json_pack("{s:s, s:s}", "error", e->abort_code,
-                              "message", e->abort_msg);
+    json_t *error = json_pack("{s:s, s:s}", "error", e->abort_code, "message",
+                              e->abort_msg);
     int err = error ? store_actor_by_id(e->st, id, &row) : AD_ENOMEM;
     if (err == AD_OK && !store_status_ended(row.status)) {
         row.updated = ad_now_ms();

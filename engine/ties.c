@@ -15,8 +15,7 @@
 json_t *
 eng__notice(const char *key, const json_t *value, const char *name)
 {
-    return json_pack("{s:O, s:{s:s}}", key, value, "address", "$address",
-                     name);
+    return json_pack("{s:O, s:{s:s}}", key, value, "address", "$address", name);
 }
 
 /*
@@ -132,7 +131,7 @@ eng__end(struct eng *e, struct store_actor *row, enum store_status status,
         err = store_actor_ties(e->st, row->id, &queued, &ties);
     if (err == AD_OK && queued - row->taken > 0)
         err = store_mailbox_bury(e->st, row->id, row->name,
-                                 exited                     ? "unread at exit"
+                                 exited                   ? "unread at exit"
                                  : status == STORE_KILLED ? "unread at kill"
                                                           : "unread at failure",
                                  row->updated);
@@ -255,4 +254,3 @@ eng_kill(struct eng *e, const char *name, json_t **doc)
     }
     return err;
 }
-

@@ -11,21 +11,21 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 
 #define WD_SIGNAL (SIGRTMIN + 3)
 
 /* The calling thread's watchdog.  The handler runs on this thread (the
  * timer signals its thread only), so it reads these without locks. */
 static _Thread_local struct {
-    sigjmp_buf *jmp;                /* set while a step runs */
-    volatile sig_atomic_t fence;    /* > 0: a jump now is not safe */
-    volatile sig_atomic_t pending;  /* a cut-off waits for the fence */
-    volatile sig_atomic_t step;     /* bumped as each step begins */
-    volatile sig_atomic_t seen;     /* step at the previous tick */
-    unsigned long nomem;            /* jansson allocations that failed */
+    sigjmp_buf *jmp;               /* set while a step runs */
+    volatile sig_atomic_t fence;   /* > 0: a jump now is not safe */
+    volatile sig_atomic_t pending; /* a cut-off waits for the fence */
+    volatile sig_atomic_t step;    /* bumped as each step begins */
+    volatile sig_atomic_t seen;    /* step at the previous tick */
+    unsigned long nomem;           /* jansson allocations that failed */
     timer_t timer;
     int armed; /* 1 while timer exists */
     int limit; /* its period, ms */

@@ -52,7 +52,7 @@ int wd_run(enum actor_step (*step)(struct actor *), struct actor *a,
 /* Fences the rest of the enclosing block: no cut-off inside it. */
 int wd_enter(void);
 void wd_leave(int *unused);
-#define WD_GUARD                                                          \
+#define WD_GUARD                                                               \
     int wd__fence __attribute__((cleanup(wd_leave), unused)) = wd_enter()
 
 /* Keeps p reachable for the life of the process without touching it: the

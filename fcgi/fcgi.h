@@ -32,15 +32,15 @@ struct fcgi_config {
 
 /* One request; every pointer is borrowed until the request finishes. */
 struct fcgi_request {
-    const char *method;      /* REQUEST_METHOD */
-    const char *path;        /* PATH_INFO: the path below the prefix */
-    const char *prefix;      /* SCRIPT_NAME: where the service is mounted,
-                                "" or NULL at the root; for Location */
-    const char *query;       /* QUERY_STRING, or NULL */
-    const char *body;        /* the body read so far, or NULL */
-    size_t body_len;         /* bytes in body */
-    long long content_length;/* CONTENT_LENGTH as sent; -1 when absent */
-    int body_truncated;      /* 1 when more than max_body bytes came */
+    const char *method;       /* REQUEST_METHOD */
+    const char *path;         /* PATH_INFO: the path below the prefix */
+    const char *prefix;       /* SCRIPT_NAME: where the service is mounted,
+                                 "" or NULL at the root; for Location */
+    const char *query;        /* QUERY_STRING, or NULL */
+    const char *body;         /* the body read so far, or NULL */
+    size_t body_len;          /* bytes in body */
+    long long content_length; /* CONTENT_LENGTH as sent; -1 when absent */
+    int body_truncated;       /* 1 when more than max_body bytes came */
 };
 
 struct fcgi_response {

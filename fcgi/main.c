@@ -38,10 +38,10 @@
 #define CGI_BUDGET_MS 1000
 
 struct options {
-    const char *db;        /* database path */
-    const char *listen;    /* "unix:PATH", "HOST:PORT", or NULL */
-    int threads;           /* request threads */
-    size_t max_body;       /* bytes */
+    const char *db;     /* database path */
+    const char *listen; /* "unix:PATH", "HOST:PORT", or NULL */
+    int threads;        /* request threads */
+    size_t max_body;    /* bytes */
     struct eng_opts eng;
 };
 
@@ -70,7 +70,8 @@ static struct hub hub = {
 static void
 usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: actord [options]\n"
         "\n"
         "The actord FastCGI program: durable actors in SQLite behind a web\n"
@@ -132,8 +133,12 @@ parse_options(int argc, char **argv, struct options *o)
     char *end;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (c) {
-        case 'd': o->db = optarg; break;
-        case 'l': o->listen = optarg; break;
+        case 'd':
+            o->db = optarg;
+            break;
+        case 'l':
+            o->listen = optarg;
+            break;
         case 't':
             o->threads = (int)strtol(optarg, &end, 10);
             if (*end || o->threads < 1 || o->threads > 1024)
@@ -162,23 +167,37 @@ parse_options(int argc, char **argv, struct options *o)
         case 'L':
         case 'D': {
             long long v = strtoll(optarg, &end, 10);
-            if (*end || end == optarg || v < 0 ||
-                (c == 'L' && v > 3600 * 1000))
+            if (*end || end == optarg || v < 0 || (c == 'L' && v > 3600 * 1000))
                 goto bad;
             /* 0 on the command line is "none": -1 to the engine. */
             long long lim = v == 0 ? -1 : v;
             switch (c) {
-            case 'M': o->eng.max_message = lim; break;
-            case 'S': o->eng.max_state = lim; break;
-            case 'X': o->eng.max_mailbox = lim; break;
-            case 'H': o->eng.max_hops = lim; break;
-            case 'L': o->eng.step_limit_ms = (int)lim; break;
-            case 'D': o->eng.max_db_bytes = v; break;
+            case 'M':
+                o->eng.max_message = lim;
+                break;
+            case 'S':
+                o->eng.max_state = lim;
+                break;
+            case 'X':
+                o->eng.max_mailbox = lim;
+                break;
+            case 'H':
+                o->eng.max_hops = lim;
+                break;
+            case 'L':
+                o->eng.step_limit_ms = (int)lim;
+                break;
+            case 'D':
+                o->eng.max_db_bytes = v;
+                break;
             }
             break;
         }
-        case 'h': usage(stdout); exit(0);
-        default: goto bad;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            goto bad;
         }
     }
     if (optind == argc)
@@ -188,8 +207,7 @@ bad:
     exit(2);
 }
 
-static void
-log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Writes one line to stderr with a timestamp. */
 static void
@@ -257,8 +275,7 @@ wait_cgi(void *ctx, struct eng *e, int ms)
 /* Reads the request body from in (FastCGI) or stdin (CGI, in NULL) into
  * a new buffer *out (NUL-terminated), at most max + 1 bytes. */
 static int
-read_body(FCGX_Stream *in, size_t max, char **out, size_t *len,
-          int *truncated)
+read_body(FCGX_Stream *in, size_t max, char **out, size_t *len, int *truncated)
 {
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap + 1);
@@ -291,8 +308,7 @@ read_body(FCGX_Stream *in, size_t max, char **out, size_t *len,
 
 /* Fills req from the CGI/FastCGI parameters given by get. */
 static void
-fill_request(struct fcgi_request *req, const char *(*get)(const char *,
-                                                          void *),
+fill_request(struct fcgi_request *req, const char *(*get)(const char *, void *),
              void *ctx, char *pathbuf, size_t pathlen)
 {
     req->method = get("REQUEST_METHOD", ctx);
@@ -319,8 +335,7 @@ fill_request(struct fcgi_request *req, const char *(*get)(const char *,
         errno = 0;
         long long v = strtoll(cl, &end, 10);
         /* An absurd or malformed length is refused before any read. */
-        req->content_length = (*end || errno || v < 0) ? (long long)1 << 62
-                                                       : v;
+        req->content_length = (*end || errno || v < 0) ? (long long)1 << 62 : v;
     }
 }
 
@@ -368,8 +383,8 @@ log_failure(struct eng *e, const struct fcgi_request *req,
             const struct fcgi_response *resp)
 {
     if (resp->status >= 500)
-        log_msg("%s %s: %d %s (%s)", req->method ? req->method : "-",
-                req->path, resp->status,
+        log_msg("%s %s: %d %s (%s)", req->method ? req->method : "-", req->path,
+                resp->status,
                 json_string_value(json_object_get(resp->body, "error")),
                 eng_errmsg(e));
 }
@@ -438,8 +453,7 @@ scheduler_main(void *arg)
     struct eng *e = NULL;
     int err = eng_open(hub.opt->db, &hub.opt->eng, &e);
     if (err != AD_OK) {
-        log_msg("scheduler cannot open %s: %s", hub.opt->db,
-                ad_strerror(err));
+        log_msg("scheduler cannot open %s: %s", hub.opt->db, ad_strerror(err));
         hub.stop = 1;
         return NULL;
     }
@@ -531,8 +545,8 @@ serve_fastcgi(struct options *o, int fd)
     }
     eng_close(probe);
 
-    pthread_t sig, sched, *workers = calloc((size_t)o->threads,
-                                            sizeof *workers);
+    pthread_t sig, sched,
+        *workers = calloc((size_t)o->threads, sizeof *workers);
     if (workers == NULL) {
         eng_group_free(group);
         return 1;
@@ -575,8 +589,8 @@ serve_cgi(const struct options *o)
     int err = eng_open(o->db, &o->eng, &e);
     if (err != AD_OK) {
         resp.status = 503;
-        resp.body = json_pack("{s:s, s:s}", "error", ad_errcode(err),
-                              "message", ad_strerror(err));
+        resp.body = json_pack("{s:s, s:s}", "error", ad_errcode(err), "message",
+                              ad_strerror(err));
         goto answer;
     }
     if (wants_body(&req) &&

@@ -11,23 +11,40 @@ const char *
 ad_strerror(int err)
 {
     switch (err) {
-    case AD_OK: return "success";
-    case AD_ENOMEM: return "out of memory";
-    case AD_EBUSY: return "the database is busy; try again";
-    case AD_EFULL: return "the disk or database is full";
-    case AD_EIO: return "storage error";
-    case AD_ENOTFOUND: return "no such actor";
-    case AD_EEXISTS: return "a live actor already has that name";
-    case AD_EDEAD: return "the actor has ended";
-    case AD_EBADNAME: return "bad actor name";
-    case AD_EBADJSON: return "malformed JSON";
-    case AD_EBEHAVIOR: return "unknown behaviour";
-    case AD_EBADARGS: return "the behaviour refused its arguments";
-    case AD_EINVAL: return "bad request";
-    case AD_ETOOLARGE: return "too large";
-    case AD_ESCHEMA: return "the database was written by a newer actord";
-    case AD_ESTOPPED: return "the service is stopping";
-    case AD_EMAILBOX: return "the actor's mailbox is full; try again later";
+    case AD_OK:
+        return "success";
+    case AD_ENOMEM:
+        return "out of memory";
+    case AD_EBUSY:
+        return "the database is busy; try again";
+    case AD_EFULL:
+        return "the disk or database is full";
+    case AD_EIO:
+        return "storage error";
+    case AD_ENOTFOUND:
+        return "no such actor";
+    case AD_EEXISTS:
+        return "a live actor already has that name";
+    case AD_EDEAD:
+        return "the actor has ended";
+    case AD_EBADNAME:
+        return "bad actor name";
+    case AD_EBADJSON:
+        return "malformed JSON";
+    case AD_EBEHAVIOR:
+        return "unknown behaviour";
+    case AD_EBADARGS:
+        return "the behaviour refused its arguments";
+    case AD_EINVAL:
+        return "bad request";
+    case AD_ETOOLARGE:
+        return "too large";
+    case AD_ESCHEMA:
+        return "the database was written by a newer actord";
+    case AD_ESTOPPED:
+        return "the service is stopping";
+    case AD_EMAILBOX:
+        return "the actor's mailbox is full; try again later";
     }
     return "unknown error";
 }
@@ -36,23 +53,40 @@ const char *
 ad_errcode(int err)
 {
     switch (err) {
-    case AD_OK: return "ok";
-    case AD_ENOMEM: return "out_of_memory";
-    case AD_EBUSY: return "busy";
-    case AD_EFULL: return "storage_full";
-    case AD_EIO: return "storage_error";
-    case AD_ENOTFOUND: return "no_such_actor";
-    case AD_EEXISTS: return "actor_exists";
-    case AD_EDEAD: return "actor_dead";
-    case AD_EBADNAME: return "bad_name";
-    case AD_EBADJSON: return "bad_json";
-    case AD_EBEHAVIOR: return "unknown_behavior";
-    case AD_EBADARGS: return "bad_args";
-    case AD_EINVAL: return "bad_request";
-    case AD_ETOOLARGE: return "too_large";
-    case AD_ESCHEMA: return "schema_too_new";
-    case AD_ESTOPPED: return "stopping";
-    case AD_EMAILBOX: return "mailbox_full";
+    case AD_OK:
+        return "ok";
+    case AD_ENOMEM:
+        return "out_of_memory";
+    case AD_EBUSY:
+        return "busy";
+    case AD_EFULL:
+        return "storage_full";
+    case AD_EIO:
+        return "storage_error";
+    case AD_ENOTFOUND:
+        return "no_such_actor";
+    case AD_EEXISTS:
+        return "actor_exists";
+    case AD_EDEAD:
+        return "actor_dead";
+    case AD_EBADNAME:
+        return "bad_name";
+    case AD_EBADJSON:
+        return "bad_json";
+    case AD_EBEHAVIOR:
+        return "unknown_behavior";
+    case AD_EBADARGS:
+        return "bad_args";
+    case AD_EINVAL:
+        return "bad_request";
+    case AD_ETOOLARGE:
+        return "too_large";
+    case AD_ESCHEMA:
+        return "schema_too_new";
+    case AD_ESTOPPED:
+        return "stopping";
+    case AD_EMAILBOX:
+        return "mailbox_full";
     }
     return "internal_error";
 }

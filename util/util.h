@@ -16,22 +16,22 @@
  */
 enum ad_err {
     AD_OK = 0,
-    AD_ENOMEM = -1,       /* an allocation failed; the transaction rolled back */
-    AD_EBUSY = -2,        /* the database stayed locked past the busy timeout */
-    AD_EFULL = -3,        /* the disk or the database is full */
-    AD_EIO = -4,          /* any other storage error (I/O, corruption) */
-    AD_ENOTFOUND = -5,    /* no actor (or row) with that name */
-    AD_EEXISTS = -6,      /* a live actor already has that name */
-    AD_EDEAD = -7,        /* the actor has ended: exited, failed or killed */
-    AD_EBADNAME = -8,     /* not a valid actor name */
-    AD_EBADJSON = -9,     /* malformed JSON, or JSON of the wrong type */
-    AD_EBEHAVIOR = -10,   /* no behaviour of that name in this build */
-    AD_EBADARGS = -11,    /* the behaviour refused its spawn args */
-    AD_EINVAL = -12,      /* a bad argument or query parameter */
-    AD_ETOOLARGE = -13,   /* a body, message or state over its limit */
-    AD_ESCHEMA = -14,     /* the database was written by a newer actord */
-    AD_ESTOPPED = -15,    /* the process is stopping */
-    AD_EMAILBOX = -16,    /* the receiver's mailbox holds its limit */
+    AD_ENOMEM = -1,     /* an allocation failed; the transaction rolled back */
+    AD_EBUSY = -2,      /* the database stayed locked past the busy timeout */
+    AD_EFULL = -3,      /* the disk or the database is full */
+    AD_EIO = -4,        /* any other storage error (I/O, corruption) */
+    AD_ENOTFOUND = -5,  /* no actor (or row) with that name */
+    AD_EEXISTS = -6,    /* a live actor already has that name */
+    AD_EDEAD = -7,      /* the actor has ended: exited, failed or killed */
+    AD_EBADNAME = -8,   /* not a valid actor name */
+    AD_EBADJSON = -9,   /* malformed JSON, or JSON of the wrong type */
+    AD_EBEHAVIOR = -10, /* no behaviour of that name in this build */
+    AD_EBADARGS = -11,  /* the behaviour refused its spawn args */
+    AD_EINVAL = -12,    /* a bad argument or query parameter */
+    AD_ETOOLARGE = -13, /* a body, message or state over its limit */
+    AD_ESCHEMA = -14,   /* the database was written by a newer actord */
+    AD_ESTOPPED = -15,  /* the process is stopping */
+    AD_EMAILBOX = -16,  /* the receiver's mailbox holds its limit */
 };
 
 /* Returns a static sentence describing err. */

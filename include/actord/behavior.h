@@ -172,8 +172,7 @@ int actor_cancel_timer(struct actor *a, int64_t id);
 int actor_respond(struct actor *a, const json_t *call, json_t *result);
 
 /* As actor_respond, with {"response": ID, "exception": error}. */
-int actor_respond_exception(struct actor *a, const json_t *call,
-                            json_t *error);
+int actor_respond_exception(struct actor *a, const json_t *call, json_t *error);
 
 /* As actor_respond, with {"response": ID, "invalid_method": M}. */
 int actor_respond_invalid_method(struct actor *a, const json_t *call);
@@ -198,8 +197,7 @@ enum actor_step actor_call(struct actor *a, int point, const json_t *to,
  */
 struct actor_method {
     const char *name;
-    json_t *(*fn)(struct actor *a, const json_t *payload,
-                  json_t **exception);
+    json_t *(*fn)(struct actor *a, const json_t *payload, json_t **exception);
 };
 
 /*
@@ -230,8 +228,7 @@ const char *actor_check_args(const char *behavior, const json_t *args);
 int64_t actor_now(struct actor *a);
 
 /* actor_spawn and actor_link of the child in one atomic step. */
-json_t *actor_spawn_link(struct actor *a, const char *behavior,
-                         json_t *args);
+json_t *actor_spawn_link(struct actor *a, const char *behavior, json_t *args);
 
 /* With on, exit notices of linked actors arrive as messages instead of
  * killing this actor.  Stored with the actor. */
@@ -287,32 +284,32 @@ const char *actor_address_name(const json_t *v);
  * The coroutine macros.  Points are positive integers, unique within the
  * behaviour (the compiler rejects duplicates: they are case labels).
  */
-#define ACTOR_BEGIN(a)                                                     \
-    switch (actor_resume_point(a)) {                                       \
+#define ACTOR_BEGIN(a)                                                         \
+    switch (actor_resume_point(a)) {                                           \
     case 0:
 
-#define ACTOR_RECEIVE(a, point, shapes)                                    \
-    do {                                                                   \
-        return actor_receive((a), (point), (shapes));                      \
-    case (point):;                                                         \
+#define ACTOR_RECEIVE(a, point, shapes)                                        \
+    do {                                                                       \
+        return actor_receive((a), (point), (shapes));                          \
+    case (point):;                                                             \
     } while (0)
 
-#define ACTOR_RECEIVE_TIMEOUT(a, point, shapes, ms)                        \
-    do {                                                                   \
-        return actor_receive_timeout((a), (point), (shapes), (ms));        \
-    case (point):;                                                         \
+#define ACTOR_RECEIVE_TIMEOUT(a, point, shapes, ms)                            \
+    do {                                                                       \
+        return actor_receive_timeout((a), (point), (shapes), (ms));            \
+    case (point):;                                                             \
     } while (0)
 
-#define ACTOR_CALL(a, point, to, method, payload, ms)                      \
-    do {                                                                   \
-        return actor_call((a), (point), (to), (method), (payload), (ms));  \
-    case (point):;                                                         \
+#define ACTOR_CALL(a, point, to, method, payload, ms)                          \
+    do {                                                                       \
+        return actor_call((a), (point), (to), (method), (payload), (ms));      \
+    case (point):;                                                             \
     } while (0)
 
-#define ACTOR_END(a)                                                       \
-    return actor_exit((a), NULL);                                          \
-    default:                                                               \
-        return ACTOR_STRANDED;                                             \
-    }
+#define ACTOR_END(a)                                                           \
+    return actor_exit((a), NULL);                                              \
+    default:                                                                   \
+        return ACTOR_STRANDED;                                                 \
+        }
 
 #endif

@@ -24,9 +24,9 @@
  * legal spawn that takes seconds, which libFuzzer would call a hang. */
 #define FUZZ_N_MAX 1000
 
-static char fuzz_dir[128];  /* the mkdtemp folder; "" before init */
-static char fuzz_path[160]; /* the database file in it */
-static struct eng *fuzz_eng; /* owned: the engine of every input */
+static char fuzz_dir[128];        /* the mkdtemp folder; "" before init */
+static char fuzz_path[160];       /* the database file in it */
+static struct eng *fuzz_eng;      /* owned: the engine of every input */
 static unsigned long fuzz_inputs; /* inputs since the last reset */
 
 /* Removes the database file with its -wal and -shm. */
@@ -137,11 +137,11 @@ fuzz_too_big(const json_t *v, int depth)
     if (depth > 64)
         return 0;
     if (json_is_array(v)) {
-        json_array_foreach(v, i, sub)
-            if (fuzz_too_big(sub, depth + 1))
-                return 1;
+        json_array_foreach(v, i,
+                           sub) if (fuzz_too_big(sub, depth + 1)) return 1;
     } else if (json_is_object(v)) {
-        json_object_foreach((json_t *)v, key, sub) {
+        json_object_foreach((json_t *)v, key, sub)
+        {
             if (strcmp(key, "n") == 0 && json_is_number(sub) &&
                 json_number_value(sub) > FUZZ_N_MAX)
                 return 1;

@@ -83,8 +83,20 @@ static void
 check_response(const struct fcgi_response *resp, const char *method)
 {
     switch (resp->status) {
-    case 200: case 201: case 202: case 400: case 404: case 405: case 409:
-    case 410: case 413: case 422: case 429: case 502: case 503: case 504:
+    case 200:
+    case 201:
+    case 202:
+    case 400:
+    case 404:
+    case 405:
+    case 409:
+    case 410:
+    case 413:
+    case 422:
+    case 429:
+    case 502:
+    case 503:
+    case 504:
         break;
     default:
         fprintf(stderr, "fuzz_route: status %d\n", resp->status);
@@ -145,8 +157,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *query = qm ? dup_n(qm + 1, tlen - plen - 1) : NULL;
     char *body = NULL;
     size_t blen = 0;
-    struct fcgi_request req = {.method = method, .path = path,
-                               .query = query, .prefix = "",
+    struct fcgi_request req = {.method = method,
+                               .path = path,
+                               .query = query,
+                               .prefix = "",
                                .content_length = -1};
     if (lf != NULL) {
         blen = size - llen - 1;
@@ -169,13 +183,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
 
-    json_t *parsed = body ? json_loadb(body, blen, JSON_DECODE_ANY, NULL)
-                          : NULL;
+    json_t *parsed =
+        body ? json_loadb(body, blen, JSON_DECODE_ANY, NULL) : NULL;
     int skip = fuzz_too_big(parsed, 0);
     json_decref(parsed);
     if (!skip) {
-        struct fcgi_config cfg = {.max_body = FUZZ_MAX_BODY,
-                                  .wait = fuzz_wait};
+        struct fcgi_config cfg = {.max_body = FUZZ_MAX_BODY, .wait = fuzz_wait};
         struct fcgi_response resp;
         memset(&resp, 0, sizeof resp);
         waits = 0;

@@ -134,8 +134,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         json_decref(doc);
         eng_run(fuzz_eng, 32, 50, NULL);
-        for (int sends = 0; sends < FUZZ_SENDS_MAX &&
-                            next_line(&p, end, &line, &len);
+        for (int sends = 0;
+             sends < FUZZ_SENDS_MAX && next_line(&p, end, &line, &len);
              sends++) {
             if (len > 0 && line[0] == '!') {
                 call(line + 1, len - 1);

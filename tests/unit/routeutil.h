@@ -106,8 +106,7 @@ req_len(const char *method, const char *path, const char *query,
 
 /* As req_len, the whole of the NUL-terminated body. */
 static inline int
-req(const char *method, const char *path, const char *query,
-    const char *body)
+req(const char *method, const char *path, const char *query, const char *body)
 {
     return req_len(method, path, query, body, body ? strlen(body) : 0);
 }
@@ -117,8 +116,8 @@ req(const char *method, const char *path, const char *query,
 static inline void
 assert_error(int status, const char *code)
 {
-    ck_assert_msg(resp.status == status, "status %d, want %d (%s)",
-                  resp.status, status, code);
+    ck_assert_msg(resp.status == status, "status %d, want %d (%s)", resp.status,
+                  status, code);
     ck_assert_ptr_nonnull(resp.body);
     const char *got = json_string_value(json_object_get(resp.body, "error"));
     ck_assert_msg(got && strcmp(got, code) == 0, "error %s, want %s",

@@ -51,8 +51,7 @@ expect(const char *method, const char *path, const char *query,
 static void
 fixtures(void)
 {
-    expect("PUT", "/actors/c1", NULL, "{\"behavior\":\"counter\"}", 201,
-           NULL);
+    expect("PUT", "/actors/c1", NULL, "{\"behavior\":\"counter\"}", 201, NULL);
     expect("PUT", "/actors/col", NULL, "{\"behavior\":\"collector\"}", 201,
            NULL);
 }
@@ -97,8 +96,7 @@ START_TEST(test_deep_nesting)
     ck_assert_ptr_nonnull(spawn);
     sprintf(spawn, "{\"behavior\":\"collector\",\"args\":%s}", objects);
     expect("PUT", "/actors/deep", NULL, spawn, 400, "bad_json");
-    sprintf(spawn, "{\"behavior\":\"collector\",\"args\":{\"x\":%s}}",
-            arrays);
+    sprintf(spawn, "{\"behavior\":\"collector\",\"args\":{\"x\":%s}}", arrays);
     expect("PUT", "/actors/deep", NULL, spawn, 400, "bad_json");
     free(spawn);
     free(objects);
@@ -137,8 +135,8 @@ START_TEST(test_huge_numbers)
            "bad_json");
     expect("POST", "/actors/col", NULL, "99999999999999999999999", 400,
            "bad_json");
-    expect("POST", "/actors/c1", NULL, "{\"add\":99999999999999999999999}",
-           400, "bad_json");
+    expect("POST", "/actors/c1", NULL, "{\"add\":99999999999999999999999}", 400,
+           "bad_json");
     expect("PUT", "/actors/c2", NULL,
            "{\"behavior\":\"counter\",\"args\":{\"start\":1e400}}", 400,
            "bad_json");
@@ -160,8 +158,8 @@ START_TEST(test_huge_numbers)
            "{\"behavior\":\"counter\",\"args\":{\"start\":1e300}}", 422,
            "bad_args");
     expect("PUT", "/actors/r1", NULL,
-           "{\"behavior\":\"ring\",\"args\":{\"n\":9223372036854775807}}",
-           422, "bad_args");
+           "{\"behavior\":\"ring\",\"args\":{\"n\":9223372036854775807}}", 422,
+           "bad_args");
     expect("PUT", "/actors/t1", NULL,
            "{\"behavior\":\"ticker\",\"args\":{\"every_ms\":-0}}", 422,
            "bad_args");
@@ -181,13 +179,15 @@ START_TEST(test_invalid_utf8)
     /* In a name: not one of the name's characters. */
     expect("GET", "/actors/\xff", NULL, NULL, 400, "bad_name");
     expect("GET", "/actors/%ff%fe", NULL, NULL, 400, "bad_name");
-    expect("PUT", "/actors/\xc3\xa9", NULL, "{\"behavior\":\"counter\"}",
-           400, "bad_name");
+    expect("PUT", "/actors/\xc3\xa9", NULL, "{\"behavior\":\"counter\"}", 400,
+           "bad_name");
     /* In a path that is no route, a method, a call's method: the error
      * still has its body (found by fuzz_route: json_pack refused the
      * message that quoted the bytes, and the 404 went out without one). */
-    expect("GET", "/a5,\"mee:{s\"ai\x95\xc2" "1", NULL, NULL, 404,
-           "not_found");
+    expect("GET",
+           "/a5,\"mee:{s\"ai\x95\xc2"
+           "1",
+           NULL, NULL, 404, "not_found");
     expect("GET", "/actors/c1/\xff\xfe", NULL, NULL, 404, "not_found");
     expect("G\xffT", "/healthz", NULL, NULL, 405, "method_not_allowed");
     expect("P\xc3", "/actors/c1", NULL, NULL, 405, "method_not_allowed");
@@ -208,8 +208,8 @@ START_TEST(test_invalid_utf8)
     expect("POST", "/actors/col", NULL, "\"\\ud800\"", 400, "bad_json");
     /* Valid UTF-8 is fine in a message, and in a behaviour name it is
      * just not a behaviour. */
-    expect("POST", "/actors/col", NULL, "\"h\xc3\xa9 \xf0\x9f\x98\x80\"",
-           202, NULL);
+    expect("POST", "/actors/col", NULL, "\"h\xc3\xa9 \xf0\x9f\x98\x80\"", 202,
+           NULL);
     expect("PUT", "/actors/x", NULL, "{\"behavior\":\"c\xc3\xa9\"}", 422,
            "unknown_behavior");
     still_serves();
@@ -224,24 +224,21 @@ START_TEST(test_nul_bytes)
     expect("PUT", "/actors/c1%00", NULL, "{\"behavior\":\"counter\"}", 400,
            "bad_name");
     expect("POST", "/actors/c1%00x/calls/get", NULL, NULL, 400, "bad_name");
-    expect("POST", "/actors/c1/calls/get%00x", NULL, NULL, 400,
-           "bad_request");
+    expect("POST", "/actors/c1/calls/get%00x", NULL, NULL, 400, "bad_request");
     ck_assert(!ad_name_valid("c1\0x", 4));
     ck_assert(!ad_name_valid("\0", 1));
     ck_assert(ad_name_valid("c1\0x", 2));
     /* In JSON: escaped NUL is refused (jansson's rule), and a raw NUL
      * byte in the body is malformed JSON. */
     expect("POST", "/actors/col", NULL, "\"a\\u0000b\"", 400, "bad_json");
-    expect("PUT", "/actors/n1", NULL,
-           "{\"behavior\":\"counter\\u0000x\"}", 400, "bad_json");
-    expect("POST", "/actors/col", NULL, "{\"a\\u0000\":1}", 400,
+    expect("PUT", "/actors/n1", NULL, "{\"behavior\":\"counter\\u0000x\"}", 400,
            "bad_json");
+    expect("POST", "/actors/col", NULL, "{\"a\\u0000\":1}", 400, "bad_json");
     req_len("POST", "/actors/col", NULL, "\"a\0b\"", 5);
     assert_error(400, "bad_json");
     req_len("POST", "/actors/col", NULL, "{}\0", 3);
     assert_error(400, "bad_json");
-    req_len("PUT", "/actors/n2", NULL, "{\"behavior\":\"counter\"}\0junk",
-            27);
+    req_len("PUT", "/actors/n2", NULL, "{\"behavior\":\"counter\"}\0junk", 27);
     assert_error(400, "bad_json");
     /* In a query value: refused. */
     expect("GET", "/actors", "limit=1%00", NULL, 400, "bad_request");
@@ -256,12 +253,12 @@ START_TEST(test_dot_names)
 {
     fixtures();
     static const char *const bad[] = {
-        "/actors/..",        "/actors/.",         "/actors/%2e%2e",
-        "/actors/%2E%2E",    "/actors/%2e",       "/actors/.%2e",
-        "/actors/a%2Fb",     "/actors/a%2fb",     "/actors/%2F",
-        "/actors/..%2F..",   "/actors/%252e%252e", "/actors/a%5Cb",
-        "/actors/a%20b",     "/actors/a+b",       "/actors/%",
-        "/actors/%2",        "/actors/%zz",       "/actors/a%2",
+        "/actors/..",      "/actors/.",          "/actors/%2e%2e",
+        "/actors/%2E%2E",  "/actors/%2e",        "/actors/.%2e",
+        "/actors/a%2Fb",   "/actors/a%2fb",      "/actors/%2F",
+        "/actors/..%2F..", "/actors/%252e%252e", "/actors/a%5Cb",
+        "/actors/a%20b",   "/actors/a+b",        "/actors/%",
+        "/actors/%2",      "/actors/%zz",        "/actors/a%2",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         req("GET", bad[i], NULL, NULL);
@@ -281,10 +278,8 @@ START_TEST(test_dot_names)
     expect("GET", "/actors//c1", NULL, NULL, 404, "not_found");
     expect("GET", "/actors/c1/mailbox/..", NULL, NULL, 404, "not_found");
     /* Dots that are not "." or ".." are fine; %41 is A. */
-    expect("PUT", "/actors/...", NULL, "{\"behavior\":\"counter\"}", 201,
-           NULL);
-    expect("PUT", "/actors/.a", NULL, "{\"behavior\":\"counter\"}", 201,
-           NULL);
+    expect("PUT", "/actors/...", NULL, "{\"behavior\":\"counter\"}", 201, NULL);
+    expect("PUT", "/actors/.a", NULL, "{\"behavior\":\"counter\"}", 201, NULL);
     expect("GET", "/actors/%2e%2e%2e", NULL, NULL, 200, NULL);
     expect("GET", "/actors/%63%31", NULL, NULL, 200, NULL);
     assert_field(resp.body, "name", "\"c1\"");
@@ -329,8 +324,7 @@ START_TEST(test_long_names)
            "{\"behavior\":\"counter\",\"monitors\":[\"..\"]}", 400,
            "bad_request");
     expect("PUT", "/actors/m1", NULL,
-           "{\"behavior\":\"counter\",\"monitors\":[1]}", 400,
-           "bad_request");
+           "{\"behavior\":\"counter\",\"monitors\":[1]}", 400, "bad_request");
     free(body);
     free(huge);
     /* A method of 64 is the longest; 65 is refused. */
@@ -353,11 +347,10 @@ START_TEST(test_duplicate_keys)
     /* jansson would keep the last value; actord refuses the body, so
      * that what was meant is never guessed. */
     expect("PUT", "/actors/d1", NULL,
-           "{\"behavior\":\"counter\",\"behavior\":\"ring\"}", 400,
-           "bad_json");
+           "{\"behavior\":\"counter\",\"behavior\":\"ring\"}", 400, "bad_json");
     expect("PUT", "/actors/d1", NULL,
-           "{\"behavior\":\"counter\",\"args\":{\"start\":1,\"start\":2}}",
-           400, "bad_json");
+           "{\"behavior\":\"counter\",\"args\":{\"start\":1,\"start\":2}}", 400,
+           "bad_json");
     expect("POST", "/actors/c1", NULL, "{\"add\":1,\"add\":2}", 400,
            "bad_json");
     expect("POST", "/actors/col", NULL, "[{\"a\":{\"b\":1,\"b\":1}}]", 400,
@@ -389,9 +382,13 @@ START_TEST(test_empty_and_scalar_bodies)
     expect("POST", "/actors", NULL, NULL, 400, "bad_json");
     expect("POST", "/actors/c1", NULL, " \n\t ", 400, "bad_json");
     /* A spawn body must be an object. */
-    static const char *const scalars[] = {"1", "\"counter\"", "[]", "null",
-                                          "true", "[{\"behavior\":"
-                                                  "\"counter\"}]"};
+    static const char *const scalars[] = {"1",
+                                          "\"counter\"",
+                                          "[]",
+                                          "null",
+                                          "true",
+                                          "[{\"behavior\":"
+                                          "\"counter\"}]"};
     for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++) {
         expect("PUT", "/actors/e1", NULL, scalars[i], 400, "bad_json");
         expect("POST", "/actors", NULL, scalars[i], 400, "bad_json");
@@ -401,8 +398,8 @@ START_TEST(test_empty_and_scalar_bodies)
     expect("PUT", "/actors/e1", NULL, "{\"behavior\":1}", 400, "bad_request");
     expect("PUT", "/actors/e1", NULL, "{\"behavior\":null}", 400,
            "bad_request");
-    expect("PUT", "/actors/e1", NULL,
-           "{\"behavior\":\"counter\",\"args\":[]}", 400, "bad_request");
+    expect("PUT", "/actors/e1", NULL, "{\"behavior\":\"counter\",\"args\":[]}",
+           400, "bad_request");
     expect("PUT", "/actors/e1", NULL,
            "{\"behavior\":\"counter\",\"args\":\"x\"}", 400, "bad_request");
     expect("PUT", "/actors/e1", NULL,
@@ -439,8 +436,8 @@ START_TEST(test_content_length_mismatch)
     const char *msg = "{\"add\":1}";
     size_t n = strlen(msg);
     /* A Content-Length over the limit is refused whatever came. */
-    route_full("POST", "/actors/c1", NULL, msg, n,
-               (long long)cfg.max_body + 1, 0);
+    route_full("POST", "/actors/c1", NULL, msg, n, (long long)cfg.max_body + 1,
+               0);
     assert_error(413, "too_large");
     /* main.c turns an absurd or malformed CONTENT_LENGTH into 2^62. */
     route_full("POST", "/actors/c1", NULL, msg, n, (long long)1 << 62, 0);
@@ -463,12 +460,10 @@ START_TEST(test_content_length_mismatch)
     route_full("POST", "/actors/c1/calls/get", NULL, NULL, 0, 5, 0);
     assert_error(400, "bad_json");
     /* Below what came, or absent: the body that came is read. */
-    ck_assert_int_eq(route_full("POST", "/actors/c1", NULL, msg, n, 1, 0),
-                     202);
+    ck_assert_int_eq(route_full("POST", "/actors/c1", NULL, msg, n, 1, 0), 202);
     ck_assert_int_eq(route_full("POST", "/actors/c1", NULL, msg, n, -1, 0),
                      202);
-    ck_assert_int_eq(route_full("POST", "/actors/c1", NULL, msg, n, 0, 0),
-                     202);
+    ck_assert_int_eq(route_full("POST", "/actors/c1", NULL, msg, n, 0, 0), 202);
     /* A body exactly at the limit is read. */
     cfg.max_body = n;
     ck_assert_int_eq(req("POST", "/actors/c1", NULL, msg), 202);
@@ -503,8 +498,7 @@ START_TEST(test_hostile_queries)
     expect("GET", "/actors", "after=%ff", NULL, 400, "bad_request");
     expect("GET", "/actors", "status=%ff", NULL, 400, "bad_request");
     expect("GET", "/actors", "behavior=%ff%00", NULL, 400, "bad_request");
-    expect("GET", "/actors/c1/mailbox", "after=-1", NULL, 400,
-           "bad_request");
+    expect("GET", "/actors/c1/mailbox", "after=-1", NULL, 400, "bad_request");
     expect("GET", "/actors/c1/mailbox", "after=1e400", NULL, 400,
            "bad_request");
     expect("GET", "/dead-letters", "after=1e16", NULL, 400, "bad_request");
