@@ -820,6 +820,17 @@ call_end_done(struct eng *e, sqlite3 *raw)
  * every N up to it is tried. */
 #define OOM_EVERY_N_UP_TO 2000
 
+/* The step between one N and the next below OOM_EVERY_N_UP_TO: 1, or
+ * $OOM_STRIDE (make valgrind sets it: under valgrind every N takes
+ * minutes in all, and the ASan run of make check tries every N). */
+static long
+oom_stride(void)
+{
+    const char *s = getenv("OOM_STRIDE");
+    long k = s ? strtol(s, NULL, 10) : 1;
+    return k >= 1 ? k : 1;
+}
+
 /* One N: a fresh copy of the template, a fresh engine, the operation
  * with the N-th allocation failing, and the checks.  Returns 1 when an
  * allocation failed (so that N + 1 is worth trying). */
@@ -880,9 +891,9 @@ oom_run(const struct op *op)
     open_engine = NULL;
     template_read(db.path);
     for (int persistent = 0; persistent <= 1; persistent++) {
-        long n = 1;
+        long n = 1, stride = oom_stride();
         while (oom_one(op, n, persistent))
-            n += n < OOM_EVERY_N_UP_TO ? 1 : n / 64;
+            n += n < OOM_EVERY_N_UP_TO ? stride : n / 64;
         if (getenv("OOM_VERBOSE"))
             fprintf(stderr, "%s%s: %ld allocations\n", op->name,
                     persistent ? " (persistent)" : "", n - 1);
