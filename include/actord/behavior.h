@@ -32,6 +32,14 @@
 #include <jansson.h>
 #include <stdint.h>
 
+/*
+ * The ABI of this header: the layout of struct behavior and struct
+ * actor_plugin and the functions below.  It changes whenever any of them
+ * changes incompatibly; a plugin built against another ABI is refused
+ * before any of its code runs.
+ */
+#define ACTOR_ABI_VERSION 1
+
 /* The longest timer delay or period, and the longest receive timeout:
  * a year (of 366 days), in ms. */
 #define ACTOR_MAX_DELAY_MS (366LL * 24 * 3600 * 1000)
@@ -62,12 +70,58 @@ struct behavior {
     /* Runs one step.  Must end by returning the value of actor_receive,
      * actor_exit or actor_fail (the ACTOR_* macros do). */
     enum actor_step (*step)(struct actor *a);
+    /* Optional.  Runs when the actor is killed (DELETE, actor_kill, or a
+     * linked actor's failure when it does not trap exits), inside the
+     * kill's transaction and under the step budget, with reason (borrowed)
+     * the error it ends with.  It may send and spawn, and read and change
+     * its state (stored as the actor's final state); it cannot undo the
+     * kill (actor_receive, actor_exit and actor_fail change nothing
+     * there).  A terminate that
+     * runs over the step budget is cut off: its sends are undone, the
+     * kill stands. */
+    void (*terminate)(struct actor *a, const json_t *reason);
+    /* Optional.  Moves an actor stored by an older version from_version
+     * of this behaviour, waiting at resume point point, onto this version
+     * (POST /actors/NAME/upgrade): it may rewrite the state, and returns
+     * the resume point of this version to go on at, or -1 to refuse (the
+     * upgrade fails and nothing changes).  Without it, an actor of
+     * another version stays stranded; it is never reset. */
+    int (*upgrade)(struct actor *a, int from_version, int point);
 };
 
 /*
+ * A plugin: a shared object built against this header
+ * (cc -shared -fPIC), loaded by actord and actorctl at start
+ * (--load FILE, --plugin-dir DIR) and never unloaded.  It defines one
+ * symbol, with ACTOR_PLUGIN:
+ *
+ *     static int
+ *     bank_init(void)
+ *     {
+ *         return actor_register(&account);
+ *     }
+ *     ACTOR_PLUGIN("bank", bank_init)
+ *
+ * The loader reads abi before calling anything in the plugin and refuses
+ * one built for another ACTOR_ABI_VERSION; then it calls init, which
+ * registers the plugin's behaviours and returns 0, or not 0 to refuse to
+ * load (actord then does not start).
+ */
+struct actor_plugin {
+    int abi;          /* ACTOR_ABI_VERSION the plugin was built with */
+    const char *name; /* for messages */
+    int (*init)(void);
+};
+
+#define ACTOR_PLUGIN(name, init)                                               \
+    const struct actor_plugin actor_plugin = {ACTOR_ABI_VERSION, (name),       \
+                                              (init)};
+
+/*
  * Registers b (borrowed for the life of the process) under b->name.
- * Call before the first engine is opened.  Returns 0, or -1 when the
- * name is taken or the registry is full.
+ * Call before eng_init (a plugin calls it from its init).  Returns 0, or
+ * -1 when b has no name or step, the name is not 1-64 of a-z 0-9 _, the
+ * name is taken, or the engine is initialised already.
  */
 int actor_register(const struct behavior *b);
 
@@ -100,11 +154,22 @@ int actor_matched(struct actor *a);
 /*
  * Sends msg (stolen) to the actor at address to (borrowed: an address
  * object {"$address": NAME} or a plain name string).  The message is
- * delivered when this step commits.  Returns 0, or -1 when to is not an
- * address (a message to an unknown or ended actor is kept as a dead
- * letter, not an error: the sender cannot know).
+ * delivered when this step commits.  Returns ACTOR_SENT, or -1 when to is
+ * not an address; a message to an actor that has ended (ACTOR_SENT_DEAD)
+ * or does not exist (ACTOR_SENT_UNKNOWN), or that a limit refuses
+ * (ACTOR_SENT_REFUSED), is kept as a dead letter, and the sender may then
+ * fail, as python-actors raised DeadActor.
  */
 int actor_send(struct actor *a, const json_t *to, json_t *msg);
+
+/* What actor_send returns beside -1. */
+enum {
+    ACTOR_SENT = 0,         /* in the receiver's mailbox when this commits */
+    ACTOR_SENT_DEAD = 1,    /* the receiver has ended: a dead letter */
+    ACTOR_SENT_UNKNOWN = 2, /* no actor has that name: a dead letter */
+    ACTOR_SENT_REFUSED = 3, /* its mailbox is full, or the message went
+                               too many hops: a dead letter */
+};
 
 /*
  * Spawns an actor of the named behaviour with args (stolen; NULL means
