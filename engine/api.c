@@ -23,6 +23,12 @@ actor_resume_point(struct actor *a)
     return a->row->resume;
 }
 
+const struct behavior *
+actor_behavior(struct actor *a)
+{
+    return a->b;
+}
+
 const char *
 actor_name(struct actor *a)
 {

@@ -97,21 +97,22 @@ struct eng_group {
 
 /* The running actor of one step (struct actor of behavior.h). */
 struct actor {
-    struct eng *e;           /* borrowed */
-    struct store_actor *row; /* borrowed: the stored actor */
-    json_t *args;            /* owned */
-    json_t *state;           /* owned */
-    json_t *msg;             /* owned: the matched message, or NULL */
-    int matched;             /* index of the matched shape */
-    int point;               /* resume point set by actor_receive */
-    json_t *shapes;          /* owned: set by actor_receive */
-    json_t *result;          /* owned: set by actor_exit */
-    json_t *error;           /* owned: set by actor_fail */
-    int64_t deadline;        /* set by actor_receive_timeout: ms since the
-                                epoch, or 0 */
-    int timed_out;           /* 1 when this step resumes from a timeout */
-    int64_t hops;            /* hops of the message this step consumes */
-    int err;                 /* first storage error of the step, or 0 */
+    struct eng *e;            /* borrowed */
+    const struct behavior *b; /* borrowed: the behaviour it runs */
+    struct store_actor *row;  /* borrowed: the stored actor */
+    json_t *args;             /* owned */
+    json_t *state;            /* owned */
+    json_t *msg;              /* owned: the matched message, or NULL */
+    int matched;              /* index of the matched shape */
+    int point;                /* resume point set by actor_receive */
+    json_t *shapes;           /* owned: set by actor_receive */
+    json_t *result;           /* owned: set by actor_exit */
+    json_t *error;            /* owned: set by actor_fail */
+    int64_t deadline;         /* set by actor_receive_timeout: ms since the
+                                 epoch, or 0 */
+    int timed_out;            /* 1 when this step resumes from a timeout */
+    int64_t hops;             /* hops of the message this step consumes */
+    int err;                  /* first storage error of the step, or 0 */
 };
 
 /* ---- registry.c ---- */

@@ -87,6 +87,10 @@ struct behavior {
      * upgrade fails and nothing changes).  Without it, an actor of
      * another version stays stranded; it is never reset. */
     int (*upgrade)(struct actor *a, int from_version, int point);
+    /* The behaviour's own, for a step function that serves many
+     * behaviours (actor_behavior gives it back); the engine never reads
+     * it. */
+    void *data;
 };
 
 /*
@@ -127,6 +131,9 @@ int actor_register(const struct behavior *b);
 
 /* The resume point this step starts at: 0 on the first step. */
 int actor_resume_point(struct actor *a);
+
+/* The behaviour this actor runs (borrowed; the one registered). */
+const struct behavior *actor_behavior(struct actor *a);
 
 /* The actor's own name (borrowed). */
 const char *actor_name(struct actor *a);
