@@ -44,10 +44,10 @@
  * went wrong (a dry run, a transaction with nothing to keep). */
 #define ENG__UNDO 2
 
-/* struct actor.err while a terminate handler runs: every call of the
- * behaviour API that would change more than its state and its sends
- * does nothing. */
-#define ENG__TERMINATING 3
+/* struct actor.err while a terminate or upgrade handler runs: every call
+ * of the behaviour API that would change more than its state (and, for
+ * terminate, its sends) does nothing. */
+#define ENG__RESTRICTED 3
 
 /* How late a due receive timeout or timer may be noticed, ms. */
 #define ENG__DUE_EVERY_MS 5

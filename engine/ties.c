@@ -230,7 +230,7 @@ eng__terminate_one(struct eng *e, int64_t id)
     if (err != AD_OK)
         return err == AD_ENOTFOUND ? AD_OK : err;
     const struct behavior *b = eng__behavior(row.behavior);
-    struct actor a = {.e = e, .b = b, .row = &row, .err = ENG__TERMINATING};
+    struct actor a = {.e = e, .b = b, .row = &row, .err = ENG__RESTRICTED};
     json_t *reason = NULL;
     if (row.status != STORE_KILLED || b == NULL || b->terminate == NULL)
         goto out;
