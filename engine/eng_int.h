@@ -76,7 +76,10 @@ struct eng {
     char *path;          /* owned: the database file */
     int64_t due_checked; /* ms since the epoch when eng_run last looked
                             for due deadlines and timers */
-    struct eng__kill_queue kills;      /* empty between engine calls */
+    struct eng__kill_queue kills; /* empty between engine calls */
+    struct behavior **compiled;   /* owned: uploaded behaviours compiled
+                                     on this connection (sources.c) */
+    size_t ncompiled;
     struct eng__kill_queue terminates; /* killed actors whose terminate
                                           handler is still to run; empty
                                           between engine calls */
@@ -133,6 +136,28 @@ const struct behavior *eng__behavior(const char *name);
 
 /* 1 once eng_init has run. */
 int eng__initialized(void);
+
+/* ---- sources.c ---- */
+
+/* The language of uploaded behaviours, or NULL (borrowed). */
+const struct eng_language *eng__language(void);
+
+/*
+ * The behaviour name runs, at version (0: the newest): a registered one
+ * (whatever its version: the caller compares), or an uploaded one,
+ * compiled from the store on first use by e and kept until eng_close.
+ * NULL when there is none.  Inside the caller's transaction.
+ */
+const struct behavior *eng__behavior_at(struct eng *e, const char *name,
+                                        int version);
+
+/* Checks spawn args for an uploaded behaviour b: NULL, or why (in the
+ * len bytes of why).  NULL for a registered one. */
+const char *eng__check_uploaded(const struct behavior *b, const json_t *args,
+                                char *why, size_t len);
+
+/* Releases what e compiled. */
+void eng__compiled_free(struct eng *e);
 
 /* ---- helpers.c ---- */
 
@@ -205,9 +230,10 @@ int eng__deliver_or_bury(struct eng *e, const char *to, const char *sender,
 /* ---- spawn.c ---- */
 
 /* Checks behaviour name (may be NULL) and args (borrowed, object or
- * NULL) as a spawn does; sets *b.  Returns 0, AD_EBEHAVIOR, AD_EBADARGS
- * (then *why, may be NULL, is a static sentence) or AD_ENOMEM. */
-int eng__check_spawn(const char *behavior, const json_t *args,
+ * NULL) as a spawn on e (NULL: registered behaviours only) does; sets
+ * *b.  Returns 0, AD_EBEHAVIOR, AD_EBADARGS (then *why, may be NULL, is
+ * a sentence valid until the thread's next check) or AD_ENOMEM. */
+int eng__check_spawn(struct eng *e, const char *behavior, const json_t *args,
                      const struct behavior **b, const char **why);
 
 /*

@@ -15,6 +15,7 @@
 #include "util/util.h"
 
 struct eng;
+struct behavior; /* actord/behavior.h */
 
 /*
  * A commit group: the connections of one process that share one (through
@@ -81,6 +82,31 @@ struct eng_opts {
  * again does nothing.  Returns 0.
  */
 int eng_init(void);
+
+/*
+ * A language for behaviours uploaded as source (PUT /behaviors/NAME): the
+ * engine stores each different source as a new version (table sources),
+ * and a connection compiles a version on its first use into a behaviour
+ * it then runs as a registered one.  One compiled behaviour is used by
+ * one connection, so one thread, at a time.
+ */
+struct eng_language {
+    const char *name; /* "lua" */
+    /* Compiles len bytes of source as version of behaviour name into *out
+     * (new, freed with release).  Returns 0, or AD_EBADCODE with why
+     * (whylen bytes) saying what is wrong, or AD_ENOMEM. */
+    int (*compile)(const char *name, int version, const char *source,
+                   size_t len, struct behavior **out, char *why, size_t whylen);
+    /* Optional.  Checks spawn args (borrowed, an object) for b: NULL when
+     * fine, or why, written into the len bytes of why. */
+    const char *(*check_args)(const struct behavior *b, const json_t *args,
+                              char *why, size_t len);
+    void (*release)(struct behavior *b);
+};
+
+/* Installs lang (borrowed for the life of the process) as the language of
+ * uploads; before eng_init.  Without one, uploads are refused. */
+int eng_set_language(const struct eng_language *lang);
 
 /* Opens the engine on the database at path (created and migrated when
  * needed).  *out is new, freed with eng_close.  Returns 0, AD_EINVAL
@@ -221,6 +247,39 @@ int eng_run(struct eng *e, long max_steps, int64_t max_ms, long *steps);
  */
 int eng_upgrade(struct eng *e, const char *name, int version, json_t **doc,
                 const char **why);
+
+/*
+ * Stores source (len bytes) as the newest version of the uploaded
+ * behaviour name, after it compiled in the sandbox: a source different
+ * from the newest makes a new version (*created = 1), the same source
+ * again changes nothing.  *doc is {"name", "language", "version"}.
+ * Returns 0, AD_EEXISTS (a registered behaviour has the name),
+ * AD_EBADCODE (why says what), AD_EINVAL (no language: uploads are off)
+ * or a storage error.
+ */
+int eng_behavior_put(struct eng *e, const char *name, const char *source,
+                     size_t len, json_t **doc, int *created, char *why,
+                     size_t whylen);
+
+/*
+ * Sets *doc to {"name", "language", "doc", "version": NEWEST, "versions":
+ * [{"version", "created", "actors"}, ...]} for an uploaded behaviour
+ * (with_source: and "source" of version, 0 the newest, with
+ * "source_version"), or the same for a registered one (one version, no
+ * source).  Returns 0 or AD_ENOTFOUND.
+ */
+int eng_behavior_get(struct eng *e, const char *name, int version,
+                     int with_source, json_t **doc);
+
+/* Removes the versions of the uploaded behaviour name that no live actor
+ * runs; *doc is {"name", "removed": N, "kept": N}.  Returns 0,
+ * AD_ENOTFOUND, AD_EEXISTS (a registered behaviour), AD_EINUSE (live
+ * actors run every version: nothing removed) or a storage error. */
+int eng_behavior_delete(struct eng *e, const char *name, json_t **doc);
+
+/* Sets *out to eng_behaviors() with the newest version of every uploaded
+ * behaviour after the registered ones. */
+int eng_behavior_list(struct eng *e, json_t **out);
 
 /* Returns 1 when another connection committed since the last call. */
 int eng_changed(struct eng *e);

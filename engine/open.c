@@ -60,6 +60,8 @@ eng_close(struct eng *e)
     store_close(e->st);
     free(e->kills.ids);
     free(e->terminates.ids);
+    if (e->compiled != NULL)
+        eng__compiled_free(e);
     free(e->path);
     free(e);
 }

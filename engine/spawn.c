@@ -11,21 +11,29 @@
 /* ---- spawning ---- */
 
 int
-eng__check_spawn(const char *behavior, const json_t *args,
+eng__check_spawn(struct eng *e, const char *behavior, const json_t *args,
                  const struct behavior **b, const char **why)
 {
-    *b = behavior ? eng__behavior(behavior) : NULL;
+    /* The reason an uploaded behaviour gives is made, not static. */
+    static _Thread_local char uploaded_why[256];
+    *b = NULL;
+    if (behavior != NULL)
+        *b = e ? eng__behavior_at(e, behavior, 0) : eng__behavior(behavior);
     if (*b == NULL)
         return AD_EBEHAVIOR;
     const char *w = NULL;
     if (args != NULL && !json_is_object(args)) {
         w = "args must be an object";
-    } else if ((*b)->check_args) {
+    } else {
         /* A check_args is always given an object. */
         json_t *empty = args ? NULL : json_object();
         if (args == NULL && empty == NULL)
             return AD_ENOMEM;
-        w = (*b)->check_args(args ? args : empty);
+        if ((*b)->check_args)
+            w = (*b)->check_args(args ? args : empty);
+        else if (e != NULL)
+            w = eng__check_uploaded(*b, args ? args : empty, uploaded_why,
+                                    sizeof uploaded_why);
         json_decref(empty);
     }
     if (w == NULL)
@@ -40,7 +48,7 @@ actor_check_args(const char *behavior, const json_t *args)
 {
     const struct behavior *b;
     const char *why = NULL;
-    switch (eng__check_spawn(behavior, args, &b, &why)) {
+    switch (eng__check_spawn(NULL, behavior, args, &b, &why)) {
     case AD_OK:
         return NULL;
     case AD_EBEHAVIOR:
@@ -153,7 +161,7 @@ eng_spawn_watched(struct eng *e, const char *name, const char *behavior,
                   const char **why)
 {
     const struct behavior *b;
-    int err = eng__check_spawn(behavior, args, &b, why);
+    int err = eng__check_spawn(e, behavior, args, &b, why);
     if (err != AD_OK)
         return err;
     if (name != NULL && !ad_name_valid(name, strlen(name)))

@@ -113,7 +113,7 @@ eng__step_load(struct eng *e, int64_t id, struct step *s)
         s->done = 1;
         return err == AD_ENOTFOUND ? AD_OK : err;
     }
-    s->a.b = s->b = eng__behavior(s->row.behavior);
+    s->a.b = s->b = eng__behavior_at(e, s->row.behavior, s->row.version);
     if (s->b == NULL || s->b->version != s->row.version) {
         snprintf(why, sizeof why,
                  "behaviour %s version %d is not in this build",

@@ -145,7 +145,7 @@ eng__end(struct eng *e, struct store_actor *row, enum store_status status,
                          value, !exited, ties);
     /* A killed actor's terminate handler runs later in this transaction,
      * where no behaviour runs (eng__terminate_queued). */
-    const struct behavior *b = eng__behavior(row->behavior);
+    const struct behavior *b = eng__behavior_at(e, row->behavior, row->version);
     if (err == AD_OK && status == STORE_KILLED && b != NULL &&
         b->version == row->version && b->terminate != NULL)
         err = eng__queue_push(&e->terminates, row->id);
@@ -229,7 +229,7 @@ eng__terminate_one(struct eng *e, int64_t id)
     int err = store_actor_by_id(e->st, id, &row);
     if (err != AD_OK)
         return err == AD_ENOTFOUND ? AD_OK : err;
-    const struct behavior *b = eng__behavior(row.behavior);
+    const struct behavior *b = eng__behavior_at(e, row.behavior, row.version);
     struct actor a = {.e = e, .b = b, .row = &row, .err = ENG__RESTRICTED};
     json_t *reason = NULL;
     if (row.status != STORE_KILLED || b == NULL || b->terminate == NULL)

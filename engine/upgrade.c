@@ -102,10 +102,12 @@ eng__upgrade_tx(struct store *st, void *ctx)
     int err = store_actor_by_name(st, uc->name, &row);
     if (err != AD_OK)
         return err;
-    const struct behavior *b = eng__behavior(row.behavior);
+    const struct behavior *b =
+        eng__behavior_at(uc->e, row.behavior, uc->version);
     if (store_status_ended(row.status)) {
         err = AD_EDEAD;
     } else if (b == NULL || (uc->version != 0 && uc->version != b->version)) {
+        /* (a registered behaviour has one version, this build's) */
         *uc->why = "that version of the behaviour is not in this build";
         err = AD_EUPGRADE;
     } else if (row.version != b->version) {

@@ -20,6 +20,7 @@
 
 struct fcgi_config {
     size_t max_body; /* largest body accepted, bytes */
+    int no_upload;   /* 1: PUT and DELETE /behaviors/NAME answer 403 */
     /*
      * Blocks until something may have changed in the database, or ms
      * milliseconds have passed, whichever is first.  Returns 0, or -1

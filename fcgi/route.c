@@ -222,6 +222,7 @@ route__name(const char *s, size_t n, char *out)
 struct query {
     char storage[1024];
     const char *wait, *limit, *after, *behavior, *status, *timeout;
+    const char *version, *source; /* GET /behaviors/NAME */
 };
 
 /* Parses query (may be NULL).  Returns 0, or AD_EINVAL with *bad set to
@@ -254,6 +255,10 @@ route__query(const char *query, struct query *q, const char **bad)
             slot = &q->status;
         else if (klen == 7 && memcmp(p, "timeout", 7) == 0)
             slot = &q->timeout;
+        else if (klen == 7 && memcmp(p, "version", 7) == 0)
+            slot = &q->version;
+        else if (klen == 6 && memcmp(p, "source", 6) == 0)
+            slot = &q->source;
         if (slot != NULL) {
             long n = route__decode(v, vlen, q->storage + used,
                                    sizeof q->storage - used, 1);
@@ -618,6 +623,107 @@ route__call(struct eng *e, const struct fcgi_config *cfg,
     json_decref(reply);
 }
 
+/* The error of eng_behavior_* err for the behaviour name; why (may be
+ * NULL) is what the engine said. */
+static void
+route__behavior_fail(struct fcgi_response *resp, int err, const char *name,
+                     const char *why)
+{
+    switch (err) {
+    case AD_EEXISTS:
+        route__error(resp, 409, "behavior_builtin",
+                     "%s is a behaviour built into actord", name);
+        break;
+    case AD_EBADCODE:
+        route__error(resp, 422, "bad_behavior", "%s: %s", name,
+                     why && *why ? why : ad_strerror(err));
+        break;
+    case AD_EINVAL:
+        route__error(resp, 403, "uploads_disabled",
+                     "this actord takes no uploaded behaviours");
+        break;
+    case AD_ENOTFOUND:
+        route__error(resp, 404, "unknown_behavior", "no behaviour %s", name);
+        break;
+    case AD_EINUSE:
+        route__error(resp, 409, "behavior_in_use",
+                     "live actors run every version of %s", name);
+        break;
+    default:
+        route__fail(resp, err, name);
+    }
+}
+
+/* /behaviors/NAME: PUT uploads a version (the body is the source), GET
+ * reads (?version=N&source=1 adds a version's source), DELETE removes
+ * the versions no live actor runs. */
+static void
+route__behavior(struct eng *e, const struct fcgi_config *cfg,
+                const struct fcgi_request *req, struct fcgi_response *resp,
+                const char *name, const struct query *q)
+{
+    const char *m = req->method;
+    json_t *doc = NULL;
+    char why[512] = "";
+    int err;
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
+        int64_t version = 0;
+        if (q->version &&
+            route__integer(q->version, 1, INT32_MAX, &version) != AD_OK) {
+            route__error(resp, 400, "bad_request",
+                         "version must be an integer from 1");
+            return;
+        }
+        int source = q->source && strcmp(q->source, "1") == 0;
+        err = eng_behavior_get(e, name, (int)version, source, &doc);
+        if (err != AD_OK) {
+            route__behavior_fail(resp, err, name, NULL);
+            return;
+        }
+        resp->status = 200;
+        resp->body = doc;
+        return;
+    }
+    if (strcmp(m, "PUT") != 0 && strcmp(m, "DELETE") != 0) {
+        route__not_allowed(resp, m, "GET, HEAD, PUT, DELETE");
+        return;
+    }
+    if (cfg->no_upload) {
+        route__behavior_fail(resp, AD_EINVAL, name, NULL);
+        return;
+    }
+    if (strcmp(m, "DELETE") == 0) {
+        err = eng_behavior_delete(e, name, &doc);
+        if (err != AD_OK) {
+            route__behavior_fail(resp, err, name, NULL);
+            return;
+        }
+        resp->status = 200;
+        resp->wrote = 1;
+        resp->body = doc;
+        return;
+    }
+    if (req->body_truncated ||
+        (req->content_length >= 0 &&
+         (unsigned long long)req->content_length > cfg->max_body)) {
+        route__error(resp, 413, "too_large",
+                     "the source is over the limit of %zu bytes",
+                     cfg->max_body);
+        return;
+    }
+    int created = 0;
+    err = eng_behavior_put(e, name, req->body ? req->body : "", req->body_len,
+                           &doc, &created, why, sizeof why);
+    if (err != AD_OK) {
+        ad_utf8_scrub(why);
+        route__behavior_fail(resp, err, name, why);
+        return;
+    }
+    resp->status = created ? 201 : 200;
+    resp->wrote = created;
+    resp->body = doc;
+}
+
 /* POST /actors/NAME/upgrade, body {"version": N} or none (the version
  * this actord has): moves the actor onto that version of its behaviour;
  * 200 with its document, or 409 upgrade_failed saying why. */
@@ -744,12 +850,31 @@ fcgi_route(struct eng *e, const struct fcgi_config *cfg,
         return;
     }
     if (plen == 10 && memcmp(path, "/behaviors", 10) == 0) {
+        json_t *list = NULL;
+        int err;
         if (!get)
             route__not_allowed(resp, m, "GET, HEAD");
+        else if ((err = eng_behavior_list(e, &list)) != AD_OK)
+            route__fail(resp, err, NULL);
         else {
             resp->status = 200;
-            resp->body = eng_behaviors();
+            resp->body = list;
         }
+        return;
+    }
+    if (plen > 11 && memcmp(path, "/behaviors/", 11) == 0) {
+        const char *bn = path + 11;
+        size_t blen = plen - 11;
+        char name[65];
+        if (blen > 64 ||
+            strspn(bn, "abcdefghijklmnopqrstuvwxyz0123456789_") < blen) {
+            route__error(resp, 400, "bad_name",
+                         "a behaviour name is 1 to 64 of a-z 0-9 _");
+            return;
+        }
+        memcpy(name, bn, blen);
+        name[blen] = '\0';
+        route__behavior(e, cfg, req, resp, name, &q);
         return;
     }
     if (plen == 13 && memcmp(path, "/dead-letters", 13) == 0) {

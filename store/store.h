@@ -370,4 +370,55 @@ int store_dead_letter_list(struct store *s, int64_t after, int limit,
  * them. */
 int store_dead_letter_collect(struct store *s, int64_t upto, int64_t *n);
 
+/* --- sources (sources.c) --- */
+
+/* One version of a behaviour uploaded as source.  Loaded rows own their
+ * strings (store_source_release frees them); rows given to
+ * store_source_add are borrowed. */
+struct store_source {
+    char *name;
+    int version;
+    char *language; /* "lua" */
+    char *doc;
+    char *source; /* NULL when not loaded (lists) */
+    size_t source_len;
+    int64_t created; /* ms since the epoch */
+    int64_t actors;  /* live actors on this version (versions only) */
+};
+
+/* Frees what a loaded src owns.  Accepts NULL. */
+void store_source_release(struct store_source *src);
+
+/* Adds src as a new row (name, version); AD_EEXISTS when that version
+ * is there already. */
+int store_source_add(struct store *s, const struct store_source *src);
+
+/* Loads version (0: the newest) of name into *src, source included.
+ * Returns 0 or AD_ENOTFOUND. */
+int store_source_get(struct store *s, const char *name, int version,
+                     struct store_source *src);
+
+/* Calls fn for every version of name, oldest first, with actors set and
+ * source not loaded (src borrowed for the call); fn returns 0 to go on
+ * or an ad_err. */
+int store_source_versions(struct store *s, const char *name,
+                          int (*fn)(void *ctx, const struct store_source *src),
+                          void *ctx);
+
+/* Calls fn for the newest version of every uploaded behaviour, in name
+ * order, source not loaded. */
+int store_source_list(struct store *s,
+                      int (*fn)(void *ctx, const struct store_source *src),
+                      void *ctx);
+
+/* Takes the next version number of name into *version: one above the
+ * last number it was given, so that no number is used twice, even after
+ * its rows were removed.  Inside a write transaction. */
+int store_source_next_version(struct store *s, const char *name, int *version);
+
+/* Deletes the versions of name that no live actor (runnable, waiting or
+ * stranded) runs; *removed (may be NULL) counts them. */
+int store_source_remove_unused(struct store *s, const char *name,
+                               int64_t *removed);
+
 #endif

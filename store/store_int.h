@@ -15,6 +15,7 @@
  *   timers.c   timers, and receive deadlines coming due (fire_due)
  *   calls.c    abandoned calls
  *   dead.c     dead letters
+ *   sources.c  behaviours uploaded as source, a row a version
  *
  * Each file owns the SQL of its statements: a static table of Q_COUNT
  * slots with the text of its own statements at their ids (designated
@@ -100,6 +101,13 @@ enum stmt_id {
     Q_DEAD_ADD,
     Q_DEAD_LIST,
     Q_DEAD_COLLECT,
+    /* sources.c */
+    Q_SOURCE_ADD,
+    Q_SOURCE_GET,
+    Q_SOURCE_VERSIONS,
+    Q_SOURCE_LIST,
+    Q_SOURCE_REMOVE_UNUSED,
+    Q_SOURCE_NEXT,
     Q_COUNT
 };
 

@@ -47,6 +47,10 @@ ad_strerror(int err)
         return "the actor's mailbox is full; try again later";
     case AD_EUPGRADE:
         return "the actor could not be upgraded";
+    case AD_EBADCODE:
+        return "the behaviour's source does not load";
+    case AD_EINUSE:
+        return "live actors run every version of the behaviour";
     }
     return "unknown error";
 }
@@ -91,6 +95,10 @@ ad_errcode(int err)
         return "mailbox_full";
     case AD_EUPGRADE:
         return "upgrade_failed";
+    case AD_EBADCODE:
+        return "bad_behavior";
+    case AD_EINUSE:
+        return "behavior_in_use";
     }
     return "internal_error";
 }

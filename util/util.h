@@ -33,6 +33,8 @@ enum ad_err {
     AD_ESTOPPED = -15,  /* the process is stopping */
     AD_EMAILBOX = -16,  /* the receiver's mailbox holds its limit */
     AD_EUPGRADE = -17,  /* an actor could not move to another version */
+    AD_EBADCODE = -18,  /* an uploaded behaviour's source does not load */
+    AD_EINUSE = -19,    /* live actors run every version of a behaviour */
 };
 
 /* Returns a static sentence describing err. */

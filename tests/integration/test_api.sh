@@ -37,6 +37,22 @@ expect_json "GET /behaviors has counter, collector, forwarder and ring" \
     '[.behaviors[].name] | contains(["counter","collector","forwarder","ring"])'
 expect_json "GET /behaviors gives each one's language and version" \
     'all(.behaviors[]; .language == "c" and (.version | type == "number"))'
+it_req GET /behaviors/counter
+expect_ok 200 "GET /behaviors/counter: language c, one version" \
+    '.name == "counter" and .language == "c" and .version == 1
+     and (.versions | length) == 1'
+it_req GET /behaviors/no_such
+expect_error 404 unknown_behavior "GET /behaviors/no_such is 404 unknown_behavior"
+it_req GET /behaviors/Bad-Name
+expect_error 400 bad_name "GET /behaviors/Bad-Name is 400 bad_name"
+it_req GET '/behaviors/counter?version=x'
+expect_error 400 bad_request "GET /behaviors/counter?version=x is 400"
+it_req PUT /behaviors/counter 'return {}'
+expect_error 409 behavior_builtin "PUT /behaviors/counter is 409 behavior_builtin"
+it_req DELETE /behaviors/counter
+expect_error 409 behavior_builtin "DELETE /behaviors/counter is 409 behavior_builtin"
+it_req PATCH /behaviors/counter
+expect_error 405 method_not_allowed "PATCH /behaviors/counter is 405"
 
 # ---- spawn (PUT) and read (GET, HEAD) ------------------------------------
 
