@@ -71,9 +71,10 @@ step_body(lua_State *L)
     luab__reseed(L);
     luab__push_table(L);
     int t = lua_gettop(L);
-    push_handler(L, t, r->handler);
     luab__push_handle(L, r);
     int h = lua_gettop(L);
+    push_handler(L, t, r->handler);
+    lua_pushvalue(L, h);
     const json_t *msg = actor_message(a);
     luab__push_json(L, msg);
     if (msg != NULL)
@@ -136,9 +137,10 @@ terminate_body(lua_State *L)
     struct luab_run *r = luab__of(L)->run;
     luab__reseed(L);
     luab__push_table(L);
-    push_handler(L, lua_gettop(L), "terminate");
+    int t = lua_gettop(L);
     luab__push_handle(L, r);
     int h = lua_gettop(L);
+    push_handler(L, t, "terminate");
     lua_pushvalue(L, h);
     luab__push_json(L, r->arg);
     lua_call(L, 2, 0);
@@ -166,9 +168,10 @@ migrate_body(lua_State *L)
     struct luab *lb = luab__of(L);
     struct luab_run *r = lb->run;
     luab__push_table(L);
-    push_handler(L, lua_gettop(L), "migrate");
+    int t = lua_gettop(L);
     luab__push_handle(L, r);
     int h = lua_gettop(L);
+    push_handler(L, t, "migrate");
     lua_pushvalue(L, h);
     lua_pushinteger(L, r->from_version);
     lua_pushstring(L, r->handler);
