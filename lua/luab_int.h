@@ -85,6 +85,7 @@ struct luab {
     struct luab_run *run; /* the run under way, or NULL */
     /* The budgets of the run under way. */
     long long instr_limit, instr_used; /* Lua instructions */
+    int hook_count;                    /* the hook's count now */
     size_t mem_limit, mem_used;        /* bytes L holds */
     enum luab_hit hit;
     /* An allocation refused, until Lua retries it (after its emergency

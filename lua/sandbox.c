@@ -17,7 +17,8 @@
  *     can be reached, so none can be changed.
  *   - setmetatable refuses a metatable with __gc: finalizers run with
  *     Lua's hooks off (an endless __gc would escape the budget, or hang
- *     lua_close).
+ *     lua_close).  For the same reason xpcall calls its message handler
+ *     after unwinding (safe_xpcall).
  *   - Binary chunks are refused (load mode "t", in compile.c).
  */
 #include <stdlib.h>
@@ -52,6 +53,25 @@ luab__of(lua_State *L)
 
 /* ---- the budgets ---- */
 
+static void budget_hook(lua_State *L, lua_Debug *ar);
+
+/* The count of the hook between two checks of the budget. */
+static int
+hook_every(const struct luab *lb)
+{
+    return lb->instr_limit < LUAB_HOOK_EVERY ? (int)lb->instr_limit
+                                             : LUAB_HOOK_EVERY;
+}
+
+/* Calls the hook every count instructions (count 1 after a refusal: the
+ * budget is checked at the next instruction). */
+static void
+set_hook(struct luab *lb, int count)
+{
+    lb->hook_count = count;
+    lua_sethook(lb->L, budget_hook, LUA_MASKCOUNT, count);
+}
+
 static void
 budget_hook(lua_State *L, lua_Debug *ar)
 {
@@ -61,15 +81,17 @@ budget_hook(lua_State *L, lua_Debug *ar)
         if (lb->refused.on) {
             lb->hit = LUAB_HIT_MEMORY; /* the refusal stood */
         } else {
-            lb->instr_used += LUAB_HOOK_EVERY;
+            lb->instr_used += lb->hook_count;
             if (lb->instr_used >= lb->instr_limit)
                 lb->hit = LUAB_HIT_TIME;
+            else if (lb->hook_count != hook_every(lb))
+                set_hook(lb, hook_every(lb)); /* the retry went through */
         }
     }
     if (lb->hit != LUAB_HIT_NONE) {
         /* From now on at every instruction: a pcall in the behaviour
          * that caught this cannot go on. */
-        lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+        set_hook(lb, 1);
         lua_pushlightuserdata(L, &budget_key); /* allocates nothing */
         lua_error(L);
     }
@@ -118,7 +140,7 @@ budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
                 lb->refused.nsize = nsize;
             }
             if (lb->L != NULL && lb->run != NULL)
-                lua_sethook(lb->L, budget_hook, LUA_MASKCOUNT, 1);
+                set_hook(lb, 1);
             return NULL;
         }
     }
@@ -224,12 +246,11 @@ luab__pcall(struct luab *lb, lua_CFunction body, struct luab_run *r)
     lb->hit = LUAB_HIT_NONE;
     lb->refused.on = 0;
     lua_settop(L, 0);
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT,
-                lb->instr_limit < LUAB_HOOK_EVERY ? (int)lb->instr_limit
-                                                  : LUAB_HOOK_EVERY);
+    set_hook(lb, hook_every(lb));
     lua_pushcfunction(L, body);
     int status = lua_pcall(L, 0, 0, 0);
     lua_sethook(L, NULL, 0, 0);
+    lb->hook_count = 0;
     if (lb->refused.on)
         lb->hit = LUAB_HIT_MEMORY;
     if (lb->hit == LUAB_HIT_TIME)
@@ -337,6 +358,40 @@ safe_rawset(lua_State *L)
     return 1;
 }
 
+/*
+ * xpcall(f, msgh, ...), with msgh called after the stack unwinds rather
+ * than where the error was raised.  Lua calls a message handler at the
+ * raise, and an error raised by the count hook is raised inside the
+ * hook, where hooks are off: the real xpcall would run msgh (an endless
+ * loop, say) with no budget.  Without debug a handler cannot look at the
+ * stack anyway, so it sees the same error value.  A budget spent is
+ * raised again, never handled.
+ */
+static int
+safe_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    luaL_checkstack(L, n + 2, "xpcall");
+    lua_pushvalue(L, 1);
+    for (int i = 3; i <= n; i++)
+        lua_pushvalue(L, i);
+    int status = lua_pcall(L, n - 2, LUA_MULTRET, 0);
+    luab__recheck(L);
+    if (status == LUA_OK) {
+        lua_pushboolean(L, 1);
+        lua_insert(L, n + 1);
+        return lua_gettop(L) - n;
+    }
+    lua_pushvalue(L, 2);
+    lua_insert(L, -2);
+    lua_pcall(L, 1, 1, 0);
+    luab__recheck(L);
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+}
+
 static int
 safe_setmetatable(lua_State *L)
 {
@@ -403,6 +458,8 @@ luab__open(lua_State *L)
     lua_setfield(L, g, "rawset");
     lua_pushcfunction(L, safe_setmetatable);
     lua_setfield(L, g, "setmetatable");
+    lua_pushcfunction(L, safe_xpcall);
+    lua_setfield(L, g, "xpcall");
     open_lib(L, g, LUA_STRLIBNAME, luaopen_string, string_drops);
     open_lib(L, g, LUA_TABLIBNAME, luaopen_table, NULL);
     open_lib(L, g, LUA_MATHLIBNAME, luaopen_math, NULL);
