@@ -20,9 +20,9 @@
 # with ThreadSanitizer into build/tsan.
 
 CC      ?= cc
-PKGS    := jansson sqlite3
+PKGS    := jansson sqlite3 lua5.4
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lsqlite3)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lsqlite3 -llua5.4)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 B       := build
@@ -50,7 +50,7 @@ LDFLAGS := $(SANFLAGS)
 LIBS    := $(PKG_LIBS) -lfcgi -lpthread -lm
 
 LIB_SRC := $(wildcard util/*.c) $(wildcard store/*.c) $(wildcard engine/*.c) \
-           $(wildcard behaviors/*.c) \
+           $(wildcard behaviors/*.c) $(wildcard lua/*.c) \
            $(filter-out fcgi/main.c,$(wildcard fcgi/*.c))
 LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC)) $(B)/sql/migrations.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -180,7 +180,7 @@ fuzz:
 # .clang-format, over every C source and header of the tree (the
 # generated build/ aside).
 FORMAT_SRC := $(sort $(wildcard util/*.[ch] store/*.[ch] engine/*.[ch] \
-                behaviors/*.[ch] fcgi/*.[ch] cli/*.[ch] bench/*.[ch] \
+                behaviors/*.[ch] lua/*.[ch] fcgi/*.[ch] cli/*.[ch] bench/*.[ch] \
                 include/actord/*.h tests/unit/*.[ch] tests/fuzz/*.[ch] \
                 examples/*/*.[ch]))
 format:

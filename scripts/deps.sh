@@ -4,7 +4,7 @@
 #   bash scripts/deps.sh [EXTRA_PACKAGE ...]
 #
 # Checks with dpkg-query what building (gcc make pkg-config libfcgi-dev
-# libjansson-dev libsqlite3-dev check; clang and libclang-rt-14-dev, whose
+# libjansson-dev libsqlite3-dev liblua5.4-dev check; clang and libclang-rt-14-dev, whose
 # libclang_rt.fuzzer is libFuzzer, for tests/fuzz; clang-format for make
 # format-check) and running or testing
 # (an nginx that provides /usr/sbin/nginx, sqlite3, curl, jq) need, plus
@@ -13,7 +13,8 @@
 # what is missing and installs it with apt-get, as root or through sudo.
 set -euo pipefail
 
-build_pkgs=(gcc make pkg-config libfcgi-dev libjansson-dev libsqlite3-dev check
+build_pkgs=(gcc make pkg-config libfcgi-dev libjansson-dev libsqlite3-dev
+    liblua5.4-dev check
     clang libclang-rt-14-dev clang-format)
 run_pkgs=(sqlite3 curl jq)
 wanted=("${build_pkgs[@]}" "${run_pkgs[@]}" "$@")
