@@ -671,6 +671,7 @@ main(int argc, char **argv)
                            : plugin_load(p->path, err, sizeof err);
         if (rc != AD_OK) {
             log_msg("%s; not starting", err);
+            free(o.plugins);
             return 1;
         }
     }
