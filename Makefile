@@ -1,6 +1,7 @@
 # actord: one Makefile for everything.
 #   make            build build/actord and build/actorctl
-#   make run        start nginx + actord on 127.0.0.1 (PORT=, DB=, RUNDIR=)
+#   make run        start nginx + actord on 127.0.0.1 (PORT=, DB=, RUNDIR=,
+#                   PLUGINS= plugin files to load)
 #   make check      format-check, unit tests, unit tests under ASan+UBSan, a
 #                   short fuzz run, integration tests
 #   make format     format every C file with the checked-in .clang-format
