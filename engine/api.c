@@ -77,6 +77,40 @@ actor_matched(struct actor *a)
     return a->matched;
 }
 
+/* What actor_send answers for a refusal of eng__deliver_or_bury. */
+static int
+eng__sent(int refused)
+{
+    switch (refused) {
+    case AD_OK:
+        return ACTOR_SENT;
+    case AD_EDEAD:
+        return ACTOR_SENT_DEAD;
+    case AD_ENOTFOUND:
+        return ACTOR_SENT_UNKNOWN;
+    default:
+        return ACTOR_SENT_REFUSED;
+    }
+}
+
+/* actor_send while terminate runs: msg (stolen) to name is kept on
+ * a->outbox, delivered when the handler returns; the answer is what the
+ * target is now. */
+static int
+eng__send_later(struct actor *a, const char *name, json_t *msg)
+{
+    int64_t id;
+    enum store_status status;
+    int err = store_actor_peek(a->e->st, name, &id, &status, NULL, NULL);
+    json_t *item = json_pack("[s, o]", name, msg);
+    if (item == NULL || json_array_append_new(a->outbox, item) != 0)
+        return ACTOR_SENT_REFUSED; /* out of memory: nothing sent */
+    if (err == AD_ENOTFOUND)
+        return ACTOR_SENT_UNKNOWN;
+    return err == AD_OK && store_status_ended(status) ? ACTOR_SENT_DEAD
+                                                      : ACTOR_SENT;
+}
+
 int
 actor_send(struct actor *a, const json_t *to, json_t *msg)
 {
@@ -86,15 +120,19 @@ actor_send(struct actor *a, const json_t *to, json_t *msg)
         json_decref(msg);
         return -1;
     }
+    if (a->outbox != NULL)
+        return eng__send_later(a, name, msg);
+    int refused = AD_OK;
     if (a->err == AD_OK) {
         struct eng *e = a->e;
         int64_t hops = a->hops + 1;
-        /* The sender cannot know whether it arrives: what cannot be
-         * delivered becomes a dead letter. */
+        /* What cannot be delivered becomes a dead letter; the sender is
+         * told why. */
         a->err = eng__deliver_or_bury(
             e, name, a->row->name, msg, hops,
             e->opts.max_hops > 0 && hops > e->opts.max_hops ? "hop limit"
-                                                            : NULL);
+                                                            : NULL,
+            &refused);
         if (a->err == AD_ETOOLARGE) {
             /* Storing it, even as a dead letter, would take what the
              * limit protects: the step is undone and the actor fails
@@ -106,7 +144,7 @@ actor_send(struct actor *a, const json_t *to, json_t *msg)
         }
     }
     json_decref(msg);
-    return 0;
+    return eng__sent(refused);
 }
 
 json_t *
@@ -170,9 +208,9 @@ eng__tell_gone(struct actor *a, const char *name, const char *key,
                const json_t *value)
 {
     json_t *notice = eng__notice(key, value, name);
-    int err =
-        notice ? eng__deliver_or_bury(a->e, a->row->name, name, notice, 0, NULL)
-               : AD_ENOMEM;
+    int err = notice ? eng__deliver_or_bury(a->e, a->row->name, name, notice, 0,
+                                            NULL, NULL)
+                     : AD_ENOMEM;
     json_decref(notice);
     return err;
 }
@@ -330,8 +368,10 @@ eng__respond(struct actor *a, const json_t *call, const char *key,
         json_decref(value);
         return -1;
     }
-    return actor_send(a, to,
-                      json_pack("{s:O, s:o}", "response", id, key, value));
+    /* A caller that has ended or gave up gets a dead letter: no error of
+     * the one that answers. */
+    json_t *answer = json_pack("{s:O, s:o}", "response", id, key, value);
+    return actor_send(a, to, answer) < 0 ? -1 : 0;
 }
 
 int
@@ -365,7 +405,7 @@ actor_call(struct actor *a, int point, const json_t *to, const char *method,
     json_t *call = json_pack("{s:s, s:s, s:o, s:o}", "call", id, "method",
                              method ? method : "", "address", self, "message",
                              payload ? payload : json_null());
-    if (call == NULL || actor_send(a, to, call) != 0)
+    if (call == NULL || actor_send(a, to, call) < 0)
         return actor_fail(a, "call %s: not an address", method);
     return actor_receive_timeout(
         a, point, json_pack("[{s:{s:s}}]", "response", "$literal", id),

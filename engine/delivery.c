@@ -111,9 +111,12 @@ eng__undeliverable(int err)
  */
 int
 eng__deliver_or_bury(struct eng *e, const char *to, const char *sender,
-                     const json_t *msg, int64_t hops, const char *why)
+                     const json_t *msg, int64_t hops, const char *why,
+                     int *refused)
 {
-    int err = why ? AD_OK : eng__deliver(e, to, sender, msg, hops, NULL);
+    int err = why ? AD_EMAILBOX : eng__deliver(e, to, sender, msg, hops, NULL);
+    if (refused)
+        *refused = eng__undeliverable(err) ? err : AD_OK;
     if (why == NULL && (why = eng__undeliverable(err)) == NULL)
         return err;
     char *body = eng__dump(msg);

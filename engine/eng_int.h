@@ -44,6 +44,11 @@
  * went wrong (a dry run, a transaction with nothing to keep). */
 #define ENG__UNDO 2
 
+/* struct actor.err while a terminate or upgrade handler runs: every call
+ * of the behaviour API that would change more than its state (and, for
+ * terminate, its sends) does nothing. */
+#define ENG__RESTRICTED 3
+
 /* How late a due receive timeout or timer may be noticed, ms. */
 #define ENG__DUE_EVERY_MS 5
 
@@ -71,7 +76,10 @@ struct eng {
     char *path;          /* owned: the database file */
     int64_t due_checked; /* ms since the epoch when eng_run last looked
                             for due deadlines and timers */
-    struct eng__kill_queue kills; /* empty between engine calls */
+    struct eng__kill_queue kills;      /* empty between engine calls */
+    struct eng__kill_queue terminates; /* killed actors whose terminate
+                                          handler is still to run; empty
+                                          between engine calls */
 };
 
 /* One eng_send waiting in its group's queue. */
@@ -113,6 +121,9 @@ struct actor {
     int timed_out;            /* 1 when this step resumes from a timeout */
     int64_t hops;             /* hops of the message this step consumes */
     int err;                  /* first storage error of the step, or 0 */
+    json_t *outbox;           /* owned: while terminate runs, what it sends,
+                                 [[NAME, MESSAGE], ...]; else NULL */
+    const json_t *reason;     /* borrowed: while terminate runs, why */
 };
 
 /* ---- registry.c ---- */
@@ -182,11 +193,14 @@ const char *eng__undeliverable(int err);
 /*
  * Delivers msg (borrowed) as eng__deliver does, for the engine and
  * behaviours: what cannot be delivered becomes a dead letter instead
- * (reason why, when not NULL, without trying).  Returns 0 or a storage
- * error.
+ * (reason why, when not NULL, without trying).  *refused (may be NULL)
+ * is 0 when it was delivered, else why not (AD_ENOTFOUND, AD_EDEAD,
+ * AD_EMAILBOX; AD_EMAILBOX too for a reason given).  Returns 0 or a
+ * storage error.
  */
 int eng__deliver_or_bury(struct eng *e, const char *to, const char *sender,
-                         const json_t *msg, int64_t hops, const char *why);
+                         const json_t *msg, int64_t hops, const char *why,
+                         int *refused);
 
 /* ---- spawn.c ---- */
 
@@ -243,6 +257,16 @@ int eng__kill(struct eng *e, int64_t id);
 /* Kills every actor queued on e->kills, and those their links queue,
  * and leaves the queue empty, also on error. */
 int eng__kill_queued(struct eng *e);
+
+/*
+ * Runs the terminate handler of every actor killed since the last call
+ * (queued on e->terminates by eng__end), each under the watchdog, and
+ * leaves the queue empty.  Called where no behaviour runs: by eng_kill,
+ * and by a step's commit for the kills the step made.  A handler's sends
+ * are delivered when it returns; one cut off sends nothing.  Returns 0
+ * or a storage error.
+ */
+int eng__terminate_queued(struct eng *e);
 
 /* ---- time.c ---- */
 

@@ -200,7 +200,8 @@ int eng_call_end(struct eng *e, const char *box);
  */
 const char *eng_registry_taken(char *buf, size_t len);
 
-/* A new {"behaviors": [{"name": B, "doc": TEXT}, ...]}. */
+/* A new {"behaviors": [{"name": B, "language": "c", "version": N,
+ * "doc": TEXT}, ...]}, in the order they were registered. */
 json_t *eng_behaviors(void);
 
 /* Returns 1 when the actor document doc (borrowed) is of an ended actor. */
@@ -214,6 +215,20 @@ int eng_doc_ended(const json_t *doc);
  * transaction is rolled back; its steps will run again).
  */
 int eng_run(struct eng *e, long max_steps, int64_t max_ms, long *steps);
+
+/*
+ * Moves the actor name onto version (0: the one registered) of its
+ * behaviour, in one transaction: an actor stored by another version is
+ * handed to the behaviour's upgrade function, which may rewrite its state
+ * and says the resume point to go on at; a stranded actor becomes
+ * runnable again.  An actor already on that version and not stranded is
+ * left as it is.  On success *doc is a new reference to its document.
+ * Returns 0, AD_ENOTFOUND, AD_EDEAD, AD_EUPGRADE (*why, may be NULL, a
+ * static sentence: the version is not in this build, the behaviour has no
+ * upgrade function, or it refused) or a storage error.
+ */
+int eng_upgrade(struct eng *e, const char *name, int version, json_t **doc,
+                const char **why);
 
 /* Returns 1 when another connection committed since the last call. */
 int eng_changed(struct eng *e);

@@ -59,6 +59,7 @@ eng_close(struct eng *e)
     wd_release();
     store_close(e->st);
     free(e->kills.ids);
+    free(e->terminates.ids);
     free(e->path);
     free(e);
 }

@@ -86,10 +86,13 @@ json_t *
 eng_behaviors(void)
 {
     json_t *list = json_array();
-    for (size_t i = 0; list && i < registry_count; i++)
-        json_array_append_new(
-            list, json_pack("{s:s, s:s}", "name", registry[i]->name, "doc",
-                            registry[i]->doc ? registry[i]->doc : ""));
+    for (size_t i = 0; list && i < registry_count; i++) {
+        const struct behavior *b = registry[i];
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:i, s:s}", "name", b->name,
+                                        "language", "c", "version", b->version,
+                                        "doc", b->doc ? b->doc : ""));
+    }
     return json_pack("{s:o*}", "behaviors", list);
 }
 

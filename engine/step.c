@@ -310,6 +310,8 @@ eng__step_commit(struct eng *e, struct step *s)
         err = store_actor_save(e->st, row);
     if (err == AD_OK)
         err = eng__kill_queued(e);
+    if (err == AD_OK)
+        err = eng__terminate_queued(e);
     return err;
 }
 
@@ -345,6 +347,7 @@ eng__step(struct eng *e, int64_t id)
     }
     e->running = 0;
     e->kills.n = 0;
+    e->terminates.n = 0;
     json_decref(s.shapes);
     json_decref(s.mc.msg);
     json_decref(s.a.args);
@@ -382,8 +385,11 @@ eng__fail_aborted(struct eng *e)
             err = store_actor_save(e->st, &row);
         if (err == AD_OK)
             err = eng__kill_queued(e);
+        if (err == AD_OK)
+            err = eng__terminate_queued(e);
     }
     e->kills.n = 0;
+    e->terminates.n = 0;
     store_actor_release(&row);
     json_decref(error);
     return err == AD_ENOTFOUND ? AD_OK : err;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/eng_int.h"
+#include "engine/watchdog.h"
 
 /* ---- notices ---- */
 
@@ -38,7 +39,8 @@ eng__notify(struct eng *e, int64_t id, const char *name, const char *key,
         err = AD_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         if (err == AD_OK)
-            err = eng__deliver_or_bury(e, watchers[i], name, notice, 0, NULL);
+            err = eng__deliver_or_bury(e, watchers[i], name, notice, 0, NULL,
+                                       NULL);
         free(watchers[i]);
     }
     free(watchers);
@@ -55,11 +57,10 @@ eng__killed_error(void)
 
 /* ---- ending ---- */
 
-/* Queues actor id on e->kills to be killed. */
+/* Queues actor id on q. */
 static int
-eng__queue_push(struct eng *e, int64_t id)
+eng__queue_push(struct eng__kill_queue *q, int64_t id)
 {
-    struct eng__kill_queue *q = &e->kills;
     if (q->n == q->cap) {
         size_t cap = q->cap ? q->cap * 2 : 8;
         int64_t *ids = realloc(q->ids, cap * sizeof *ids);
@@ -102,10 +103,11 @@ eng__ended(struct eng *e, int64_t id, const char *name, const char *key,
         err = AD_ENOMEM;
     for (size_t i = 0; i < n && err == AD_OK; i++) {
         if (abnormal && !links[i].trap_exit) {
-            err = eng__queue_push(e, links[i].id);
+            err = eng__queue_push(&e->kills, links[i].id);
             continue;
         }
-        err = eng__deliver_or_bury(e, links[i].name, name, notice, 0, NULL);
+        err =
+            eng__deliver_or_bury(e, links[i].name, name, notice, 0, NULL, NULL);
     }
     json_decref(notice);
     store_links_free(links, n);
@@ -141,6 +143,12 @@ eng__end(struct eng *e, struct store_actor *row, enum store_status status,
     if (err == AD_OK)
         err = eng__ended(e, row->id, row->name, exited ? "exit" : "exception",
                          value, !exited, ties);
+    /* A killed actor's terminate handler runs later in this transaction,
+     * where no behaviour runs (eng__terminate_queued). */
+    const struct behavior *b = eng__behavior(row->behavior);
+    if (err == AD_OK && status == STORE_KILLED && b != NULL &&
+        b->version == row->version && b->terminate != NULL)
+        err = eng__queue_push(&e->terminates, row->id);
     return err;
 }
 
@@ -201,6 +209,98 @@ eng__kill(struct eng *e, int64_t id)
     return err;
 }
 
+/* ---- terminate handlers ---- */
+
+/* The terminate handler of a->b, as a step for wd_run. */
+static enum actor_step
+eng__terminate_step(struct actor *a)
+{
+    a->b->terminate(a, a->reason);
+    return ACTOR_EXIT;
+}
+
+/* Runs the terminate handler of the killed actor id: its sends are
+ * delivered and its state stored when it returns; cut off by the
+ * watchdog, it leaves nothing. */
+static int
+eng__terminate_one(struct eng *e, int64_t id)
+{
+    struct store_actor row = {0};
+    int err = store_actor_by_id(e->st, id, &row);
+    if (err != AD_OK)
+        return err == AD_ENOTFOUND ? AD_OK : err;
+    const struct behavior *b = eng__behavior(row.behavior);
+    struct actor a = {.e = e, .b = b, .row = &row, .err = ENG__RESTRICTED};
+    json_t *reason = NULL;
+    if (row.status != STORE_KILLED || b == NULL || b->terminate == NULL)
+        goto out;
+    unsigned long nomem = wd_nomem();
+    int args_err = eng__parse(row.args, strlen(row.args), 0, &a.args);
+    int state_err = eng__parse(row.state, strlen(row.state), 0, &a.state);
+    reason = eng__load(row.error);
+    a.outbox = json_array();
+    if (args_err == AD_ENOMEM || state_err == AD_ENOMEM || reason == NULL ||
+        a.outbox == NULL) {
+        err = AD_ENOMEM;
+        goto out;
+    }
+    if (!json_is_object(a.args) || !json_is_object(a.state))
+        goto out; /* nothing to run it on: the kill stands as it is */
+    a.reason = reason;
+    e->running = id; /* a kill inside finds it ending already */
+    enum actor_step r;
+    int cut = wd_run(eng__terminate_step, &a, &r);
+    e->running = 0;
+    if (cut) {
+        /* As a step cut off: what it was building may be half made. */
+        json_t **objs[] = {&a.args,   &a.state,  &a.outbox, &a.msg,
+                           &a.shapes, &a.result, &a.error};
+        for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
+            wd_abandon(*objs[i]);
+            *objs[i] = NULL;
+        }
+        goto out;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(a.outbox, i, item)
+    {
+        if (err != AD_OK)
+            break;
+        err = eng__deliver_or_bury(
+            e, json_string_value(json_array_get(item, 0)), row.name,
+            json_array_get(item, 1), 0, NULL, NULL);
+    }
+    if (err == AD_OK)
+        err = eng__set_text(&row.state, a.state);
+    if (err == AD_OK && wd_nomem() != nomem)
+        err = AD_ENOMEM; /* what it made of a NULL is not what it means */
+    if (err == AD_OK)
+        err = store_actor_save(e->st, &row);
+out:
+    json_decref(reason);
+    json_decref(a.args);
+    json_decref(a.state);
+    json_decref(a.outbox);
+    json_decref(a.msg);
+    json_decref(a.shapes);
+    json_decref(a.result);
+    json_decref(a.error);
+    store_actor_release(&row);
+    return err;
+}
+
+int
+eng__terminate_queued(struct eng *e)
+{
+    struct eng__kill_queue *q = &e->terminates;
+    int err = AD_OK;
+    for (size_t i = 0; i < q->n && err == AD_OK; i++)
+        err = eng__terminate_one(e, q->ids[i]);
+    q->n = 0;
+    return err;
+}
+
 /* ---- targets that are gone ---- */
 
 json_t *
@@ -238,6 +338,9 @@ eng__kill_tx(struct store *st, void *ctx)
     if (err == AD_OK)
         err = eng__kill(kc->e, id);
     if (err == AD_OK)
+        err = eng__terminate_queued(kc->e);
+    kc->e->terminates.n = 0;
+    if (err == AD_OK)
         err = eng__doc_by_name(kc->e, kc->name, kc->doc);
     return err;
 }
@@ -247,6 +350,8 @@ eng_kill(struct eng *e, const char *name, json_t **doc)
 {
     struct kill_ctx kc = {e, name, doc};
     *doc = NULL;
+    /* Terminate handlers run under the step watchdog. */
+    wd_start(e->opts.step_limit_ms);
     int err = store_transaction(e->st, eng__kill_tx, &kc);
     if (err != AD_OK) { /* a document made before a failed commit */
         json_decref(*doc);

@@ -618,6 +618,52 @@ route__call(struct eng *e, const struct fcgi_config *cfg,
     json_decref(reply);
 }
 
+/* POST /actors/NAME/upgrade, body {"version": N} or none (the version
+ * this actord has): moves the actor onto that version of its behaviour;
+ * 200 with its document, or 409 upgrade_failed saying why. */
+static void
+route__upgrade(struct eng *e, const struct fcgi_config *cfg,
+               const struct fcgi_request *req, struct fcgi_response *resp,
+               const char *name)
+{
+    json_t *body = NULL;
+    if (req->body_len > 0 || req->body_truncated || req->content_length > 0)
+        if (route__body(cfg, req, resp, &body) != 0)
+            return;
+    const json_t *v = json_object_get(body, "version");
+    int64_t version = 0;
+    if (body != NULL && (!json_is_object(body) ||
+                         json_object_size(body) != (v != NULL ? 1 : 0))) {
+        route__error(resp, 400, "bad_json",
+                     "the body is {\"version\": N} or nothing");
+        json_decref(body);
+        return;
+    }
+    if (v != NULL) {
+        version = json_is_integer(v) ? json_integer_value(v) : 0;
+        if (version < 1 || version > INT32_MAX) {
+            route__error(resp, 400, "bad_json",
+                         "version must be an integer from 1");
+            json_decref(body);
+            return;
+        }
+    }
+    json_decref(body);
+    json_t *doc = NULL;
+    const char *why = NULL;
+    int err = eng_upgrade(e, name, (int)version, &doc, &why);
+    if (err == AD_EUPGRADE) {
+        route__error(resp, 409, "upgrade_failed", "%s: %s", name,
+                     why ? why : ad_strerror(err));
+    } else if (err != AD_OK) {
+        route__fail(resp, err, name);
+    } else {
+        resp->status = 200;
+        resp->wrote = 1;
+        resp->body = doc;
+    }
+}
+
 /* /actors/NAME */
 static void
 route__actor(struct eng *e, const struct fcgi_config *cfg,
@@ -741,7 +787,8 @@ fcgi_route(struct eng *e, const struct fcgi_config *cfg,
                 return;
             }
         } else if (rlen != 0 &&
-                   !(rlen == 8 && memcmp(rest, "/mailbox", 8) == 0)) {
+                   !(rlen == 8 && memcmp(rest, "/mailbox", 8) == 0) &&
+                   !(rlen == 8 && memcmp(rest, "/upgrade", 8) == 0)) {
             route__error(resp, 404, "not_found", "no route for %s", path);
             return;
         }
@@ -759,6 +806,11 @@ fcgi_route(struct eng *e, const struct fcgi_config *cfg,
                 route__not_allowed(resp, m, "POST");
             else
                 route__call(e, cfg, req, resp, name, method, &q);
+        } else if (memcmp(rest, "/upgrade", 8) == 0) {
+            if (strcmp(m, "POST") != 0)
+                route__not_allowed(resp, m, "POST");
+            else
+                route__upgrade(e, cfg, req, resp, name);
         } else if (!get) {
             route__not_allowed(resp, m, "GET, HEAD");
         } else {

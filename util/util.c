@@ -45,6 +45,8 @@ ad_strerror(int err)
         return "the service is stopping";
     case AD_EMAILBOX:
         return "the actor's mailbox is full; try again later";
+    case AD_EUPGRADE:
+        return "the actor could not be upgraded";
     }
     return "unknown error";
 }
@@ -87,6 +89,8 @@ ad_errcode(int err)
         return "stopping";
     case AD_EMAILBOX:
         return "mailbox_full";
+    case AD_EUPGRADE:
+        return "upgrade_failed";
     }
     return "internal_error";
 }

@@ -32,6 +32,7 @@ enum ad_err {
     AD_ESCHEMA = -14,   /* the database was written by a newer actord */
     AD_ESTOPPED = -15,  /* the process is stopping */
     AD_EMAILBOX = -16,  /* the receiver's mailbox holds its limit */
+    AD_EUPGRADE = -17,  /* an actor could not move to another version */
 };
 
 /* Returns a static sentence describing err. */

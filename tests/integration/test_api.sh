@@ -35,6 +35,8 @@ expect_ok 200 "GET /behaviors lists behaviours with their docs" \
      and all(.[]; (.name | type == "string") and (.doc | type == "string"))'
 expect_json "GET /behaviors has counter, collector, forwarder and ring" \
     '[.behaviors[].name] | contains(["counter","collector","forwarder","ring"])'
+expect_json "GET /behaviors gives each one's language and version" \
+    'all(.behaviors[]; .language == "c" and (.version | type == "number"))'
 
 # ---- spawn (PUT) and read (GET, HEAD) ------------------------------------
 
@@ -515,6 +517,23 @@ for path in /actors/col/mailbox /dead-letters; do
     it_req GET "$path?limit=1000&after=0"
     expect_status 200 "GET $path?limit=1000&after=0 answers"
 done
+
+# ---- upgrade --------------------------------------------------------------
+
+it_req POST /actors/col/upgrade
+expect_ok 200 "POST /actors/col/upgrade on its version already: 200, as it was" \
+    '.name == "col" and .status == "waiting"'
+it_req POST /actors/col/upgrade '{"version": 9}'
+expect_ok 409 "an upgrade to a version not in this build is 409 upgrade_failed" \
+    '.error == "upgrade_failed" and (.message | contains("not in this build"))'
+it_req POST /actors/col/upgrade '{"version": "2"}'
+expect_error 400 bad_json "an upgrade to version \"2\" is 400 bad_json"
+it_req POST /actors/col/upgrade '{"versio": 1}'
+expect_error 400 bad_json "an upgrade body with another key is 400 bad_json"
+it_req GET /actors/col/upgrade
+expect_error 405 method_not_allowed "GET /actors/col/upgrade is 405"
+it_req POST /actors/nobody-here/upgrade
+expect_error 404 no_such_actor "upgrading an unknown actor is 404"
 
 it_req GET '/actors/col?wait=abc'
 expect_error 400 bad_request "GET /actors/col?wait=abc is 400 bad_request"

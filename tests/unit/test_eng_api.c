@@ -25,14 +25,14 @@ START_TEST(test_user_send_dropped)
     json_decref(doc);
     run(e);
 
-    /* To an unknown actor: a dead letter, not an error. */
+    /* To an unknown actor: a dead letter, and the sender is told. */
     send(e, "p",
          "{\"op\": \"send\", \"to\": {\"$address\": \"nobody\"}, "
          "\"msg\": 1}");
     run(e);
     doc = get_doc(e, "p");
     assert_field(doc, "status", "\"waiting\"");
-    assert_field(doc, "state", "{\"send_rc\": 0}");
+    assert_field(doc, "state", "{\"send_rc\": 2}"); /* ACTOR_SENT_UNKNOWN */
     assert_field(doc, "mailbox", "0");
     json_decref(doc);
     json_t *none = NULL;
@@ -42,6 +42,7 @@ START_TEST(test_user_send_dropped)
     send(e, "p", "{\"op\": \"send\", \"to\": \"gone\", \"msg\": 2}");
     run(e);
     assert_status(e, "p", "waiting");
+    assert_actor(e, "p", "state", "{\"send_rc\": 1}"); /* ACTOR_SENT_DEAD */
     assert_actor(e, "gone", "mailbox", "0");
     assert_dead(e, "[[\"p\", \"nobody\", \"no such actor\", 1], "
                    "[\"p\", \"gone\", \"actor ended\", 2]]");

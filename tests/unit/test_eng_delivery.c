@@ -189,6 +189,7 @@ START_TEST(test_limit_mailbox)
     send(e, "p", "{\"op\": \"send\", \"to\": \"s\", \"msg\": {\"b\": 2}}");
     run(e);
     assert_status(e, "p", "waiting");
+    assert_actor(e, "p", "state", "{\"send_rc\": 3}"); /* ACTOR_SENT_REFUSED */
     assert_dead(e, "[[\"p\", \"s\", \"mailbox full\", {\"b\": 2}]]");
     assert_mailbox_counts();
     close_eng(e);

@@ -308,6 +308,155 @@ START_TEST(test_kill_tells_everyone)
 }
 END_TEST
 
+/* ---- terminate handlers ---- */
+
+/*
+ * mourner: counts {"add": N} into state.count; when killed, its
+ * terminate handler notes the reason in state.terminated and sends
+ * {"bye": COUNT, "from": NAME} to args.to, and 0 to "nobody" (state.rc
+ * is what that send answered).
+ */
+static enum actor_step
+mourner_step(struct actor *a)
+{
+    json_t *st = actor_state(a);
+    ACTOR_BEGIN(a);
+    json_object_set_new(st, "count", json_integer(0));
+    for (;;) {
+        ACTOR_RECEIVE(a, 1, json_pack("[{s:s}]", "add", "$integer"));
+        json_object_set_new(
+            st, "count",
+            json_integer(
+                json_integer_value(json_object_get(st, "count")) +
+                json_integer_value(json_object_get(actor_message(a), "add"))));
+    }
+    ACTOR_END(a);
+}
+
+static void
+mourner_terminate(struct actor *a, const json_t *reason)
+{
+    json_t *st = actor_state(a);
+    json_object_set(st, "terminated", json_object_get(reason, "error"));
+    actor_send(a, json_object_get(actor_args(a), "to"),
+               json_pack("{s:O, s:s}", "bye", json_object_get(st, "count"),
+                         "from", actor_name(a)));
+    json_t *nobody = json_string("nobody"); /* to is borrowed */
+    int rc = actor_send(a, nobody, json_integer(0));
+    json_decref(nobody);
+    json_object_set_new(st, "rc", json_integer(rc));
+    /* What a terminate cannot do: spawn, or come back to life. */
+    json_t *child = actor_spawn(a, "collector", NULL);
+    json_object_set_new(st, "spawned", json_boolean(child != NULL));
+    json_decref(child);
+    actor_receive(a, 9, json_pack("[s]", "$any"));
+}
+
+static const struct behavior mourner = {
+    .name = "mourner",
+    .version = 1,
+    .doc = "test: says goodbye when killed",
+    .step = mourner_step,
+    .terminate = mourner_terminate,
+};
+
+/* stubborn: a terminate handler that never returns. */
+static void
+stubborn_terminate(struct actor *a, const json_t *reason)
+{
+    (void)reason;
+    actor_send(a, json_object_get(actor_args(a), "to"), json_string("no"));
+    for (volatile unsigned long i = 0;; i++)
+        ;
+}
+
+static const struct behavior stubborn = {
+    .name = "stubborn",
+    .version = 1,
+    .doc = "test: a terminate handler that loops",
+    .step = mourner_step,
+    .terminate = stubborn_terminate,
+};
+
+#define BYE(n, name)                                                           \
+    "{\"messages\": [{\"bye\": " #n ", \"from\": \"" name "\"}]}"
+
+START_TEST(test_terminate_on_delete)
+{
+    struct eng *e = open_eng();
+    spawn(e, "col", "collector", NULL);
+    spawn(e, "m", "mourner", "{\"to\": {\"$address\": \"col\"}}");
+    run(e);
+    send(e, "m", "{\"add\": 5}");
+    run(e);
+    json_t *doc = NULL;
+    ck_assert_int_eq(eng_kill(e, "m", &doc), AD_OK);
+    /* The document answered is the final one: terminate's state. */
+    assert_field(doc, "status", "\"killed\"");
+    assert_field(doc, "state",
+                 "{\"count\": 5, \"terminated\": \"killed\", \"rc\": 2, "
+                 "\"spawned\": false}");
+    json_decref(doc);
+    run(e);
+    assert_actor(e, "col", "state", BYE(5, "m"));
+    assert_dead(e, "[[\"m\", \"nobody\", \"no such actor\", 0]]");
+    close_eng(e);
+}
+END_TEST
+
+START_TEST(test_terminate_on_kill_from_a_step)
+{
+    struct eng *e = open_eng();
+    spawn(e, "col", "collector", NULL);
+    spawn(e, "m", "mourner", "{\"to\": \"col\"}");
+    run(e);
+    spawn(e, "k", "linker", "{\"kill\": \"m\"}");
+    run(e);
+    assert_status(e, "m", "killed");
+    assert_actor(e, "col", "state", BYE(0, "m"));
+    close_eng(e);
+}
+END_TEST
+
+START_TEST(test_terminate_on_linked_failure)
+{
+    struct eng *e = open_eng();
+    spawn(e, "col", "collector", NULL);
+    spawn(e, "m", "mourner", "{\"to\": \"col\"}");
+    spawn(e, "l", "linker", "{\"link\": \"m\"}");
+    run(e);
+    send(e, "m", "{\"add\": 2}");
+    run(e);
+    json_t *doc = NULL;
+    ck_assert_int_eq(eng_kill(e, "l", &doc), AD_OK);
+    json_decref(doc);
+    assert_status(e, "m", "killed");
+    run(e);
+    assert_actor(e, "col", "state", BYE(2, "m"));
+    close_eng(e);
+}
+END_TEST
+
+START_TEST(test_terminate_cut_off)
+{
+    struct eng_opts o = {.busy_timeout_ms = 50, .step_limit_ms = 50};
+    struct eng *e = open_eng_opts(&o);
+    spawn(e, "col", "collector", NULL);
+    spawn(e, "s", "stubborn", "{\"to\": \"col\"}");
+    run(e);
+    json_t *doc = NULL;
+    /* Cut off: it sends nothing, and the kill stands. */
+    ck_assert_int_eq(eng_kill(e, "s", &doc), AD_OK);
+    assert_field(doc, "status", "\"killed\"");
+    assert_field(doc, "state", "{\"count\": 0}");
+    json_decref(doc);
+    run(e);
+    assert_actor(e, "col", "state", "{\"messages\": []}");
+    assert_mailbox_counts();
+    close_eng(e);
+}
+END_TEST
+
 static Suite *
 eng_ties_suite(void)
 {
@@ -332,13 +481,20 @@ eng_ties_suite(void)
     tcase_add_test(tc, test_link_ended_and_kill);
     tcase_add_test(tc, test_link_trap_failure);
     suite_add_tcase(s, tc);
+
+    tc = tcase("terminate");
+    tcase_add_test(tc, test_terminate_on_delete);
+    tcase_add_test(tc, test_terminate_on_kill_from_a_step);
+    tcase_add_test(tc, test_terminate_on_linked_failure);
+    tcase_add_test(tc, test_terminate_cut_off);
+    suite_add_tcase(s, tc);
     return s;
 }
 
 int
 main(void)
 {
-    static const struct behavior *const used[] = {&puppet, &watcher, &linker,
-                                                  &selective, NULL};
+    static const struct behavior *const used[] = {
+        &puppet, &watcher, &linker, &selective, &mourner, &stubborn, NULL};
     return run_engine_suite("test_eng_ties", used, eng_ties_suite());
 }
