@@ -1,6 +1,7 @@
 # actord: one Makefile for everything.
 #   make            build build/actord and build/actorctl
-#   make run        start nginx + actord on 127.0.0.1 (PORT=, DB=, RUNDIR=)
+#   make run        start nginx + actord on 127.0.0.1 (PORT=, DB=, RUNDIR=,
+#                   PLUGINS= plugin files to load)
 #   make check      format-check, unit tests, unit tests under ASan+UBSan, a
 #                   short fuzz run, integration tests
 #   make format     format every C file with the checked-in .clang-format
@@ -14,6 +15,7 @@
 #                   valgrind-integration (what .ci/run runs)
 #   IT_TESTS="test_x.sh ..." limits the last three to those tests.
 #   make bench      benchmarks
+#   make examples   the example plugins (examples/*/: bank.so)
 #   make fuzz       the libFuzzer targets of tests/fuzz, FUZZ_SECONDS each
 #   make soak       the crash loop test long: 200 kill -9 cycles under load
 # SAN=1 builds everything with ASan and UBSan into build/asan, TSAN=1
@@ -47,10 +49,22 @@ WARN    := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
 CFLAGS  := -std=c11 -D_GNU_SOURCE $(WARN) -g $(OPT) \
            -I. -Iinclude $(PKG_CFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS)
-LIBS    := $(PKG_LIBS) -lfcgi -lpthread -lm
+LIBS    := $(PKG_LIBS) -lfcgi -lpthread -lm -ldl
+
+# Programs that load plugins (plugin/plugin.h) export the behaviour API to
+# them, and only it (plugin/exports.list), and hold all of libactord.a:
+# an archive member nothing in the program calls would otherwise be left
+# out, and a plugin calling it would not load.
+PLUGIN_HOST := -Wl,--dynamic-list=plugin/exports.list
+WHOLE_LIB = -Wl,--whole-archive $(B)/libactord.a -Wl,--no-whole-archive
+
+# Plugins: shared objects built against include/actord/behavior.h alone,
+# without the sanitizers (the program that loads them brings its own).
+PLUGIN_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O2 -fPIC -shared \
+                 -Iinclude $(shell pkg-config --cflags jansson 2>/dev/null)
 
 LIB_SRC := $(wildcard util/*.c) $(wildcard store/*.c) $(wildcard engine/*.c) \
-           $(wildcard behaviors/*.c) $(wildcard lua/*.c) \
+           $(wildcard behaviors/*.c) $(wildcard lua/*.c) $(wildcard plugin/*.c) \
            $(filter-out fcgi/main.c,$(wildcard fcgi/*.c))
 LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC)) $(B)/sql/migrations.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -58,7 +72,7 @@ UNIT_BIN := $(patsubst %.c,$(B)/%,$(UNIT_SRC))
 
 .PHONY: all run check unit unit-asan integration valgrind bench clean deps \
         soak format format-check \
-        fuzz fuzz-short \
+        fuzz fuzz-short examples plugin-fixtures \
         check-all integration-asan tsan valgrind-integration
 
 all: $(B)/actord $(B)/actorctl
@@ -79,14 +93,54 @@ $(B)/libactord.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/actord: $(B)/fcgi/main.o $(B)/libactord.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(B)/actord: $(B)/fcgi/main.o $(B)/libactord.a plugin/exports.list
+	$(CC) $(LDFLAGS) $(PLUGIN_HOST) -o $@ $< $(WHOLE_LIB) $(LIBS)
 
-$(B)/actorctl: $(B)/cli/actorctl.o $(B)/libactord.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(B)/actorctl: $(B)/cli/actorctl.o $(B)/libactord.a plugin/exports.list
+	$(CC) $(LDFLAGS) $(PLUGIN_HOST) -o $@ $< $(WHOLE_LIB) $(LIBS)
 
 $(B)/tests/unit/test_%: $(B)/tests/unit/test_%.o $(B)/libactord.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
+
+# The fixture plugins of tests/unit/test_plugin.c (and
+# tests/integration/test_plugin.sh): one per way a plugin is refused, a
+# good one that calls every function of behavior.h, and a folder of two.
+PLUGIN_FIX := $(B)/tests/unit/plugins
+PLUGIN_FIXTURES := $(addprefix $(PLUGIN_FIX)/,good.so abi.so noentry.so \
+                     nullinit.so initfail.so taken.so undefined.so twice.so \
+                     notso.so two/10-first.so two/20-second.so two/README)
+
+$(PLUGIN_FIX)/%.so: tests/unit/plugins/%.c include/actord/behavior.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $< -o $@
+
+$(PLUGIN_FIX)/two/10-first.so: tests/unit/plugins/two_first.c \
+                               include/actord/behavior.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $< -o $@
+
+$(PLUGIN_FIX)/two/20-second.so: tests/unit/plugins/two_second.c \
+                                include/actord/behavior.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $< -o $@
+
+# Not a shared object, whatever its name says; and a file the folder
+# loader skips.
+$(PLUGIN_FIX)/notso.so $(PLUGIN_FIX)/two/README: tests/unit/plugins/notso.txt
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+plugin-fixtures: $(PLUGIN_FIXTURES)
+
+$(B)/tests/unit/test_plugin.o: CFLAGS += \
+    -DPLUGIN_FIXTURES='"$(CURDIR)/$(PLUGIN_FIX)"'
+
+$(B)/tests/unit/test_plugin: $(B)/tests/unit/test_plugin.o $(B)/libactord.a \
+                             plugin/exports.list | $(PLUGIN_FIXTURES)
+	$(CC) $(LDFLAGS) $(PLUGIN_HOST) -o $@ $< $(WHOLE_LIB) $(LIBS) $(CHECK_LIBS)
+
+examples:
+	$(MAKE) -C examples/bank WARN='$(WARN)'
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -94,7 +148,7 @@ unit: $(UNIT_BIN)
 unit-asan:
 	$(MAKE) SAN=1 unit
 
-integration: all
+integration: all examples plugin-fixtures
 	bash tests/integration/run.sh
 
 # check and run install missing Debian packages first (scripts/deps.sh),
@@ -122,7 +176,7 @@ IT_TESTS ?=
 
 # ASan + UBSan (build/asan): memory errors, UB, and leaks at each clean
 # stop (LeakSanitizer).
-integration-asan: all
+integration-asan: all examples plugin-fixtures
 	$(MAKE) SAN=1 all
 	ACTORD_BIN=$(CURDIR)/build/asan/actord \
 	  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
@@ -131,7 +185,7 @@ integration-asan: all
 # ThreadSanitizer (TSAN=1 builds into build/tsan): data races between the
 # request threads, the scheduler and the signal thread.  Reports do not
 # halt actord, so that one run lists them all; each fails its test.
-tsan: all
+tsan: all examples plugin-fixtures
 	$(MAKE) TSAN=1 all
 	ACTORD_BIN=$(CURDIR)/build/tsan/actord \
 	  TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp \
@@ -145,7 +199,7 @@ tsan: all
 VALGRIND_IT := valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
                --errors-for-leak-kinds=definite,indirect --num-callers=30
 VALGRIND_IT_SKIP := test_kill9.sh test_crashloop.sh
-valgrind-integration: all
+valgrind-integration: all examples plugin-fixtures
 	ACTORD_WRAP="$(VALGRIND_IT)" IT_TIMEOUT=900 \
 	  bash tests/integration/run.sh $(or $(IT_TESTS),$(filter-out \
 	    $(VALGRIND_IT_SKIP),$(notdir $(wildcard tests/integration/test_*.sh))))
@@ -181,7 +235,8 @@ fuzz:
 # generated build/ aside).
 FORMAT_SRC := $(sort $(wildcard util/*.[ch] store/*.[ch] engine/*.[ch] \
                 behaviors/*.[ch] lua/*.[ch] fcgi/*.[ch] cli/*.[ch] bench/*.[ch] \
-                include/actord/*.h tests/unit/*.[ch] tests/fuzz/*.[ch] \
+                plugin/*.[ch] include/actord/*.h tests/unit/*.[ch] \
+                tests/unit/plugins/*.[ch] tests/fuzz/*.[ch] \
                 examples/*/*.[ch]))
 format:
 	clang-format -i $(FORMAT_SRC)
@@ -191,5 +246,6 @@ format-check:
 
 clean:
 	rm -rf build
+	$(MAKE) -C examples/bank clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -15,6 +15,7 @@
 
 #include "behaviors/behaviors.h"
 #include "engine/engine.h"
+#include "plugin/plugin.h"
 
 /* One command of actorctl. */
 struct command {
@@ -30,10 +31,17 @@ struct command {
 };
 
 static const char *const usage_head =
-    "usage: actorctl [--db PATH] COMMAND [ARGS]\n"
+    "usage: actorctl [--db PATH] [--load FILE]... [--plugin-dir DIR]...\n"
+    "                COMMAND [ARGS]\n"
     "\n"
     "Works on the actord database directly (default ./actord.db, or\n"
     "$ACTORD_DB), beside running actord processes.\n"
+    "\n"
+    "--load FILE loads the plugin FILE (a shared object of behaviours in\n"
+    "C), --plugin-dir DIR every *.so in DIR in name order; both repeat and\n"
+    "load in the order given, after the standard behaviours.  Load the\n"
+    "plugins that actord loads, or `run` leaves their actors stranded.\n"
+    "A plugin that is refused is an error (exit status 1).\n"
     "\n"
     "commands:\n";
 
@@ -558,17 +566,37 @@ main(int argc, char **argv)
 {
     const char *env = getenv("ACTORD_DB");
     const char *db = env && *env ? env : "actord.db";
-    if (behaviors_register_standard() != 0 || eng_init() != 0) {
+    /* The standard behaviours first, so that they keep their names; then
+     * each plugin as its option comes; eng_init once the options are
+     * read. */
+    if (behaviors_register_standard() != 0) {
         fprintf(stderr, "actorctl: the engine did not initialise\n");
         return 1;
     }
     int i = 1;
     while (i < argc && argv[i][0] == '-') {
+        char err[1024];
+        const char *plugin = NULL;
+        int is_dir = 0;
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
             db = argv[i + 1];
             i += 2;
         } else if (strncmp(argv[i], "--db=", 5) == 0) {
             db = argv[i] + 5;
+            i++;
+        } else if (strcmp(argv[i], "--load") == 0 && i + 1 < argc) {
+            plugin = argv[i + 1];
+            i += 2;
+        } else if (strncmp(argv[i], "--load=", 7) == 0) {
+            plugin = argv[i] + 7;
+            i++;
+        } else if (strcmp(argv[i], "--plugin-dir") == 0 && i + 1 < argc) {
+            plugin = argv[i + 1];
+            is_dir = 1;
+            i += 2;
+        } else if (strncmp(argv[i], "--plugin-dir=", 13) == 0) {
+            plugin = argv[i] + 13;
+            is_dir = 1;
             i++;
         } else if (strcmp(argv[i], "--help") == 0 ||
                    strcmp(argv[i], "-h") == 0) {
@@ -578,6 +606,16 @@ main(int argc, char **argv)
             usage_main(stderr);
             return 2;
         }
+        if (plugin != NULL &&
+            (is_dir ? plugin_load_dir(plugin, err, sizeof err)
+                    : plugin_load(plugin, err, sizeof err)) != AD_OK) {
+            fprintf(stderr, "actorctl: %s\n", err);
+            return 1;
+        }
+    }
+    if (eng_init() != 0) {
+        fprintf(stderr, "actorctl: the engine did not initialise\n");
+        return 1;
     }
     if (i == argc) {
         usage_main(stderr);

@@ -218,6 +218,14 @@ int eng_call_poll(struct eng *e, const char *name, const char *box,
  * comes later becomes a dead letter. */
 int eng_call_end(struct eng *e, const char *box);
 
+/*
+ * For the plugin loader's messages: copies into buf (len bytes) the name
+ * of the last behaviour that actor_register refused because a behaviour
+ * of that name was registered already, and forgets it.  Returns buf, or
+ * NULL when there was none since the last call.
+ */
+const char *eng_registry_taken(char *buf, size_t len);
+
 /* A new {"behaviors": [{"name": B, "language": "c", "version": N,
  * "doc": TEXT}, ...]}, in the order they were registered. */
 json_t *eng_behaviors(void);

@@ -7,6 +7,7 @@
  * of behaviours.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,9 @@
 static const struct behavior **registry; /* owned array, borrowed entries */
 static size_t registry_count, registry_cap;
 static int initialized;
+/* The name of the last behaviour refused because its name was taken, for
+ * eng_registry_taken; "" when none since it was last read. */
+static char taken[65];
 
 /* 1 when name is 1-64 of a-z 0-9 _ (behavior.h). */
 static int
@@ -35,8 +39,12 @@ int
 actor_register(const struct behavior *b)
 {
     if (initialized || b == NULL || b->name == NULL || b->step == NULL ||
-        !eng__behavior_name_valid(b->name) || eng__behavior(b->name))
+        !eng__behavior_name_valid(b->name))
         return -1;
+    if (eng__behavior(b->name)) {
+        snprintf(taken, sizeof taken, "%s", b->name);
+        return -1;
+    }
     if (registry_count == registry_cap) {
         size_t cap = registry_cap ? registry_cap * 2 : 16;
         const struct behavior **r = realloc(registry, cap * sizeof *r);
@@ -47,6 +55,16 @@ actor_register(const struct behavior *b)
     }
     registry[registry_count++] = b;
     return 0;
+}
+
+const char *
+eng_registry_taken(char *buf, size_t len)
+{
+    if (taken[0] == '\0')
+        return NULL;
+    snprintf(buf, len, "%s", taken);
+    taken[0] = '\0';
+    return buf;
 }
 
 const struct behavior *

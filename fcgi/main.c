@@ -32,10 +32,17 @@
 #include "behaviors/behaviors.h"
 #include "engine/engine.h"
 #include "fcgi/fcgi.h"
+#include "plugin/plugin.h"
 
 #define POLL_MS 100
 #define CGI_BUDGET_STEPS 10000
 #define CGI_BUDGET_MS 1000
+
+/* One --load FILE or --plugin-dir DIR, in the order given. */
+struct plugin_arg {
+    int is_dir;       /* 1: --plugin-dir */
+    const char *path; /* borrowed from argv */
+};
 
 struct options {
     const char *db;     /* database path */
@@ -43,6 +50,8 @@ struct options {
     int threads;        /* request threads */
     size_t max_body;    /* bytes */
     struct eng_opts eng;
+    struct plugin_arg *plugins; /* owned array of nplugins */
+    int nplugins;
 };
 
 /* What the threads of one process share. */
@@ -91,6 +100,14 @@ usage(FILE *f)
         "                     setting; see docs/durability.md\n"
         "  --batch N          actor steps per transaction (default 256)\n"
         "\n"
+        "plugins (behaviours in C; see docs/behaviors.md):\n"
+        "  --load FILE        load the plugin FILE (a shared object)\n"
+        "  --plugin-dir DIR   load every *.so in DIR, in name order\n"
+        "                     Both repeat, and load in the order given,\n"
+        "                     after the standard behaviours; a plugin\n"
+        "                     that is refused (another ABI, a behaviour\n"
+        "                     name taken, a failed init) stops actord\n"
+        "\n"
         "limits (0 means none; see docs/limits.md):\n"
         "  --max-message BYTES  largest message, as compact JSON (1048576)\n"
         "  --max-state BYTES    largest actor state (16777216)\n"
@@ -122,6 +139,8 @@ parse_options(int argc, char **argv, struct options *o)
         {"max-hops", required_argument, NULL, 'H'},
         {"step-limit", required_argument, NULL, 'L'},
         {"max-db-size", required_argument, NULL, 'D'},
+        {"load", required_argument, NULL, 'P'},
+        {"plugin-dir", required_argument, NULL, 'Q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -191,6 +210,20 @@ parse_options(int argc, char **argv, struct options *o)
                 o->eng.max_db_bytes = v;
                 break;
             }
+            break;
+        }
+        case 'P':
+        case 'Q': {
+            struct plugin_arg *p =
+                realloc(o->plugins, (size_t)(o->nplugins + 1) * sizeof *p);
+            if (p == NULL) {
+                fprintf(stderr, "actord: out of memory\n");
+                exit(1);
+            }
+            o->plugins = p;
+            p[o->nplugins].is_dir = c == 'Q';
+            p[o->nplugins].path = optarg;
+            o->nplugins++;
             break;
         }
         case 'h':
@@ -624,7 +657,27 @@ main(int argc, char **argv)
 {
     struct options o = {0};
     parse_options(argc, argv, &o);
-    if (behaviors_register_standard() != 0 || eng_init() != 0) {
+    /* The standard behaviours first, so that they keep their names; then
+     * the plugins, in the order given; then eng_init freezes the
+     * registry. */
+    if (behaviors_register_standard() != 0) {
+        log_msg("the engine did not initialise");
+        return 1;
+    }
+    for (int i = 0; i < o.nplugins; i++) {
+        char err[1024];
+        const struct plugin_arg *p = &o.plugins[i];
+        int rc = p->is_dir ? plugin_load_dir(p->path, err, sizeof err)
+                           : plugin_load(p->path, err, sizeof err);
+        if (rc != AD_OK) {
+            log_msg("%s; not starting", err);
+            free(o.plugins);
+            return 1;
+        }
+    }
+    free(o.plugins);
+    o.plugins = NULL;
+    if (eng_init() != 0) {
         log_msg("the engine did not initialise");
         return 1;
     }

@@ -10,7 +10,9 @@
 # repository), RUNDIR (default run/ in the repository) for the socket, the
 # generated nginx.conf, nginx's pid, logs and temporary files, and
 # actord.log (actord's standard error).  SOCKET defaults to
-# RUNDIR/actord.sock.  ACTORD and NGINX name other binaries.
+# RUNDIR/actord.sock.  ACTORD and NGINX name other binaries.  PLUGINS
+# names plugins for actord to load (--load), separated by blanks:
+# make run PLUGINS=examples/bank/bank.so.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -141,7 +143,12 @@ trap stop_all EXIT
 # actord removes a stale socket itself; removing it here as well lets us
 # wait for the new one.
 rm -f "$SOCKET"
-"$ACTORD" --listen "unix:$SOCKET" --db "$DB" </dev/null 2>>"$RUNDIR/actord.log" &
+plugin_args=()
+for p in ${PLUGINS:-}; do
+    plugin_args+=(--load "$p")
+done
+"$ACTORD" --listen "unix:$SOCKET" --db "$DB" "${plugin_args[@]}" \
+    </dev/null 2>>"$RUNDIR/actord.log" &
 actord_pid=$!
 for ((i = 0; i < 100; i++)); do
     [ -S "$SOCKET" ] && break
