@@ -15,6 +15,7 @@
 
 #include "behaviors/behaviors.h"
 #include "engine/engine.h"
+#include "lua/luab.h"
 #include "plugin/plugin.h"
 
 /* One command of actorctl. */
@@ -613,7 +614,8 @@ main(int argc, char **argv)
             return 1;
         }
     }
-    if (eng_init() != 0) {
+    /* Actors of uploaded (Lua) behaviours run here too. */
+    if (eng_set_language(luab_language()) != AD_OK || eng_init() != 0) {
         fprintf(stderr, "actorctl: the engine did not initialise\n");
         return 1;
     }

@@ -71,6 +71,12 @@ actor_message(struct actor *a)
     return a->msg;
 }
 
+const json_t *
+actor_waiting_for(struct actor *a)
+{
+    return a->waiting_for;
+}
+
 int
 actor_matched(struct actor *a)
 {

@@ -108,25 +108,27 @@ struct eng_group {
 
 /* The running actor of one step (struct actor of behavior.h). */
 struct actor {
-    struct eng *e;            /* borrowed */
-    const struct behavior *b; /* borrowed: the behaviour it runs */
-    struct store_actor *row;  /* borrowed: the stored actor */
-    json_t *args;             /* owned */
-    json_t *state;            /* owned */
-    json_t *msg;              /* owned: the matched message, or NULL */
-    int matched;              /* index of the matched shape */
-    int point;                /* resume point set by actor_receive */
-    json_t *shapes;           /* owned: set by actor_receive */
-    json_t *result;           /* owned: set by actor_exit */
-    json_t *error;            /* owned: set by actor_fail */
-    int64_t deadline;         /* set by actor_receive_timeout: ms since the
-                                 epoch, or 0 */
-    int timed_out;            /* 1 when this step resumes from a timeout */
-    int64_t hops;             /* hops of the message this step consumes */
-    int err;                  /* first storage error of the step, or 0 */
-    json_t *outbox;           /* owned: while terminate runs, what it sends,
-                                 [[NAME, MESSAGE], ...]; else NULL */
-    const json_t *reason;     /* borrowed: while terminate runs, why */
+    struct eng *e;             /* borrowed */
+    const struct behavior *b;  /* borrowed: the behaviour it runs */
+    struct store_actor *row;   /* borrowed: the stored actor */
+    json_t *args;              /* owned */
+    json_t *state;             /* owned */
+    json_t *msg;               /* owned: the matched message, or NULL */
+    int matched;               /* index of the matched shape */
+    int point;                 /* resume point set by actor_receive */
+    json_t *shapes;            /* owned: set by actor_receive */
+    json_t *result;            /* owned: set by actor_exit */
+    json_t *error;             /* owned: set by actor_fail */
+    int64_t deadline;          /* set by actor_receive_timeout: ms since the
+                                  epoch, or 0 */
+    int timed_out;             /* 1 when this step resumes from a timeout */
+    int64_t hops;              /* hops of the message this step consumes */
+    int err;                   /* first storage error of the step, or 0 */
+    json_t *outbox;            /* owned: while terminate runs, what it sends,
+                                  [[NAME, MESSAGE], ...]; else NULL */
+    const json_t *reason;      /* borrowed: while terminate runs, why */
+    const json_t *waiting_for; /* borrowed: the shapes the step resumed
+                                  from, or NULL */
 };
 
 /* ---- registry.c ---- */
@@ -158,6 +160,13 @@ const char *eng__check_uploaded(const struct behavior *b, const json_t *args,
 
 /* Releases what e compiled. */
 void eng__compiled_free(struct eng *e);
+
+/* 1 when b is an uploaded behaviour (not a registered one). */
+int eng__uploaded(const struct behavior *b);
+
+/* Forgets b, compiled by e and cut off by the watchdog in the middle of
+ * a call: it is kept reachable, never used or freed again. */
+void eng__compiled_abandon(struct eng *e, const struct behavior *b);
 
 /* ---- helpers.c ---- */
 

@@ -16,6 +16,7 @@
 
 struct eng;
 struct behavior; /* actord/behavior.h */
+struct actor;    /* actord/behavior.h */
 
 /*
  * A commit group: the connections of one process that share one (through
@@ -101,6 +102,15 @@ struct eng_language {
      * fine, or why, written into the len bytes of why. */
     const char *(*check_args)(const struct behavior *b, const json_t *args,
                               char *why, size_t len);
+    /* Optional.  Moves the actor a, stored by from (another version) at
+     * resume point point, onto to: may change its state; returns the
+     * point of to to go on at, or -1 with why (len bytes) filled. */
+    int (*upgrade)(const struct behavior *to, const struct behavior *from,
+                   struct actor *a, int point, char *why, size_t len);
+    /* Optional.  Given the step watchdog's fence (enter and leave, as
+     * WD_GUARD uses them) at eng_set_language, for the language's own
+     * allocator: no cut-off lands inside malloc or free. */
+    void (*set_fence)(int (*enter)(void), void (*leave)(int *));
     void (*release)(struct behavior *b);
 };
 

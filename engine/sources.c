@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/eng_int.h"
+#include "engine/watchdog.h"
 
 static const struct eng_language *language; /* borrowed, or NULL */
 
@@ -21,6 +22,8 @@ eng_set_language(const struct eng_language *lang)
         lang->release == NULL)
         return AD_EINVAL;
     language = lang;
+    if (lang->set_fence != NULL)
+        lang->set_fence(wd_enter, wd_leave);
     return AD_OK;
 }
 
@@ -31,6 +34,26 @@ eng__language(void)
 }
 
 /* ---- what a connection has compiled ---- */
+
+void
+eng__compiled_abandon(struct eng *e, const struct behavior *b)
+{
+    for (size_t i = 0; i < e->ncompiled; i++)
+        if (e->compiled[i] == b) {
+            /* Cut off in the middle of a call: never used again, never
+             * freed (it may be half changed); the next use compiles the
+             * source anew. */
+            wd_abandon(e->compiled[i]);
+            e->compiled[i] = e->compiled[--e->ncompiled];
+            return;
+        }
+}
+
+int
+eng__uploaded(const struct behavior *b)
+{
+    return eng__behavior(b->name) != b;
+}
 
 void
 eng__compiled_free(struct eng *e)

@@ -134,6 +134,7 @@ eng__step_load(struct eng *e, int64_t id, struct step *s)
     err = shapes ? eng__parse(shapes, strlen(shapes), 0, &s->shapes) : AD_OK;
     if (err == AD_EBADJSON)
         return eng__strand(e, s, "bad_state", "stored shapes are not JSON");
+    s->a.waiting_for = s->shapes;
     return err;
 }
 
@@ -200,12 +201,28 @@ eng__step_run(struct eng *e, struct step *s)
             wd_abandon(*objs[i]);
             *objs[i] = NULL;
         }
+        if (eng__uploaded(s->b))
+            eng__compiled_abandon(e, s->b);
         return ENG__ABORTED;
     }
     e->running = 0;
     s->killed = e->running_killed;
     if (a->err != AD_OK)
         return a->err;
+    if (s->r == ACTOR_FAIL && !s->killed && eng__uploaded(s->b)) {
+        /* An uploaded behaviour over its budget of instructions or memory
+         * fails as a C step over --step-limit does: undone. */
+        const char *m = json_string_value(json_object_get(a->error, "message"));
+        static const char *const budgets[] = {"step_timeout", "memory_limit"};
+        for (size_t i = 0; m != NULL && i < 2; i++) {
+            size_t n = strlen(budgets[i]);
+            if (strncmp(m, budgets[i], n) == 0 && m[n] == ':') {
+                eng__abort(e, s->row.id, budgets[i], "%s",
+                           m + n + 1 + (m[n + 1] == ' '));
+                return ENG__ABORTED;
+            }
+        }
+    }
     if (s->killed) {
         /* A link (or the actor itself, through actor_kill) killed it
          * during the step: what the step did stands, and it ends killed. */

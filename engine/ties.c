@@ -259,6 +259,8 @@ eng__terminate_one(struct eng *e, int64_t id)
             wd_abandon(*objs[i]);
             *objs[i] = NULL;
         }
+        if (eng__uploaded(b))
+            eng__compiled_abandon(e, b);
         goto out;
     }
     size_t i;

@@ -18,8 +18,12 @@ struct upgrade_ctx {
     json_t **doc;     /* the caller's: set on success */
     const char **why; /* the caller's, may be NULL */
     int from;         /* for eng__upgrade_step: the stored version */
-    int point;        /* what the upgrade function answered */
+    const struct behavior *from_b; /* uploaded: the stored version's */
+    int point;                     /* what the upgrade function answered */
 };
+
+/* What an uploaded behaviour's language said, for *why. */
+static _Thread_local char upgrade_why[256];
 
 /* The upgrade this thread runs, for eng__upgrade_step. */
 static _Thread_local struct upgrade_ctx *upgrade_running;
@@ -29,7 +33,12 @@ static enum actor_step
 eng__upgrade_step(struct actor *a)
 {
     struct upgrade_ctx *uc = upgrade_running;
-    uc->point = a->b->upgrade(a, uc->from, a->row->resume);
+    if (uc->from_b != NULL) /* uploaded: the language goes by names */
+        uc->point =
+            eng__language()->upgrade(a->b, uc->from_b, a, a->row->resume,
+                                     upgrade_why, sizeof upgrade_why);
+    else
+        uc->point = a->b->upgrade(a, uc->from, a->row->resume);
     return ACTOR_WAIT;
 }
 
@@ -39,7 +48,15 @@ static int
 eng__upgrade_row(struct upgrade_ctx *uc, const struct behavior *b,
                  struct store_actor *row)
 {
-    if (b->upgrade == NULL) {
+    uc->from_b = NULL;
+    upgrade_why[0] = '\0';
+    if (eng__uploaded(b) && eng__language()->upgrade != NULL) {
+        uc->from_b = eng__behavior_at(uc->e, row->behavior, row->version);
+        if (uc->from_b == NULL) {
+            *uc->why = "the actor's own version is not stored any more";
+            return AD_EUPGRADE;
+        }
+    } else if (b->upgrade == NULL) {
         *uc->why = "the behaviour has no upgrade function: the actor stays "
                    "as it is";
         return AD_EUPGRADE;
@@ -71,10 +88,13 @@ eng__upgrade_row(struct upgrade_ctx *uc, const struct behavior *b,
             *objs[i] = NULL;
         }
         *uc->why = "the upgrade function ran over the step limit";
+        if (eng__uploaded(b))
+            eng__compiled_abandon(uc->e, b);
         goto out;
     }
     if (uc->point < 0) {
-        *uc->why = "the upgrade function refused the actor";
+        *uc->why = upgrade_why[0] ? upgrade_why
+                                  : "the upgrade function refused the actor";
         goto out;
     }
     err = eng__set_text(&row->state, a.state);

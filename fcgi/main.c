@@ -32,6 +32,7 @@
 #include "behaviors/behaviors.h"
 #include "engine/engine.h"
 #include "fcgi/fcgi.h"
+#include "lua/luab.h"
 #include "plugin/plugin.h"
 
 #define POLL_MS 100
@@ -52,6 +53,9 @@ struct options {
     struct eng_opts eng;
     struct plugin_arg *plugins; /* owned array of nplugins */
     int nplugins;
+    int no_upload;              /* 1: PUT/DELETE /behaviors/NAME 403 */
+    long long lua_instructions; /* per step; 0: the default */
+    long long lua_memory;       /* bytes per Lua state; 0: the default */
 };
 
 /* What the threads of one process share. */
@@ -108,6 +112,16 @@ usage(FILE *f)
         "                     that is refused (another ABI, a behaviour\n"
         "                     name taken, a failed init) stops actord\n"
         "\n"
+        "behaviours in Lua, uploaded with PUT /behaviors/NAME\n"
+        "(see docs/behaviors.md and docs/lua.md):\n"
+        "  --no-upload        refuse uploads (403 uploads_disabled); the\n"
+        "                     behaviours uploaded before still run\n"
+        "  --lua-instructions N  Lua instructions one step may run\n"
+        "                     (10000000); over it the step is undone and\n"
+        "                     the actor fails with step_timeout\n"
+        "  --lua-memory BYTES    memory one Lua behaviour may hold\n"
+        "                     (67108864); over it: memory_limit\n"
+        "\n"
         "limits (0 means none; see docs/limits.md):\n"
         "  --max-message BYTES  largest message, as compact JSON (1048576)\n"
         "  --max-state BYTES    largest actor state (16777216)\n"
@@ -141,6 +155,9 @@ parse_options(int argc, char **argv, struct options *o)
         {"max-db-size", required_argument, NULL, 'D'},
         {"load", required_argument, NULL, 'P'},
         {"plugin-dir", required_argument, NULL, 'Q'},
+        {"no-upload", no_argument, NULL, 'U'},
+        {"lua-instructions", required_argument, NULL, 'I'},
+        {"lua-memory", required_argument, NULL, 'Y'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -224,6 +241,17 @@ parse_options(int argc, char **argv, struct options *o)
             p[o->nplugins].is_dir = c == 'Q';
             p[o->nplugins].path = optarg;
             o->nplugins++;
+            break;
+        }
+        case 'U':
+            o->no_upload = 1;
+            break;
+        case 'I':
+        case 'Y': {
+            long long v = strtoll(optarg, &end, 10);
+            if (*end || end == optarg || v < 1)
+                goto bad;
+            *(c == 'I' ? &o->lua_instructions : &o->lua_memory) = v;
             break;
         }
         case 'h':
@@ -435,6 +463,7 @@ worker_main(void *arg)
         return NULL;
     }
     struct fcgi_config cfg = {.max_body = hub.opt->max_body,
+                              .no_upload = hub.opt->no_upload,
                               .wait = wait_fastcgi};
     FCGX_Request fr;
     FCGX_InitRequest(&fr, hub.listen_fd, 0);
@@ -617,7 +646,8 @@ serve_cgi(const struct options *o)
     struct fcgi_response resp = {0};
     char pathbuf[2048], head[1024];
     char *in = NULL, *out = NULL;
-    struct fcgi_config cfg = {.max_body = o->max_body, .wait = wait_cgi};
+    struct fcgi_config cfg = {
+        .max_body = o->max_body, .no_upload = o->no_upload, .wait = wait_cgi};
     fill_request(&req, get_env, NULL, pathbuf, sizeof pathbuf);
     int err = eng_open(o->db, &o->eng, &e);
     if (err != AD_OK) {
@@ -677,7 +707,10 @@ main(int argc, char **argv)
     }
     free(o.plugins);
     o.plugins = NULL;
-    if (eng_init() != 0) {
+    /* Uploaded behaviours are Lua; --no-upload refuses new ones, and
+     * those uploaded before still run. */
+    luab_set_limits(o.lua_instructions, o.lua_memory);
+    if (eng_set_language(luab_language()) != AD_OK || eng_init() != 0) {
         log_msg("the engine did not initialise");
         return 1;
     }

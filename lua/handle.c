@@ -448,7 +448,7 @@ luab__push_handle(lua_State *L, struct luab_run *r)
     lua_setfield(L, -2, "args");
     luab__push_json(L, actor_state(a));
     lua_setfield(L, -2, "state");
-    push_new(L, luab__waiting_for(a));
+    push_new(L, json_incref((json_t *)actor_waiting_for(a)));
     lua_setfield(L, -2, "waiting_for");
     lua_pushboolean(L, actor_timed_out(a));
     lua_setfield(L, -2, "timed_out");

@@ -145,4 +145,9 @@ void luab_set_limits(long long instructions, long long memory_bytes);
  */
 void luab_set_fence(int (*enter)(void), void (*leave)(int *));
 
+/* Lua as the engine's language of uploaded behaviours: give it to
+ * eng_set_language (engine.h) before eng_init.  Static. */
+struct eng_language;
+const struct eng_language *luab_language(void);
+
 #endif

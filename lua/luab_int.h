@@ -11,7 +11,6 @@
  *     handle.c   the actor handle a and its methods
  *     step.c     the trampolines (step, terminate, upgrade), check_args
  *     compile.c  luab_compile, luab_free, resume points, limits
- *     glue.c     what behavior.h does not give yet (a.waiting_for)
  */
 #ifndef ACTORD_LUAB_INT_H
 #define ACTORD_LUAB_INT_H
@@ -193,11 +192,5 @@ void luab__push_table(lua_State *L);
 enum actor_step luab__step(struct actor *a);
 void luab__terminate(struct actor *a, const json_t *reason);
 int luab__upgrade(struct actor *a, int from_version, int point);
-
-/* ---- glue.c ---- */
-
-/* A new reference to the shapes the actor's step resumes from, or
- * NULL. */
-json_t *luab__waiting_for(struct actor *a);
 
 #endif

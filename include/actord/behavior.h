@@ -155,6 +155,10 @@ void actor_set_state(struct actor *a, json_t *state);
  * or NULL on the first step. */
 const json_t *actor_message(struct actor *a);
 
+/* The shapes of the receive this step resumes from (borrowed: a JSON
+ * array), or NULL on the first step. */
+const json_t *actor_waiting_for(struct actor *a);
+
 /* The index, in the receive's shape list, of the shape that matched. */
 int actor_matched(struct actor *a);
 
