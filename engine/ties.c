@@ -263,6 +263,8 @@ eng__terminate_one(struct eng *e, int64_t id)
             eng__compiled_abandon(e, b);
         goto out;
     }
+    if (a.error != NULL)
+        goto out; /* it failed (a Lua error, say): as if it never ran */
     size_t i;
     json_t *item;
     json_array_foreach(a.outbox, i, item)

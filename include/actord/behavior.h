@@ -75,10 +75,10 @@ struct behavior {
      * kill's transaction and under the step budget, with reason (borrowed)
      * the error it ends with.  It may send and spawn, and read and change
      * its state (stored as the actor's final state); it cannot undo the
-     * kill (actor_receive, actor_exit and actor_fail change nothing
-     * there).  A terminate that
-     * runs over the step budget is cut off: its sends are undone, the
-     * kill stands. */
+     * kill (actor_receive and actor_exit change nothing there; after
+     * actor_fail its sends and state are dropped, the kill stands).  A
+     * terminate that runs over the step budget is cut off: its sends are
+     * undone, the kill stands. */
     void (*terminate)(struct actor *a, const json_t *reason);
     /* Optional.  Moves an actor stored by an older version from_version
      * of this behaviour, waiting at resume point point, onto this version

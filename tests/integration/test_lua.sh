@@ -118,6 +118,30 @@ expect_ok 409 "DELETE /behaviors/account while bob and alice run: nothing remova
 
 it_req DELETE /actors/bob
 expect_ok 200 "DELETE bob: killed" '.status == "killed"'
+# A terminate handler: it may send (and say what send answered) and
+# change the final state; it cannot come back to life.
+it_req PUT /actors/mourners '{"behavior":"collector"}'
+expect_status 201 "spawn a collector"
+it_req PUT /behaviors/mourned 'return {
+  start = function(a) a.state.n = 1 return a:receive("wait", {"$any"}) end,
+  wait = function(a) return a:receive("wait", a.waiting_for) end,
+  terminate = function(a, reason)
+    local ok, why = a:send("nobody", 1)
+    a:send(actord.address("mourners"), {bye = a.name, why = reason.error, ok = ok, what = why})
+    a.state.n = 2
+    return a:exit("back to life?")
+  end,
+}'
+expect_status 201 "upload a behaviour with a terminate handler"
+it_req PUT /actors/m1 '{"behavior":"mourned"}'
+expect_status 201 "spawn it"
+it_req GET '/actors/m1?wait=5'
+it_req DELETE /actors/m1
+expect_ok 200 "DELETE m1: killed, its terminate's state stored" \
+    '.status == "killed" and .state.n == 2'
+it_req GET '/actors/mourners?wait=2'
+expect_ok 200 "the collector got terminate's message" \
+    '.state.messages == [{"bye": "m1", "why": "killed", "ok": false, "what": "unknown"}]'
 it_req PUT /behaviors/spin 'return {start = function(a) while true do end end}'
 expect_status 201 "upload a behaviour that loops for ever"
 it_req PUT /actors/spinner '{"behavior":"spin"}'

@@ -378,6 +378,25 @@ static const struct behavior stubborn = {
     .terminate = stubborn_terminate,
 };
 
+/* quitter: a terminate handler that sends, changes its state, then fails:
+ * none of it stands. */
+static void
+quitter_terminate(struct actor *a, const json_t *reason)
+{
+    (void)reason;
+    actor_send(a, json_object_get(actor_args(a), "to"), json_string("no"));
+    json_object_set_new(actor_state(a), "quit", json_true());
+    actor_fail(a, "changed my mind");
+}
+
+static const struct behavior quitter = {
+    .name = "quitter",
+    .version = 1,
+    .doc = "test: a terminate handler that fails",
+    .step = mourner_step,
+    .terminate = quitter_terminate,
+};
+
 #define BYE(n, name)                                                           \
     "{\"messages\": [{\"bye\": " #n ", \"from\": \"" name "\"}]}"
 
@@ -437,6 +456,23 @@ START_TEST(test_terminate_on_linked_failure)
 }
 END_TEST
 
+START_TEST(test_terminate_that_fails)
+{
+    struct eng *e = open_eng();
+    spawn(e, "col", "collector", NULL);
+    spawn(e, "q", "quitter", "{\"to\": \"col\"}");
+    run(e);
+    json_t *doc = NULL;
+    ck_assert_int_eq(eng_kill(e, "q", &doc), AD_OK);
+    assert_field(doc, "status", "\"killed\"");
+    assert_field(doc, "state", "{\"count\": 0}");
+    json_decref(doc);
+    run(e);
+    assert_actor(e, "col", "state", "{\"messages\": []}");
+    close_eng(e);
+}
+END_TEST
+
 START_TEST(test_terminate_cut_off)
 {
     struct eng_opts o = {.busy_timeout_ms = 50, .step_limit_ms = 50};
@@ -486,6 +522,7 @@ eng_ties_suite(void)
     tcase_add_test(tc, test_terminate_on_delete);
     tcase_add_test(tc, test_terminate_on_kill_from_a_step);
     tcase_add_test(tc, test_terminate_on_linked_failure);
+    tcase_add_test(tc, test_terminate_that_fails);
     tcase_add_test(tc, test_terminate_cut_off);
     suite_add_tcase(s, tc);
     return s;
@@ -495,6 +532,7 @@ int
 main(void)
 {
     static const struct behavior *const used[] = {
-        &puppet, &watcher, &linker, &selective, &mourner, &stubborn, NULL};
+        &puppet,  &watcher,  &linker,  &selective,
+        &mourner, &stubborn, &quitter, NULL};
     return run_engine_suite("test_eng_ties", used, eng_ties_suite());
 }
