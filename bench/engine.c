@@ -7,12 +7,14 @@
  *     engine DIR selective    selective receive over 10,000 unmatched
  *     engine DIR crowd N      pages, sends and RSS among N idle counters
  *     engine DIR crowd-steps N  batched steps among N idle counters
+ *     engine DIR lua          the ring and batched steps in Lua beside C
  *
  * Databases are created in DIR; the crowd modes open DIR/crowd.db, made
  * by bench/crowd.c with N idle counters.  Prints "key value" lines for
  * bench/run.sh.  Short figures are the median of 3 runs (5 for
- * crowd-steps).  No figure is asserted: this program measures, it does
- * not judge.
+ * crowd-steps).  The lua mode reads the .lua files of bench/lua/ from
+ * the current folder (bench/run.sh runs in the repository's root).  No
+ * figure is asserted: this program measures, it does not judge.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +27,7 @@
 
 #include "bench/bench.h"
 #include "engine/engine.h"
+#include "lua/luab.h"
 
 #define RUNS 3
 #define CYCLE 1000   /* forwarders in the cycle of the step figures */
@@ -88,10 +91,15 @@ spawn(struct eng *e, const char *name, const char *behavior, json_t *args)
  * (a) The ring of n: one step spawns n forwarders (one transaction), then
  * the message goes round.  *spawn_s is the first step alone.
  */
+static void upload_lua(struct eng *e);
+
 static double
-ring_once(const char *path, long n, double *spawn_s, long *steps)
+ring_once(const char *path, const char *behavior, long n, double *spawn_s,
+          long *steps)
 {
     struct eng *e = open_fresh(path, 0);
+    if (strcmp(behavior, "ring") != 0)
+        upload_lua(e);
     json_t *args = json_pack("{s:I, s:s}", "n", (json_int_t)n, "message", "hi");
     json_t *doc = NULL;
     long s1 = 0, s2 = 0;
@@ -99,7 +107,7 @@ ring_once(const char *path, long n, double *spawn_s, long *steps)
     double t0, t1, t2;
 
     t0 = now_s();
-    spawn(e, "ring", "ring", args);
+    spawn(e, "ring", behavior, args);
     if ((err = eng_run(e, 1, 0, &s1)) != 0)
         die(e, "eng_run", err);
     t1 = now_s();
@@ -117,13 +125,13 @@ ring_once(const char *path, long n, double *spawn_s, long *steps)
 }
 
 /*
- * A cycle of CYCLE forwarders f0 -> f1 -> ... -> f0, each fed one message
- * with eng_send_many: every step then reads the oldest message, stores
- * the actor, deletes the message and sends one to the next actor, like
- * the bare loop's step.
+ * A cycle of CYCLE forwarders (of behavior) f0 -> f1 -> ... -> f0, each
+ * fed one message with eng_send_many: every step then reads the oldest
+ * message, stores the actor, deletes the message and sends one to the
+ * next actor, like the bare loop's step.
  */
 static void
-cycle_fill(struct eng *e)
+cycle_fill(struct eng *e, const char *behavior)
 {
     const char *names[CYCLE];
     json_t *msgs[CYCLE];
@@ -135,7 +143,7 @@ cycle_fill(struct eng *e)
         snprintf(name, sizeof name, "f%d", i);
         snprintf(to, sizeof to, "f%d", (i + 1) % CYCLE);
         json_t *args = json_pack("{s:{s:s}}", "to", "$address", to);
-        spawn(e, name, "forwarder", args);
+        spawn(e, name, behavior, args);
         json_decref(args);
     }
     if ((err = eng_run(e, 0, 0, NULL)) != 0) /* first steps: all wait */
@@ -154,10 +162,12 @@ cycle_fill(struct eng *e)
 }
 
 static struct eng *
-cycle_open(const char *path, int batch_steps)
+cycle_open(const char *path, int batch_steps, const char *behavior)
 {
     struct eng *e = open_fresh(path, batch_steps);
-    cycle_fill(e);
+    if (strcmp(behavior, "forwarder") != 0)
+        upload_lua(e);
+    cycle_fill(e, behavior);
     return e;
 }
 
@@ -196,21 +206,21 @@ speed(const char *dir)
     snprintf(path, sizeof path, "%s/engine.db", dir);
 
     for (int r = 0; r < RUNS; r++) {
-        v[r] = ring_once(path, 10000, &spawn_s, &steps);
+        v[r] = ring_once(path, "ring", 10000, &spawn_s, &steps);
         sp[r] = 10000 / spawn_s;
     }
     printf("ring_s %.3f\n", median3(v));
     printf("ring_steps %ld\n", steps);
     printf("ring_spawns_per_s %.0f\n", median3(sp));
 
-    e = cycle_open(path, 0);
+    e = cycle_open(path, 0, "forwarder");
     cycle_run(e, 2000); /* warm the cache */
     for (int r = 0; r < RUNS; r++)
         v[r] = cycle_run(e, 50000);
     printf("batched_steps_per_s %.0f\n", median3(v));
     eng_close(e);
 
-    e = cycle_open(path, 1);
+    e = cycle_open(path, 1, "forwarder");
     cycle_run(e, 500);
     for (int r = 0; r < RUNS; r++)
         v[r] = cycle_run(e, 10000);
@@ -515,7 +525,7 @@ crowd_steps(const char *dir, long n)
     char path[4096];
     double v[CROWD_RUNS];
     struct eng *e = open_crowd(dir, path, sizeof path);
-    cycle_fill(e);
+    cycle_fill(e, "forwarder");
     cycle_run(e, 2000); /* warm the cache */
     for (int r = 0; r < CROWD_RUNS; r++)
         v[r] = cycle_run(e, 50000);
@@ -524,9 +534,109 @@ crowd_steps(const char *dir, long n)
     return 0;
 }
 
+/* Reads the file path whole into a new string; *len its bytes. */
+static char *
+read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+        fseek(f, 0, SEEK_SET) != 0 || (buf = malloc(n + 1)) == NULL ||
+        fread(buf, 1, n, f) != (size_t)n) {
+        fprintf(stderr,
+                "engine bench: cannot read %s (run from the "
+                "repository's root)\n",
+                path);
+        exit(1);
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* Uploads the Lua behaviours of bench/lua/ into e's database, as PUT
+ * /behaviors/NAME does: bench_forwarder and bench_ring. */
+static void
+upload_lua(struct eng *e)
+{
+    static const char *const files[][2] = {
+        {"bench_forwarder", "bench/lua/forwarder.lua"},
+        {"bench_ring", "bench/lua/ring.lua"},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char why[512] = "";
+        json_t *doc = NULL;
+        int created = 0, err;
+        size_t len;
+        char *src = read_file(files[i][1], &len);
+        err = eng_behavior_put(e, files[i][0], src, len, &doc, &created, why,
+                               sizeof why);
+        if (err != 0) {
+            fprintf(stderr, "engine bench: upload %s: %s\n", files[i][1], why);
+            die(e, "eng_behavior_put", err);
+        }
+        json_decref(doc);
+        free(src);
+    }
+}
+
+/*
+ * (i) The ring of 10,000 and the batched steps of speed(), with the Lua
+ * behaviours of bench/lua/ (a Lua ring of Lua forwarders; a cycle of Lua
+ * forwarders), each run in turn with its C twin, so that both meet the
+ * same machine: the C figures printed here (lua_c_*) are the yardsticks
+ * of the Lua rows.  Medians of RUNS.
+ */
+static int
+lua(const char *dir)
+{
+    char path[4096];
+    double lv[RUNS], cv[RUNS], spawn_s;
+    long lsteps = 0, csteps = 0;
+    struct eng *le, *ce;
+
+    snprintf(path, sizeof path, "%s/engine.db", dir);
+    for (int r = 0; r < RUNS; r++) {
+        cv[r] = ring_once(path, "ring", 10000, &spawn_s, &csteps);
+        lv[r] = ring_once(path, "bench_ring", 10000, &spawn_s, &lsteps);
+    }
+    if (lsteps != csteps)
+        die(NULL, "the Lua ring ran another number of steps than the C one", 0);
+    printf("lua_ring_s %.3f\n", median3(lv));
+    printf("lua_c_ring_s %.3f\n", median3(cv));
+    printf("lua_ring_steps %ld\n", lsteps);
+
+    /* Two databases, both open: the runs alternate between them. */
+    char lpath[4200];
+    snprintf(lpath, sizeof lpath, "%s/engine-lua.db", dir);
+    ce = cycle_open(path, 0, "forwarder");
+    le = cycle_open(lpath, 0, "bench_forwarder");
+    cycle_run(ce, 2000); /* warm the caches */
+    cycle_run(le, 2000);
+    for (int r = 0; r < RUNS; r++) {
+        cv[r] = cycle_run(ce, 50000);
+        lv[r] = cycle_run(le, 50000);
+    }
+    printf("lua_batched_steps_per_s %.0f\n", median3(lv));
+    printf("lua_c_batched_steps_per_s %.0f\n", median3(cv));
+    eng_close(ce);
+    eng_close(le);
+    remove_db(path);
+    remove_db(lpath);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+    /* Lua as the language of uploads, as actord installs it: before
+     * bench_init, which calls eng_init. */
+    if (eng_set_language(luab_language()) != AD_OK) {
+        fprintf(stderr, "engine bench: eng_set_language failed\n");
+        return 1;
+    }
     bench_init();
     if (argc == 3 && strcmp(argv[2], "speed") == 0)
         return speed(argv[1]);
@@ -538,7 +648,9 @@ main(int argc, char **argv)
         return crowd(argv[1], atol(argv[3]));
     if (argc == 4 && strcmp(argv[2], "crowd-steps") == 0)
         return crowd_steps(argv[1], atol(argv[3]));
+    if (argc == 3 && strcmp(argv[2], "lua") == 0)
+        return lua(argv[1]);
     fprintf(stderr, "usage: engine DIR speed | idle N | selective | "
-                    "crowd N | crowd-steps N\n");
+                    "crowd N | crowd-steps N | lua\n");
     return 2;
 }

@@ -24,7 +24,9 @@ OUT=build/bench
 CC=${CC:-cc}
 # make bench passes the Makefile's warnings as WARN.
 CFLAGS="-std=c11 -D_GNU_SOURCE -O2 ${WARN:--Wall -Wextra -Werror} -I. -Iinclude"
-LIBS="-ljansson -lsqlite3 -lfcgi -lpthread -lm"
+# The engine installs Lua (lua/) for uploaded behaviours: the Lua rows.
+LUA_LIBS=$(pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
+LIBS="-ljansson -lsqlite3 $LUA_LIBS -lfcgi -lpthread -lm -ldl"
 
 if [ ! -f build/libactord.a ]; then
     echo "bench: build/libactord.a is missing: run make first" >&2
@@ -45,13 +47,16 @@ echo "cpu:    $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 
 echo "kernel: $(uname -sr)"
 echo "disk:   temp folder on $(df -P "$TMP" | awk 'NR == 2 { print $1 }')"
 
-echo "== running (about a minute)"
+echo "== running (a few minutes)"
 "$OUT/bare_sqlite" "$TMP" >"$TMP/bare.txt"
 "$OUT/engine" "$TMP" speed >"$TMP/engine.txt"
 "$OUT/engine" "$TMP" idle 1000 >"$TMP/idle1k.txt"
 "$OUT/engine" "$TMP" idle 10000 >"$TMP/idle10k.txt"
 "$OUT/engine" "$TMP" idle 100000 >"$TMP/idle100k.txt"
 "$OUT/engine" "$TMP" selective >"$TMP/selective.txt"
+# The ring and the batched cycle in Lua (bench/lua/), each run in turn
+# with its C twin, whose figures are the yardsticks of the Lua rows.
+"$OUT/engine" "$TMP" lua >"$TMP/lua.txt"
 # Crowds of idle counters (see bench/crowd.c for how they are made): each
 # is made, then measured by a process of its own (pages, sends, RSS), then
 # the step cycle runs among the smallest and the largest.
@@ -80,7 +85,7 @@ echo
 
 cat "$TMP"/bare.txt "$TMP"/engine.txt "$TMP"/idle1k.txt \
     "$TMP"/idle10k.txt "$TMP"/idle100k.txt "$TMP"/selective.txt \
-    "$TMP"/crowd.txt "$TMP"/http.txt | awk '
+    "$TMP"/lua.txt "$TMP"/crowd.txt "$TMP"/http.txt | awk '
     { v[$1] = $2 }
     function row(fig, a, y, r) {
         printf "| %-50s | %12s | %12s | %6s |\n", fig, a, y, r
@@ -104,6 +109,17 @@ cat "$TMP"/bare.txt "$TMP"/engine.txt "$TMP"/idle1k.txt \
         row("single-commit steps/s vs bare 1/tx (goal >= 0.80)",
             v["single_steps_per_s"], v["bare_step_tx1"],
             ratio(v["single_steps_per_s"], v["bare_step_tx1"]))
+        # Lua against C (bench/lua/), both timed in turn in one process.
+        row("Lua ring of 10,000: seconds vs C (goal >= 0.50)",
+            sprintf("%.3f", v["lua_ring_s"]), sprintf("%.3f", v["lua_c_ring_s"]),
+            ratio(v["lua_c_ring_s"], v["lua_ring_s"]))
+        row("Lua ring of 10,000: steps/s vs C ring",
+            sprintf("%.0f", v["lua_ring_steps"] / v["lua_ring_s"]),
+            sprintf("%.0f", v["lua_ring_steps"] / v["lua_c_ring_s"]),
+            ratio(v["lua_c_ring_s"], v["lua_ring_s"]))
+        row("Lua batched steps/s vs C batched (goal >= 0.50)",
+            v["lua_batched_steps_per_s"], v["lua_c_batched_steps_per_s"],
+            ratio(v["lua_batched_steps_per_s"], v["lua_c_batched_steps_per_s"]))
         row("spawns/s, eng_spawn 1/tx vs bare insert 1/tx",
             v["spawns_per_s"], v["bare_insert_tx1"],
             ratio(v["spawns_per_s"], v["bare_insert_tx1"]))
