@@ -160,7 +160,7 @@ actor_spawn(struct actor *a, const char *behavior, json_t *args)
     const struct behavior *b;
     json_t *addr = NULL;
     if (a->err != AD_OK ||
-        eng__check_spawn(a->e, behavior, args, &b, NULL) != AD_OK)
+        eng__check_spawn(a->e, behavior, 0, args, &b, NULL) != AD_OK)
         goto out;
     for (int tries = 0; tries < 100; tries++) {
         char name[AD_NAME_MAX + 32];
@@ -303,7 +303,7 @@ actor_spawn_named(struct actor *a, const char *name, const char *behavior,
     const struct behavior *b;
     json_t *addr = NULL;
     if (a->err != AD_OK || !ad_name_valid(name, strlen(name)) ||
-        eng__check_spawn(a->e, behavior, args, &b, NULL) != AD_OK)
+        eng__check_spawn(a->e, behavior, 0, args, &b, NULL) != AD_OK)
         goto out;
     int err = eng__create(a->e, name, b, args, NULL);
     if (err == AD_OK) {

@@ -238,12 +238,14 @@ int eng__deliver_or_bury(struct eng *e, const char *to, const char *sender,
 
 /* ---- spawn.c ---- */
 
-/* Checks behaviour name (may be NULL) and args (borrowed, object or
- * NULL) as a spawn on e (NULL: registered behaviours only) does; sets
- * *b.  Returns 0, AD_EBEHAVIOR, AD_EBADARGS (then *why, may be NULL, is
- * a sentence valid until the thread's next check) or AD_ENOMEM. */
-int eng__check_spawn(struct eng *e, const char *behavior, const json_t *args,
-                     const struct behavior **b, const char **why);
+/* Checks behaviour name (may be NULL) at version (0: the newest, or the
+ * registered one) and args (borrowed, object or NULL) as a spawn on e
+ * (NULL: registered behaviours only) does; sets *b.  Returns 0, AD_EBEHAVIOR,
+ * AD_EBADARGS (then *why, may be NULL, is a sentence valid until the thread's
+ * next check) or AD_ENOMEM. */
+int eng__check_spawn(struct eng *e, const char *behavior, int version,
+                     const json_t *args, const struct behavior **b,
+                     const char **why);
 
 /*
  * Inserts a runnable actor name of behaviour b with args (borrowed, may

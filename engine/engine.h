@@ -151,6 +151,13 @@ int eng_spawn_watched(struct eng *e, const char *name, const char *behavior,
                       const json_t *args, const json_t *monitors, json_t **doc,
                       const char **why);
 
+/* As eng_spawn_watched, of version (0: the newest) of behavior: an
+ * uploaded behaviour's older version that is still stored, or the
+ * registered one's own.  Another is AD_EBEHAVIOR. */
+int eng_spawn_version(struct eng *e, const char *name, const char *behavior,
+                      int version, const json_t *args, const json_t *monitors,
+                      json_t **doc, const char **why);
+
 /*
  * Sends msg (borrowed, any JSON value) to the actor named name and
  * commits before returning.  *seq (may be NULL) is the message's seq.

@@ -11,15 +11,17 @@
 /* ---- spawning ---- */
 
 int
-eng__check_spawn(struct eng *e, const char *behavior, const json_t *args,
-                 const struct behavior **b, const char **why)
+eng__check_spawn(struct eng *e, const char *behavior, int version,
+                 const json_t *args, const struct behavior **b,
+                 const char **why)
 {
     /* The reason an uploaded behaviour gives is made, not static. */
     static _Thread_local char uploaded_why[256];
     *b = NULL;
     if (behavior != NULL)
-        *b = e ? eng__behavior_at(e, behavior, 0) : eng__behavior(behavior);
-    if (*b == NULL)
+        *b = e ? eng__behavior_at(e, behavior, version)
+               : eng__behavior(behavior);
+    if (*b == NULL || (version != 0 && (*b)->version != version))
         return AD_EBEHAVIOR;
     const char *w = NULL;
     if (args != NULL && !json_is_object(args)) {
@@ -48,7 +50,7 @@ actor_check_args(const char *behavior, const json_t *args)
 {
     const struct behavior *b;
     const char *why = NULL;
-    switch (eng__check_spawn(NULL, behavior, args, &b, &why)) {
+    switch (eng__check_spawn(NULL, behavior, 0, args, &b, &why)) {
     case AD_OK:
         return NULL;
     case AD_EBEHAVIOR:
@@ -160,8 +162,16 @@ eng_spawn_watched(struct eng *e, const char *name, const char *behavior,
                   const json_t *args, const json_t *monitors, json_t **doc,
                   const char **why)
 {
+    return eng_spawn_version(e, name, behavior, 0, args, monitors, doc, why);
+}
+
+int
+eng_spawn_version(struct eng *e, const char *name, const char *behavior,
+                  int version, const json_t *args, const json_t *monitors,
+                  json_t **doc, const char **why)
+{
     const struct behavior *b;
-    int err = eng__check_spawn(e, behavior, args, &b, why);
+    int err = eng__check_spawn(e, behavior, version, args, &b, why);
     if (err != AD_OK)
         return err;
     if (name != NULL && !ad_name_valid(name, strlen(name)))

@@ -354,9 +354,17 @@ route__spawn(struct eng *e, const struct fcgi_config *cfg,
                      "\"monitors\" must be a list of actor names");
         goto out;
     }
+    const json_t *v = json_object_get(body, "version");
+    json_int_t version = json_integer_value(v);
+    if (v != NULL &&
+        (!json_is_integer(v) || version < 1 || version > INT32_MAX)) {
+        route__error(resp, 400, "bad_request",
+                     "\"version\" must be an integer from 1");
+        goto out;
+    }
     json_t *doc = NULL;
     const char *why = NULL;
-    int err = eng_spawn_watched(e, name, behavior, args,
+    int err = eng_spawn_version(e, name, behavior, (int)version, args,
                                 json_is_array(monitors) ? monitors : NULL, &doc,
                                 &why);
     if (err == AD_EBADNAME && why != NULL) {
@@ -365,9 +373,15 @@ route__spawn(struct eng *e, const struct fcgi_config *cfg,
         route__error(resp, 404, "no_such_actor", "%s",
                      why ? why : "no such actor");
     } else if (err == AD_EBEHAVIOR) {
-        route__error(resp, 422, "unknown_behavior",
-                     "no behaviour named \"%s\"; GET /behaviors lists them",
-                     behavior);
+        if (version != 0)
+            route__error(resp, 422, "unknown_behavior",
+                         "no version %lld of \"%s\"; GET /behaviors/%s lists "
+                         "them",
+                         (long long)version, behavior, behavior);
+        else
+            route__error(resp, 422, "unknown_behavior",
+                         "no behaviour named \"%s\"; GET /behaviors lists them",
+                         behavior);
     } else if (err == AD_EBADARGS) {
         route__error(resp, 422, "bad_args", "args of %s: %s", behavior,
                      why ? why : "refused");

@@ -104,6 +104,14 @@ expect_ok 200 "version 1 runs 2 actors, version 2 one" \
 it_req POST /actors/alice/upgrade '{"version": 2}'
 expect_ok 200 "alice moves onto version 2" \
     '.state.upgraded_from == 1 and .state.balance == 70'
+it_req PUT /actors/dave '{"behavior":"account","version":1,"args":{"start":1}}'
+expect_status 201 "a spawn may pin version 1"
+it_req PUT /actors/erin '{"behavior":"account","version":7}'
+expect_ok 422 "a version not stored is 422 unknown_behavior" \
+    '.error == "unknown_behavior" and (.message | contains("no version 7"))'
+it_req GET /behaviors/account
+expect_ok 200 "version 1 runs bob and dave, version 2 alice and carol" \
+    '[.versions[].actors] == [2, 2]'
 it_req POST /actors/alice '{"deposit":1}'
 expect_status 202 "alice, on version 2, takes a deposit"
 it_req POST /actors/alice/calls/balance
