@@ -18,6 +18,9 @@
  *     api.c       the behaviour API of actord/behavior.h, in its order
  *     step.c      one step: load, match, run, commit or undo
  *     run.c       eng_run: transactions of many steps
+ *     upgrade.c   moving an actor onto another version of its behaviour
+ *     sources.c   behaviours uploaded as source: versions, and what a
+ *                 connection compiled
  *     shape.c     the shape matcher (shape.h)
  *     watchdog.c  the step watchdog (watchdog.h)
  *
