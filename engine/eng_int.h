@@ -142,6 +142,10 @@ const struct behavior *eng__behavior(const char *name);
 /* 1 once eng_init has run. */
 int eng__initialized(void);
 
+/* 1 when name is a behaviour name: 1-64 of a-z 0-9 _, not starting with
+ * _ (those are the engine's own, such as REST calls' reply boxes). */
+int eng__behavior_name_valid(const char *name);
+
 /* ---- sources.c ---- */
 
 /* The language of uploaded behaviours, or NULL (borrowed). */

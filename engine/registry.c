@@ -21,12 +21,11 @@ static int initialized;
  * eng_registry_taken; "" when none since it was last read. */
 static char taken[65];
 
-/* 1 when name is 1-64 of a-z 0-9 _ (behavior.h). */
-static int
+int
 eng__behavior_name_valid(const char *name)
 {
     size_t n = strlen(name);
-    if (n == 0 || n > 64)
+    if (n == 0 || n > 64 || name[0] == '_')
         return 0;
     for (size_t i = 0; i < n; i++)
         if (!((name[i] >= 'a' && name[i] <= 'z') ||

@@ -175,6 +175,12 @@ eng_behavior_put(struct eng *e, const char *name, const char *source,
 {
     *doc = NULL;
     *created = 0;
+    if (!eng__behavior_name_valid(name)) {
+        snprintf(why, whylen,
+                 "a behaviour name is 1 to 64 of a-z 0-9 _, "
+                 "not starting with _");
+        return AD_EBADNAME;
+    }
     if (eng__behavior(name) != NULL) {
         snprintf(why, whylen, "%s is a behaviour built into actord", name);
         return AD_EEXISTS;

@@ -880,10 +880,11 @@ fcgi_route(struct eng *e, const struct fcgi_config *cfg,
         const char *bn = path + 11;
         size_t blen = plen - 11;
         char name[65];
-        if (blen > 64 ||
+        if (blen > 64 || bn[0] == '_' ||
             strspn(bn, "abcdefghijklmnopqrstuvwxyz0123456789_") < blen) {
             route__error(resp, 400, "bad_name",
-                         "a behaviour name is 1 to 64 of a-z 0-9 _");
+                         "a behaviour name is 1 to 64 of a-z 0-9 _, not "
+                         "starting with _");
             return;
         }
         memcpy(name, bn, blen);

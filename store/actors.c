@@ -330,8 +330,8 @@ store_actor_list(struct store *s, const char *behavior, const char *status,
      * is a bound parameter. */
     char text[512];
     snprintf(text, sizeof text,
-             "SELECT " ACTOR_COLS " FROM actors WHERE 1%s%s%s "
-             "ORDER BY name LIMIT ?4",
+             "SELECT " ACTOR_COLS " FROM actors WHERE behavior NOT GLOB "
+             "'_*'%s%s%s ORDER BY name LIMIT ?4",
              behavior ? " AND behavior = ?1" : "",
              status ? " AND status = ?2" : "", after ? " AND name > ?3" : "");
     sqlite3_stmt *st;

@@ -200,9 +200,10 @@ int store_unstrand(struct store *s);
 /*
  * Calls fn for up to limit actors in name order, after the name after
  * (NULL: from the start), filtered by behavior and status when those are
- * not NULL.  a is owned by the store and valid during the call; fn
- * returns 0 to go on or an ad_err to stop with it.  *more is set to 1
- * when further actors follow.
+ * not NULL.  Actors of a behaviour whose name starts with '_' are the
+ * engine's own (a REST call's reply box) and are never listed.  a is owned by
+ * the store and valid during the call; fn returns 0 to go on or an ad_err to
+ * stop with it.  *more is set to 1 when further actors follow.
  */
 int store_actor_list(struct store *s, const char *behavior, const char *status,
                      const char *after, int limit,

@@ -58,7 +58,8 @@ enum actor_step {
 };
 
 struct behavior {
-    const char *name; /* registry name: 1-64 of a-z 0-9 _ */
+    const char *name; /* registry name: 1-64 of a-z 0-9 _, not starting
+                         with _ (the engine's own) */
     int version;      /* bump when stored state or resume points change
                          incompatibly; actors stored by another version
                          are not run (they are reported as stranded) */

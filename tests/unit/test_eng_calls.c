@@ -99,6 +99,13 @@ START_TEST(test_call_begin_poll_end)
     assert_field(call, "message", "3");
     ck_assert_str_eq(actor_address_name(json_object_get(call, "address")), box);
     json_decref(out);
+    /* The reply box is the engine's own: never listed. */
+    ck_assert_int_eq(eng_list(e, NULL, NULL, NULL, 100, &out), AD_OK);
+    ck_assert_int_eq(json_array_size(json_object_get(out, "actors")), 1);
+    json_decref(out);
+    ck_assert_int_eq(eng_list(e, "_reply", NULL, NULL, 100, &out), AD_OK);
+    ck_assert_int_eq(json_array_size(json_object_get(out, "actors")), 0);
+    json_decref(out);
     json_t *reply = NULL;
     ck_assert_int_eq(eng_call_poll(e, "c", box, &reply), AD_OK);
     ck_assert_ptr_null(reply);
