@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # run.sh - what `make run` runs: actord behind nginx on a loopback port, in
-# the foreground, until Ctrl-C.
+# the foreground, until Ctrl-C (which stops both, by pid).  When actord
+# dies, nginx stays up and answers the JSON 502 `unavailable` (with
+# Retry-After: 1) while run.sh starts actord again after a back-off of
+# 1 s, doubling up to 30 s, back to 1 s once an actord ran for 60 s.
 #
 #   bash scripts/run.sh                 start both (make has built build/actord)
 #   bash scripts/run.sh --print-config  print the nginx.conf for PORT, RUNDIR
@@ -17,6 +20,9 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 template=$root/nginx/actord-run.conf.in
+# Its line `include actord-errors.conf;` is replaced by this file's lines,
+# so that the rendered nginx.conf reads no other file.
+errors_snippet=$root/nginx/actord-errors.conf
 PORT=${PORT:-8080}
 DB=${DB:-$root/actord.db}
 RUNDIR=${RUNDIR:-$root/run}
@@ -48,6 +54,7 @@ print_config() {
     check_path RUNDIR "$2"
     check_path SOCKET "$3"
     [ -r "$template" ] || die "missing $template"
+    [ -r "$errors_snippet" ] || die "missing $errors_snippet"
     # Running as root, nginx would switch its workers to nobody, who may not
     # open a socket that root's actord created.
     if [ "$(id -u)" -eq 0 ]; then
@@ -62,7 +69,13 @@ print_config() {
     case $features in *--without-http_scgi_module*)
         edits+=(-e '/scgi_temp_path/d') ;;
     esac
-    sed "${edits[@]}" "$template"
+    sed "${edits[@]}" "$template" | while IFS= read -r line; do
+        if [[ $line =~ ^[[:space:]]*include\ actord-errors\.conf\;$ ]]; then
+            sed "/./s|^|${line%%include*}|" "$errors_snippet"
+        else
+            printf '%s\n' "$line"
+        fi
+    done
 }
 
 if [ "${1:-}" = --print-config ]; then
@@ -140,23 +153,33 @@ trap 'stopping=1' INT TERM
 # Whatever makes this script exit, it leaves no server behind.
 trap stop_all EXIT
 
-# actord removes a stale socket itself; removing it here as well lets us
-# wait for the new one.
-rm -f "$SOCKET"
 plugin_args=()
 for p in ${PLUGINS:-}; do
     plugin_args+=(--load "$p")
 done
-"$ACTORD" --listen "unix:$SOCKET" --db "$DB" "${plugin_args[@]}" \
-    </dev/null 2>>"$RUNDIR/actord.log" &
-actord_pid=$!
-for ((i = 0; i < 100; i++)); do
-    [ -S "$SOCKET" ] && break
-    [ "$stopping" -eq 0 ] || exit 0
-    alive "$actord_pid" || break
-    sleep 0.1
-done
-if ! [ -S "$SOCKET" ]; then
+actord_started=0 # $SECONDS when the running actord was started
+
+# Starts actord and waits up to 10 s for its socket.  False when it did not
+# create it (actord_pid is then whatever still runs, or empty).
+start_actord() {
+    local i
+    # actord removes a stale socket itself; removing it here as well lets
+    # us wait for the new one.
+    rm -f "$SOCKET"
+    "$ACTORD" --listen "unix:$SOCKET" --db "$DB" "${plugin_args[@]}" \
+        </dev/null 2>>"$RUNDIR/actord.log" &
+    actord_pid=$!
+    actord_started=$SECONDS
+    for ((i = 0; i < 100; i++)); do
+        [ -S "$SOCKET" ] && return 0
+        [ "$stopping" -eq 0 ] || exit 0
+        alive "$actord_pid" || break
+        sleep 0.1
+    done
+    [ -S "$SOCKET" ]
+}
+
+if ! start_actord; then
     tail -n 5 "$RUNDIR/actord.log" >&2 || true
     die "actord did not create $SOCKET (its log: $RUNDIR/actord.log)"
 fi
@@ -186,29 +209,68 @@ fi
 echo "actord is up at $url/ (database $DB, logs in $RUNDIR); Ctrl-C stops it."
 echo "try: curl -X PUT -H 'Content-Type: application/json' -d '{\"behavior\":\"counter\",\"args\":{\"start\":1}}' $url/actors/c1"
 
-# Stay in the foreground until a signal, or until either server ends.
+# Stay in the foreground until a signal or until nginx ends.  When actord
+# ends, nginx stays up (clients get a JSON 502 `unavailable` with
+# Retry-After meanwhile) and actord is started again after a back-off: 1 s,
+# doubling up to 30 s, back to 1 s once an actord has run for 60 s.
 set +e
+delay=1
 while :; do
+    if [ -z "$actord_pid" ]; then
+        # actord ended, or never made its socket: wait, start it again.
+        for ((i = 0; i < delay * 10; i++)); do
+            [ "$stopping" -eq 0 ] && alive "$nginx_pid" || break
+            sleep 0.1
+        done
+        delay=$((delay * 2 > 30 ? 30 : delay * 2))
+        # On a signal, or when nginx ended, the code below sees to it.
+        if [ "$stopping" -eq 0 ] && alive "$nginx_pid"; then
+            if start_actord; then
+                echo "run.sh: actord is running again (pid $actord_pid)" >&2
+            elif alive "$actord_pid"; then
+                echo "run.sh: actord (pid $actord_pid) did not create $SOCKET in 10 s; stopping it and starting it again in $delay s" >&2
+                stop_pids "$actord_pid"
+                actord_pid=""
+                continue
+            fi
+        fi
+    fi
     ended=""
-    wait -n -p ended "$actord_pid" "$nginx_pid"
-    status=$?
+    status=0
+    # A signal that came before the wait does not interrupt it: look first.
+    if [ "$stopping" -eq 0 ]; then
+        if [ -n "$actord_pid" ]; then
+            wait -n -p ended "$actord_pid" "$nginx_pid"
+        else
+            wait -n -p ended "$nginx_pid"
+        fi
+        status=$?
+        # wait -p unsets ended when a signal interrupted it.
+        ended=${ended:-}
+        # Ctrl-C reaches nginx and actord too, and one of them may end
+        # before bash runs the trap: give it a moment.
+        [ -z "$ended" ] || sleep 0.2
+    fi
     if [ "$stopping" -eq 1 ]; then
         echo "run.sh: stopping nginx and actord"
         stop_all
         exit 0
     fi
-    if [ -n "$ended" ]; then
-        break
+    if [ "$ended" = "$nginx_pid" ]; then
+        nginx_pid=""
+        echo "run.sh: nginx exited (status $status); stopping actord. The end of $RUNDIR/error.log:" >&2
+        tail -n 5 "$RUNDIR/error.log" >&2
+        stop_all
+        exit 1
+    fi
+    if [ -n "$ended" ] && [ "$ended" = "$actord_pid" ]; then
+        actord_pid=""
+        if [ $((SECONDS - actord_started)) -ge 60 ]; then
+            delay=1
+        fi
+        how="status $status"
+        [ "$status" -le 128 ] || how="$how, signal $((status - 128))"
+        echo "run.sh: actord exited ($how); starting it again in $delay s. The end of $RUNDIR/actord.log:" >&2
+        tail -n 5 "$RUNDIR/actord.log" >&2
     fi
 done
-if [ "$ended" = "$actord_pid" ]; then
-    actord_pid=""
-    echo "run.sh: actord exited (status $status); stopping nginx. The end of $RUNDIR/actord.log:" >&2
-    tail -n 5 "$RUNDIR/actord.log" >&2
-else
-    nginx_pid=""
-    echo "run.sh: nginx exited (status $status); stopping actord. The end of $RUNDIR/error.log:" >&2
-    tail -n 5 "$RUNDIR/error.log" >&2
-fi
-stop_all
-exit 1
