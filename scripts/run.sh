@@ -219,7 +219,9 @@ while :; do
     if [ -z "$actord_pid" ]; then
         # actord ended, or never made its socket: wait, start it again.
         for ((i = 0; i < delay * 10; i++)); do
-            [ "$stopping" -eq 0 ] && alive "$nginx_pid" || break
+            if [ "$stopping" -ne 0 ] || ! alive "$nginx_pid"; then
+                break
+            fi
             sleep 0.1
         done
         delay=$((delay * 2 > 30 ? 30 : delay * 2))

@@ -51,6 +51,7 @@ IT_DB=""           # the database file
 ACTORD_PID=""      # the running actord, or empty
 NGINX_PID=""       # the running nginx master, or empty
 IT_ACTORD_ARGS=()  # further actord options: a test sets them before it_start
+IT_OTHER_PIDS=()   # more servers a test started: stopped by pid at exit
 
 # What the last it_req saw.
 IT_REQ=""          # "METHOD PATH"
@@ -299,6 +300,11 @@ it_restart_actord() {
 }
 
 it_stop_servers() {
+    local pid
+    for pid in "${IT_OTHER_PIDS[@]}"; do
+        it_stop_pid "$pid"
+    done
+    IT_OTHER_PIDS=()
     it_stop_pid "$NGINX_PID"
     NGINX_PID=""
     it_stop_pid "$ACTORD_PID"
