@@ -214,6 +214,7 @@ deps:
 	bash scripts/deps.sh
 
 bench: all
+	[ "$${BENCH_HTTP:-1}" = 0 ] || bash scripts/deps.sh wrk
 	WARN='$(WARN)' bash bench/run.sh
 
 # tests/integration/test_crashloop.sh in its long form (make check runs it

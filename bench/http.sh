@@ -1,104 +1,278 @@
 #!/usr/bin/env bash
-# http.sh - the HTTP row of `make bench`: wrk POSTs {"add": 1} to one
-# counter through nginx + actord (started as the integration tests start
-# them, by tests/integration/lib.sh's it_start, which stops them at exit),
-# then through the same nginx configuration to a bare libfcgi responder
-# (bench/bare_fcgi.c) answering 202 without a database: the limit of
-# nginx + FastCGI on this machine.  Prints "key value"
-# lines for bench/run.sh.  Nothing is asserted.
+# http.sh - the HTTP rows of `make bench`.  Starts, on loopback ports:
 #
-# BENCH_HTTP_SECONDS (default 5) is the length of each wrk run.
+#   actord + nginx      actord on a fresh database, nginx with the
+#                       configuration of scripts/run.sh (make run and the
+#                       integration tests use the same)
+#   bare_fcgi + nginx   the same nginx configuration in front of a bare
+#                       libfcgi responder (bench/bare_fcgi.c: two threads,
+#                       no database), answering each request as actord does
+#
+# and runs wrk against both, in turn, for each request shape: POST of
+# {"add": 1} to a counter, GET of that counter, GET /healthz; each with
+# wrk -t2 -c8 and -t2 -c32 for BENCH_HTTP_SECONDS (default 3) seconds.
+# Prints "key value" lines for bench/run.sh:
+#
+#   http_{actord,bare}_{post,get,healthz}_c{8,32}_{rps,p99_ms}
+#
+# Every server it starts (actord, bare_fcgi, both nginx masters and their
+# workers) is recorded by pid and stopped by pid in the EXIT trap: TERM,
+# then KILL, whatever ends the script (an error, Ctrl-C, TERM).  A run of
+# wrk with an error or a non-2xx answer makes the script exit 1 after the
+# other runs.  Nothing else is asserted.
+#
+# BENCH_HTTP_PORT and BENCH_HTTP_BARE_PORT choose the two nginx ports
+# (default: free ones); setting both to one port makes the second nginx
+# fail, which is how the clean-up on failure is tested.
 set -euo pipefail
 
-# shellcheck source=../tests/integration/lib.sh disable=SC1091
-. "$(dirname "$0")/../tests/integration/lib.sh"
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ACTORD_BIN=${ACTORD_BIN:-$ROOT/build/actord}
+BARE_BIN=$ROOT/build/bench/bare_fcgi
+NGINX_BIN=${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}
+SECS=${BENCH_HTTP_SECONDS:-3}
+CONNS=(8 32)
 
-SECS=${BENCH_HTTP_SECONDS:-5}
-BARE_PID=""
-FCGI_PID=""
+SERVERS=()  # "pid name" of every server started, in order of start
+FAILED=0    # runs of wrk that saw errors
+DIR=""
 
-bare_stop() {
-    if [ -n "$BARE_PID" ]; then
-        it_stop_pid "$BARE_PID"
-        BARE_PID=""
+say() { echo "http.sh: $*" >&2; }
+
+# alive PID: true while the process runs (a zombie counts as gone).
+alive() {
+    local line
+    read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+    line=${line##*) }
+    [ "${line%% *}" != Z ]
+}
+
+# children PID: the pids whose parent is PID (nginx's workers).
+children() {
+    local f line rest
+    for f in /proc/[0-9]*/stat; do
+        read -r line 2>/dev/null <"$f" || continue
+        rest=${line##*) }
+        rest=${rest#* }
+        [ "${rest%% *}" = "$1" ] && echo "${line%% *}"
+    done
+    return 0
+}
+
+# stop PID NAME: TERM, up to 5 s (1 s for bare_fcgi, whose libfcgi only
+# stops after its next request), then KILL; reaped if it is our child.
+stop() {
+    local pid=$1 name=$2 i limit=50
+    [ "$name" = bare_fcgi ] && limit=10
+    alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < limit; i++)); do
+        alive "$pid" || break
+        sleep 0.1
+    done
+    if alive "$pid"; then
+        [ "$name" = bare_fcgi ] || say "$name (pid $pid) ignored TERM; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
     fi
-    if [ -n "$FCGI_PID" ]; then
-        # libfcgi's own SIGTERM handler only asks it to stop after the
-        # next request: do not wait long.
-        it_stop_pid "$FCGI_PID" 1
-        FCGI_PID=""
+    wait "$pid" 2>/dev/null || true
+}
+
+# The EXIT trap: stops every server, the last started first; an nginx
+# master stops its own workers (TERM to a worker alone would only make the
+# master start another), so a recorded worker is killed only if it
+# outlived its master.
+cleanup() {
+    local rc=$? i pid name
+    trap - EXIT INT TERM HUP
+    for ((i = ${#SERVERS[@]} - 1; i >= 0; i--)); do
+        read -r pid name <<<"${SERVERS[i]}"
+        case $name in *-worker) continue ;; esac
+        stop "$pid" "$name"
+        [ "$rc" -eq 0 ] || say "stopped $name (pid $pid)"
+    done
+    for ((i = ${#SERVERS[@]} - 1; i >= 0; i--)); do
+        read -r pid name <<<"${SERVERS[i]}"
+        case $name in *-worker) ;; *) continue ;; esac
+        if alive "$pid"; then
+            say "$name (pid $pid) outlived its master; killing it"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        [ "$rc" -eq 0 ] || say "stopped $name (pid $pid)"
+    done
+    if [ -n "$DIR" ]; then
+        if [ "$rc" -eq 0 ]; then
+            rm -rf "$DIR"
+        else
+            say "exit status $rc; logs kept in $DIR"
+        fi
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# free_port: a loopback port nobody listens on, below the ephemeral range.
+free_port() {
+    local i port
+    for ((i = 0; i < 100; i++)); do
+        port=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# wait_for WHAT PID TEST...: runs TEST every 0.1 s for up to 10 s while
+# PID lives; fails loudly otherwise.
+wait_for() {
+    local what=$1 pid=$2 i
+    shift 2
+    for ((i = 0; i < 100; i++)); do
+        "$@" && return 0
+        alive "$pid" || { say "$what: the process exited"; return 1; }
+        sleep 0.1
+    done
+    say "$what: no answer after 10 s"
+    return 1
+}
+
+answers() {  # answers URL STATUS
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1")" = "$2" ]
+}
+
+# start_nginx NAME PORT SOCKET RUNDIR URL_PATH: nginx in the foreground on
+# PORT in front of SOCKET; waits until URL_PATH answers 200 and records
+# the master and its workers.
+start_nginx() {
+    local name=$1 port=$2 sock=$3 rundir=$4 path=$5 pid w
+    # Another server on the port would answer in nginx's place.
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        say "$name: port $port is already in use"
+        return 1
+    fi
+    PORT=$port RUNDIR=$rundir SOCKET=$sock \
+        bash "$ROOT/scripts/run.sh" --print-config >"$rundir/nginx.conf"
+    "$NGINX_BIN" -p "$rundir/" -c "$rundir/nginx.conf" -e "$rundir/error.log" \
+        -g 'daemon off;' </dev/null >>"$rundir/nginx.out" 2>&1 &
+    pid=$!
+    SERVERS+=("$pid $name")
+    if ! wait_for "$name on port $port" "$pid" \
+        answers "http://127.0.0.1:$port$path" 200; then
+        tail -n 5 "$rundir/error.log" "$rundir/nginx.out" >&2 2>/dev/null || true
+        return 1
+    fi
+    alive "$pid" || { say "$name exited"; return 1; }
+    for w in $(children "$pid"); do
+        SERVERS+=("$w $name-worker")
+    done
+}
+
+# start_backend NAME SOCKET COMMAND...: starts COMMAND and waits for SOCKET.
+start_backend() {
+    local name=$1 sock=$2 pid
+    shift 2
+    rm -f "$sock"
+    "$@" </dev/null 2>>"$DIR/$name.log" &
+    pid=$!
+    SERVERS+=("$pid $name")
+    if ! wait_for "$name socket" "$pid" test -S "$sock"; then
+        tail -n 5 "$DIR/$name.log" >&2 || true
+        return 1
     fi
 }
 
-# wrk_rps URL: requests/s of wrk POSTing to URL; a run with non-2xx
-# answers or errors counts as 0 and says so on stderr.
-# wrk_rps URL KEY: prints "KEY_rps N" and "KEY_p99_ms M" for URL.
-wrk_rps() {
-    local out
-    out=$(wrk -t1 -c8 -d"${SECS}s" --latency -s "$IT_DIR/post.lua" "$1")
-    if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
-        echo "http.sh: $1 answered errors:" >&2
-        echo "$out" >&2
-        echo "$2_rps 0"
-        return 0
-    fi
-    awk -v k="$2" '
-        $1 == "Requests/sec:" { printf "%s_rps %.0f\n", k, $2 }
-        $1 == "99%" {
-            v = $2; ms = v + 0
-            if (v ~ /us$/) ms = ms / 1000
-            else if (v ~ /[0-9]s$/ && v !~ /ms$/) ms = ms * 1000
-            printf "%s_p99_ms %.2f\n", k, ms
-        }' <<<"$out"
-}
+[ -x "$ACTORD_BIN" ] || { say "$ACTORD_BIN is missing: run make first"; exit 1; }
+[ -x "$BARE_BIN" ] || { say "$BARE_BIN is missing: bench/run.sh builds it"; exit 1; }
+command -v wrk >/dev/null || { say "wrk is missing: bash scripts/deps.sh wrk"; exit 1; }
 
-# Stops the bare nginx, then lets lib.sh stop the rest with the exit
-# status the script had.
-bench_exit() {
-    local rc=$?
-    bare_stop
-    (exit "$rc")
-    it_cleanup >&2
-}
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/actord-http.XXXXXX")
+mkdir -p "$DIR/actord" "$DIR/bare"
+PORT_A=${BENCH_HTTP_PORT:-$(free_port)}
+PORT_B=${BENCH_HTTP_BARE_PORT:-$(free_port)}
+A=http://127.0.0.1:$PORT_A
+B=http://127.0.0.1:$PORT_B
 
-it_start >&2
-trap bench_exit EXIT
+start_backend actord "$DIR/actord/actord.sock" \
+    "$ACTORD_BIN" --listen "unix:$DIR/actord/actord.sock" --db "$DIR/actord.db"
+start_nginx nginx "$PORT_A" "$DIR/actord/actord.sock" "$DIR/actord" /healthz
+start_backend bare_fcgi "$DIR/bare/fcgi.sock" "$BARE_BIN" "$DIR/bare/fcgi.sock"
+start_nginx nginx-bare "$PORT_B" "$DIR/bare/fcgi.sock" "$DIR/bare" /healthz
 
-cat >"$IT_DIR/post.lua" <<'EOF'
+status=$(curl -s -o "$DIR/spawn.out" -w '%{http_code}' --max-time 10 -X PUT \
+    -H 'Content-Type: application/json' -d '{"behavior": "counter"}' "$A/actors/c1")
+if [ "$status" != 201 ]; then
+    say "PUT /actors/c1 answered $status: $(cat "$DIR/spawn.out")"
+    exit 1
+fi
+
+cat >"$DIR/post.lua" <<'EOF'
 wrk.method = "POST"
 wrk.body = '{"add": 1}'
 wrk.headers["Content-Type"] = "application/json"
 EOF
 
-it_req PUT /actors/c1 '{"behavior": "counter"}' >/dev/null
-if [ "$IT_STATUS" != 201 ]; then
-    echo "http.sh: spawn c1: $(it_last)" >&2
+# check_servers: exits 1 if a server has ended.  wrk handles SIGINT
+# itself (it stops and reports), so bash does not act on a Ctrl-C that
+# came during a run of wrk; the servers got it as well, and this notices.
+check_servers() {
+    local entry pid name
+    for entry in "${SERVERS[@]}"; do
+        read -r pid name <<<"$entry"
+        case $name in *-worker) continue ;; esac
+        alive "$pid" || { say "$name (pid $pid) has ended; stopping"; exit 1; }
+    done
+}
+
+# run KEY CONNS URL [SCRIPT]: one run of wrk; prints KEY_rps and
+# KEY_p99_ms.  A run that failed or saw errors or non-2xx answers says so
+# on stderr, prints nothing and is counted in FAILED.
+run() {
+    local key=$1 c=$2 url=$3 out rc=0
+    local -a script=()
+    [ -z "${4:-}" ] || script=(-s "$4")
+    out=$(timeout --foreground -k 2 $((SECS + 20)) \
+        wrk -t2 -c"$c" -d"${SECS}s" --latency "${script[@]}" "$url" 2>&1) || rc=$?
+    check_servers
+    if [ $rc -ne 0 ] || grep -q 'Non-2xx\|Socket errors' <<<"$out" ||
+        ! grep -q '^Requests/sec:' <<<"$out"; then
+        say "$key: wrk -t2 -c$c $url failed (status $rc):"
+        echo "$out" >&2
+        FAILED=$((FAILED + 1))
+        return 0
+    fi
+    awk -v k="$key" '
+        $1 == "Requests/sec:" { printf "%s_rps %.0f\n", k, $2 }
+        $1 == "99%" {
+            v = $2; ms = v + 0
+            if (v ~ /us$/) ms = ms / 1000
+            else if (v ~ /m$/) ms = ms * 60000
+            else if (v ~ /[0-9]s$/ && v !~ /ms$/) ms = ms * 1000
+            printf "%s_p99_ms %.2f\n", k, ms
+        }' <<<"$out"
+}
+
+# A second of warm-up for each, not counted.
+timeout --foreground 10 wrk -t1 -c4 -d1s -s "$DIR/post.lua" "$A/actors/c1" >/dev/null
+timeout --foreground 10 wrk -t1 -c4 -d1s -s "$DIR/post.lua" "$B/actors/c1" >/dev/null
+
+for c in "${CONNS[@]}"; do
+    run "http_actord_post_c$c" "$c" "$A/actors/c1" "$DIR/post.lua"
+    run "http_bare_post_c$c" "$c" "$B/actors/c1" "$DIR/post.lua"
+done
+for c in "${CONNS[@]}"; do
+    run "http_actord_get_c$c" "$c" "$A/actors/c1"
+    run "http_bare_get_c$c" "$c" "$B/actors/c1"
+done
+for c in "${CONNS[@]}"; do
+    run "http_actord_healthz_c$c" "$c" "$A/healthz"
+    run "http_bare_healthz_c$c" "$c" "$B/healthz"
+done
+
+if [ "$FAILED" -ne 0 ]; then
+    say "$FAILED runs of wrk failed"
     exit 1
 fi
-wrk_rps "$IT_BASE/actors/c1" http_actord
-
-# The yardstick: the same nginx configuration in front of a bare libfcgi
-# responder (bench/bare_fcgi.c, two threads, no database) answering 202.
-BARE_PORT=$(it_free_port)
-mkdir -p "$IT_DIR/bare"
-"$IT_ROOT/build/bench/bare_fcgi" "$IT_DIR/bare/fcgi.sock" </dev/null \
-    2>>"$IT_DIR/bare/fcgi.log" &
-FCGI_PID=$!
-for _ in $(seq 50); do
-    [ -S "$IT_DIR/bare/fcgi.sock" ] && break
-    sleep 0.1
-done
-PORT=$BARE_PORT RUNDIR=$IT_DIR/bare SOCKET=$IT_DIR/bare/fcgi.sock \
-    bash "$IT_ROOT/scripts/run.sh" --print-config >"$IT_DIR/bare/nginx.conf"
-"$NGINX_BIN" -p "$IT_DIR/bare/" -c "$IT_DIR/bare/nginx.conf" \
-    -e "$IT_DIR/bare/error.log" -g 'daemon off;' </dev/null \
-    >>"$IT_DIR/bare/nginx.out" 2>&1 &
-BARE_PID=$!
-for _ in $(seq 50); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST --max-time 2 \
-        "http://127.0.0.1:$BARE_PORT/")" = 202 ] && break
-    sleep 0.1
-done
-wrk_rps "http://127.0.0.1:$BARE_PORT/" http_bare
-bare_stop
-it_finish

@@ -15,7 +15,11 @@
 # Every database lives in a temporary folder removed at exit; the crowd
 # of a million idle counters (bench/crowd.c) needs about 200 MB there.
 #
-# BENCH_HTTP=0 skips the HTTP row (it needs nginx and wrk).
+# The HTTP rows (bench/http.sh) need nginx and wrk: make bench installs
+# them with scripts/deps.sh first.  When either is missing this script
+# says so and exits 1 before it runs anything; when the HTTP runs fail it
+# prints the other rows, then the error, and exits 1.  BENCH_HTTP=0 skips
+# the HTTP rows, and says so.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,6 +36,19 @@ if [ ! -f build/libactord.a ]; then
     echo "bench: build/libactord.a is missing: run make first" >&2
     exit 1
 fi
+if [ "${BENCH_HTTP:-1}" != 0 ]; then
+    missing=""
+    command -v wrk >/dev/null || missing="wrk"
+    command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
+        missing="${missing:+$missing and }nginx"
+    if [ -n "$missing" ]; then
+        case $missing in *" and "*) missing="$missing are" ;; *) missing="$missing is" ;; esac
+        echo "bench: ERROR: $missing missing, so the HTTP rows cannot run." >&2
+        echo "bench: install with: bash scripts/deps.sh wrk" \
+            "(make bench does), or skip them with BENCH_HTTP=0" >&2
+        exit 1
+    fi
+fi
 mkdir -p "$OUT"
 for prog in bare_sqlite engine crowd bare_fcgi; do
     # shellcheck disable=SC2086
@@ -39,7 +56,20 @@ for prog in bare_sqlite engine crowd bare_fcgi; do
 done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/actord-bench.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+# bench/http.sh runs in the background (HTTP_PID) so that whatever ends
+# this script, its EXIT trap stops http.sh, whose own trap stops the
+# servers it started.
+HTTP_PID=""
+bench_exit() {
+    if [ -n "$HTTP_PID" ]; then
+        kill -TERM "$HTTP_PID" 2>/dev/null || true
+        wait "$HTTP_PID" 2>/dev/null || true
+    fi
+    rm -rf "$TMP"
+}
+trap bench_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 echo "== machine"
 echo "cores:  $(nproc)"
@@ -70,14 +100,14 @@ for n in 1000 10000 100000 1000000; do
     rm -f "$TMP"/crowd.db "$TMP"/crowd.db-wal "$TMP"/crowd.db-shm
 done
 : >"$TMP/http.txt"
+http_rc=0
 if [ "${BENCH_HTTP:-1}" != 0 ]; then
-    if command -v wrk >/dev/null && command -v nginx >/dev/null ||
-        [ -x /usr/sbin/nginx ]; then
-        bash bench/http.sh >"$TMP/http.txt" 2>"$TMP/http.err" ||
-            { echo "bench: HTTP row skipped:"; tail -n 5 "$TMP/http.err"; } >&2
-    else
-        echo "bench: HTTP row skipped: wrk or nginx is missing" >&2
-    fi
+    bash bench/http.sh >"$TMP/http.txt" 2>"$TMP/http.err" &
+    HTTP_PID=$!
+    wait "$HTTP_PID" || http_rc=$?
+    HTTP_PID=""
+else
+    echo "bench: BENCH_HTTP=0: the HTTP rows are skipped" >&2
 fi
 
 echo "sqlite: $(awk '$1 == "sqlite_version" { print $2 }' "$TMP/bare.txt")"
@@ -85,7 +115,8 @@ echo
 
 cat "$TMP"/bare.txt "$TMP"/engine.txt "$TMP"/idle1k.txt \
     "$TMP"/idle10k.txt "$TMP"/idle100k.txt "$TMP"/selective.txt \
-    "$TMP"/lua.txt "$TMP"/crowd.txt "$TMP"/http.txt | awk '
+    "$TMP"/lua.txt "$TMP"/crowd.txt "$TMP"/http.txt |
+    awk -v http="$([ "${BENCH_HTTP:-1}" = 0 ] && echo 0 || echo 1)" '
     { v[$1] = $2 }
     function row(fig, a, y, r) {
         printf "| %-50s | %12s | %12s | %6s |\n", fig, a, y, r
@@ -171,12 +202,37 @@ cat "$TMP"/bare.txt "$TMP"/engine.txt "$TMP"/idle1k.txt \
             ms(v["crowd_1000000_page_first_ms"]),
             ratio(v["crowd_1000000_page_first_ms"],
                   v["crowd_1000000_page_last_ms"]))
-        if ("http_actord_rps" in v) {
-            row("HTTP POST msg/s via nginx vs bare libfcgi (goal >= 0.70)",
-                v["http_actord_rps"], v["http_bare_rps"],
-                ratio(v["http_actord_rps"], v["http_bare_rps"]))
-            row("HTTP POST p99 latency ms, wrk -c8",
-                v["http_actord_p99_ms"], v["http_bare_p99_ms"],
-                ratio(v["http_actord_p99_ms"], v["http_bare_p99_ms"]))
+        # bench/http.sh: actord behind nginx against bare_fcgi behind the
+        # same nginx, wrk -t2 at 8 and at 32 connections.  The p99 ratio
+        # is bare / actord, as for the other times.
+        if (http) {
+            hrow("HTTP POST {\"add\":1} req/s", "post", "rps", " (goal >= 0.70)")
+            hrow("HTTP POST {\"add\":1} p99 ms", "post", "p99_ms", "")
+            hrow("HTTP GET /actors/c1 req/s", "get", "rps", "")
+            hrow("HTTP GET /actors/c1 p99 ms", "get", "p99_ms", "")
+            hrow("HTTP GET /healthz req/s", "healthz", "rps", "")
+            hrow("HTTP GET /healthz p99 ms", "healthz", "p99_ms", "")
+        }
+    }
+    # hrow(label, shape, figure, goal): the rows of one shape and figure at
+    # -c8 and -c32; "-" for a run that failed.
+    function hrow(label, shape, fig, goal,   i, c, a, y, r) {
+        for (i = 1; i <= 2; i++) {
+            c = (i == 1) ? 8 : 32
+            a = v["http_actord_" shape "_c" c "_" fig]
+            y = v["http_bare_" shape "_c" c "_" fig]
+            if (a == "" || y == "") r = "-"
+            else if (fig == "rps") r = ratio(a, y)
+            else r = ratio(y, a)
+            row(sprintf("%s -c%d%s", label, c,
+                        (i == 1 && goal != "") ? goal : " vs bare"),
+                (a == "") ? "-" : a, (y == "") ? "-" : y, r)
         }
     }'
+if [ "$http_rc" -ne 0 ]; then
+    echo >&2
+    echo "bench: ERROR: the HTTP rows failed (bench/http.sh exit status" \
+        "$http_rc); its messages:" >&2
+    tail -n 30 "$TMP/http.err" >&2
+    exit 1
+fi
