@@ -29,6 +29,31 @@ struct fcgi_config {
      */
     int (*wait)(void *ctx, struct eng *e, int ms);
     void *wait_ctx;
+    /*
+     * 1: a request that must wait is not waited for here: the route does
+     * its first check, then fills resp->park and returns (the caller
+     * parks it and finishes it with fcgi_park_step).  wait is then unused.
+     */
+    int park;
+    /* With park: 1 when no more requests may park; one that would park
+     * answers 503 busy (Retry-After: 1) instead, before any call is sent. */
+    int park_full;
+};
+
+/* What a parked request waits for. */
+enum fcgi_park_kind {
+    FCGI_PARK_NONE = 0,
+    FCGI_PARK_GET,  /* GET /actors/NAME?wait=S: until the actor has ended */
+    FCGI_PARK_CALL, /* POST /actors/NAME/calls/METHOD: until the reply */
+};
+
+struct fcgi_park {
+    enum fcgi_park_kind kind;
+    char name[AD_NAME_MAX + 1];
+    char method[72];               /* FCGI_PARK_CALL */
+    char box[ENG_CALL_ID_LEN + 8]; /* FCGI_PARK_CALL: the reply box */
+    double timeout;                /* FCGI_PARK_CALL: seconds, as asked */
+    int64_t deadline;              /* ad_mono_ms() at which to give up */
 };
 
 /* One request; every pointer is borrowed until the request finishes. */
@@ -49,12 +74,26 @@ struct fcgi_response {
     char headers[512]; /* extra header lines, each ending "\r\n" */
     json_t *body;      /* owned: the JSON body, or NULL for none */
     int wrote;         /* 1 when the request changed the database */
+    /* With fcgi_config.park: kind != FCGI_PARK_NONE when the request
+     * must wait; status and body are then unset. */
+    struct fcgi_park park;
 };
 
 /* Fills resp (zeroed by the caller) for req.  Never fails: every error is
  * a response with a JSON error body.  Release with fcgi_response_free. */
 void fcgi_route(struct eng *e, const struct fcgi_config *cfg,
                 const struct fcgi_request *req, struct fcgi_response *resp);
+
+/*
+ * Checks once more what the parked request p waits for.  Returns 1 and
+ * fills resp (zeroed by the caller) when it has its answer: the actor has
+ * ended or answered, the deadline has passed, or stopping is 1 (the
+ * answer is then what there is now, as a waiting route answers when the
+ * process stops).  A call's reply box is ended whenever 1 is returned.
+ * Returns 0 while it must wait on.
+ */
+int fcgi_park_step(struct eng *e, const struct fcgi_park *p, int stopping,
+                   struct fcgi_response *resp);
 
 /* Frees what resp owns.  Accepts NULL. */
 void fcgi_response_free(struct fcgi_response *resp);

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -56,6 +57,17 @@ struct options {
     int no_upload;              /* 1: PUT/DELETE /behaviors/NAME 403 */
     long long lua_instructions; /* per step; 0: the default */
     long long lua_memory;       /* bytes per Lua state; 0: the default */
+    long max_waiters;           /* parked requests at most */
+};
+
+/* A request that waits (a long-poll, a REST call) without a thread: the
+ * worker that routed it hands it to the waiter thread, which answers it. */
+struct parked {
+    struct parked *next;
+    FCGX_Request *fr; /* owned: heap, accepted, not yet finished */
+    char *method;     /* owned copies of what the answer and log need */
+    char *path;
+    struct fcgi_park park;
 };
 
 /* What the threads of one process share. */
@@ -71,6 +83,13 @@ struct hub {
     atomic_int stop;
     int listen_fd;
     const struct options *opt;
+    /* Parked requests, under mu.  fresh: parked since the waiter last
+     * looked (each is checked once more by the waiter, so that a change
+     * between the worker's check and the parking is not missed). */
+    struct parked *fresh;
+    int workers_done;    /* 1 once every worker has returned: under mu */
+    atomic_long nparked; /* parked now (fresh and the waiter's) */
+    long max_parked;     /* the cap: --max-waiters, or fewer by fds */
 };
 
 static struct hub hub = {
@@ -97,8 +116,11 @@ usage(FILE *f)
         "  --db PATH          database file (default ./actord.db, or\n"
         "                     $ACTORD_DB); created and migrated as needed\n"
         "  --listen ADDR      unix:PATH or 127.0.0.1:PORT\n"
-        "  --threads N        request threads (default 16); long-polls\n"
-        "                     hold one each\n"
+        "  --threads N        request threads (default 16); requests\n"
+        "                     that wait (long-polls, calls) hold none\n"
+        "  --max-waiters N    requests that may wait at once (default\n"
+        "                     10000, fewer when file descriptors are\n"
+        "                     short); beyond, 503 busy\n"
         "  --max-body BYTES   largest request body (default 1048576)\n"
         "  --sync MODE        normal (default) or full: SQLite synchronous\n"
         "                     setting; see docs/durability.md\n"
@@ -158,12 +180,14 @@ parse_options(int argc, char **argv, struct options *o)
         {"no-upload", no_argument, NULL, 'U'},
         {"lua-instructions", required_argument, NULL, 'I'},
         {"lua-memory", required_argument, NULL, 'Y'},
+        {"max-waiters", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *env = getenv("ACTORD_DB");
     o->db = env && *env ? env : "actord.db";
     o->threads = 16;
+    o->max_waiters = 10000;
     o->max_body = FCGI_MAX_BODY_DEFAULT;
     int c;
     char *end;
@@ -243,6 +267,12 @@ parse_options(int argc, char **argv, struct options *o)
             o->nplugins++;
             break;
         }
+        case 'W':
+            o->max_waiters = strtol(optarg, &end, 10);
+            if (*end || end == optarg || o->max_waiters < 0 ||
+                o->max_waiters > 10000000)
+                goto bad;
+            break;
         case 'U':
             o->no_upload = 1;
             break;
@@ -450,7 +480,66 @@ log_failure(struct eng *e, const struct fcgi_request *req,
                 eng_errmsg(e));
 }
 
-/* One request thread: accept, route, answer, until stopped. */
+/* Writes resp to fr (not finished here). */
+static void
+write_answer(FCGX_Request *fr, const struct fcgi_request *req,
+             struct fcgi_response *resp)
+{
+    char head[1024];
+    char *out = NULL;
+    if (format_response(req, resp, head, sizeof head, &out) == 0) {
+        FCGX_PutS(head, fr->out);
+        if (out) {
+            FCGX_PutS(out, fr->out);
+            FCGX_PutS("\n", fr->out);
+        }
+    }
+    free(out);
+}
+
+/* A new FastCGI request on the listening socket, or NULL. */
+static FCGX_Request *
+new_fcgx(void)
+{
+    FCGX_Request *fr = malloc(sizeof *fr);
+    if (fr != NULL && FCGX_InitRequest(fr, hub.listen_fd, 0) != 0) {
+        free(fr);
+        fr = NULL;
+    }
+    return fr;
+}
+
+/* Hands the accepted request fr, whose route answered resp->park, to the
+ * waiter.  Returns 0, or -1 when it could not (fr is then still the
+ * caller's). */
+static int
+park_request(FCGX_Request *fr, const struct fcgi_request *req,
+             const struct fcgi_response *resp)
+{
+    struct parked *pk = calloc(1, sizeof *pk);
+    if (pk == NULL)
+        return -1;
+    pk->method = strdup(req->method ? req->method : "");
+    pk->path = strdup(req->path ? req->path : "");
+    if (pk->method == NULL || pk->path == NULL) {
+        free(pk->method);
+        free(pk->path);
+        free(pk);
+        return -1;
+    }
+    pk->fr = fr;
+    pk->park = resp->park;
+    atomic_fetch_add(&hub.nparked, 1);
+    pthread_mutex_lock(&hub.mu);
+    pk->next = hub.fresh;
+    hub.fresh = pk;
+    pthread_cond_broadcast(&hub.changed);
+    pthread_mutex_unlock(&hub.mu);
+    return 0;
+}
+
+/* One request thread: accept, route, answer, until stopped.  A request
+ * that must wait is parked (park_request) and the thread goes on. */
 static void *
 worker_main(void *arg)
 {
@@ -464,47 +553,175 @@ worker_main(void *arg)
     }
     struct fcgi_config cfg = {.max_body = hub.opt->max_body,
                               .no_upload = hub.opt->no_upload,
-                              .wait = wait_fastcgi};
-    FCGX_Request fr;
-    FCGX_InitRequest(&fr, hub.listen_fd, 0);
+                              .wait = wait_fastcgi,
+                              .park = 1};
+    FCGX_Request *fr = NULL;
     while (!hub.stop) {
+        if (fr == NULL && (fr = new_fcgx()) == NULL) {
+            log_msg("out of memory for a request");
+            break;
+        }
         pthread_mutex_lock(&accept_mu);
-        int rc = hub.stop ? -1 : FCGX_Accept_r(&fr);
+        int rc = hub.stop ? -1 : FCGX_Accept_r(fr);
         pthread_mutex_unlock(&accept_mu);
         if (rc < 0)
             break;
         struct fcgi_request req = {0};
         struct fcgi_response resp = {0};
-        char pathbuf[2048], head[1024];
-        char *in = NULL, *out = NULL;
-        fill_request(&req, get_fcgx, &fr, pathbuf, sizeof pathbuf);
+        char pathbuf[2048];
+        char *in = NULL;
+        fill_request(&req, get_fcgx, fr, pathbuf, sizeof pathbuf);
         if (wants_body(&req) &&
             (req.content_length < 0 ||
              (unsigned long long)req.content_length <= cfg.max_body)) {
-            if (read_body(fr.in, cfg.max_body, &in, &req.body_len,
+            if (read_body(fr->in, cfg.max_body, &in, &req.body_len,
                           &req.body_truncated) != 0)
                 req.body_truncated = 1;
             req.body = in;
         }
+        cfg.park_full = atomic_load(&hub.nparked) >= hub.max_parked;
         fcgi_route(e, &cfg, &req, &resp);
         if (resp.wrote)
             hub_kick();
-        log_failure(e, &req, &resp);
-        if (format_response(&req, &resp, head, sizeof head, &out) == 0) {
-            FCGX_PutS(head, fr.out);
-            if (out) {
-                FCGX_PutS(out, fr.out);
-                FCGX_PutS("\n", fr.out);
+        if (resp.park.kind != FCGI_PARK_NONE) {
+            if (park_request(fr, &req, &resp) == 0) {
+                fr = NULL;
+                free(in);
+                continue;
             }
+            /* Could not park: answer with what there is now. */
+            fcgi_park_step(e, &resp.park, 1, &resp);
         }
-        free(out);
+        log_failure(e, &req, &resp);
+        write_answer(fr, &req, &resp);
         free(in);
         fcgi_response_free(&resp);
-        FCGX_Finish_r(&fr);
+        FCGX_Finish_r(fr);
     }
-    FCGX_Free(&fr, 0);
+    if (fr != NULL) {
+        FCGX_Free(fr, 0);
+        free(fr);
+    }
     eng_close(e);
     return NULL;
+}
+
+/* Answers the parked request pk with resp and frees it. */
+static void
+finish_parked(struct eng *e, struct parked *pk, struct fcgi_response *resp)
+{
+    struct fcgi_request req = {.method = pk->method, .path = pk->path};
+    log_failure(e, &req, resp);
+    write_answer(pk->fr, &req, resp);
+    fcgi_response_free(resp);
+    FCGX_Finish_r(pk->fr);
+    /* A connection the web server keeps open is closed: no thread
+     * accepts on this request again. */
+    FCGX_Free(pk->fr, 1);
+    free(pk->fr);
+    free(pk->method);
+    free(pk->path);
+    free(pk);
+    atomic_fetch_sub(&hub.nparked, 1);
+}
+
+/* Checks every request of list once: answers those that are done and
+ * returns the others, lowering *earliest to their earliest deadline. */
+static struct parked *
+check_parked(struct eng *e, struct parked *list, int stopping,
+             int64_t *earliest)
+{
+    struct parked *keep = NULL;
+    while (list != NULL) {
+        struct parked *pk = list;
+        list = pk->next;
+        struct fcgi_response resp = {0};
+        if (fcgi_park_step(e, &pk->park, stopping, &resp)) {
+            finish_parked(e, pk, &resp);
+            continue;
+        }
+        if (pk->park.deadline < *earliest)
+            *earliest = pk->park.deadline;
+        pk->next = keep;
+        keep = pk;
+    }
+    return keep;
+}
+
+/* The waiter: answers parked requests when actors may have changed (the
+ * scheduler's broadcasts), at their deadlines, and when stopping.  arg is
+ * its engine (opened by serve_fastcgi, used only here). */
+static void *
+waiter_main(void *arg)
+{
+    struct eng *e = arg;
+    struct parked *mine = NULL;
+    int64_t earliest = INT64_MAX; /* of mine */
+    pthread_mutex_lock(&hub.mu);
+    unsigned long seen = hub.gen;
+    for (;;) {
+        while (hub.fresh == NULL && hub.gen == seen &&
+               !(hub.stop && (mine != NULL || hub.workers_done))) {
+            int64_t ms = earliest == INT64_MAX ? 1000 : earliest - ad_mono_ms();
+            if (ms <= 0)
+                break;
+            struct timespec ts;
+            ad_realtime_in(&ts, ms > 1000 ? 1000 : (int)ms);
+            if (pthread_cond_timedwait(&hub.changed, &hub.mu, &ts) == ETIMEDOUT)
+                break;
+        }
+        struct parked *fresh = hub.fresh;
+        hub.fresh = NULL;
+        int changed = hub.gen != seen;
+        seen = hub.gen;
+        int stopping = hub.stop;
+        int done = hub.workers_done;
+        pthread_mutex_unlock(&hub.mu);
+        if (stopping && done && fresh == NULL && mine == NULL)
+            break;
+        if (changed || stopping || ad_mono_ms() >= earliest) {
+            earliest = INT64_MAX;
+            mine = check_parked(e, mine, stopping, &earliest);
+        }
+        fresh = check_parked(e, fresh, stopping, &earliest);
+        while (fresh != NULL) {
+            struct parked *pk = fresh;
+            fresh = pk->next;
+            pk->next = mine;
+            mine = pk;
+        }
+        pthread_mutex_lock(&hub.mu);
+    }
+    eng_close(e);
+    return NULL;
+}
+
+/* Raises the soft limit of open files to the hard one and sets the cap on
+ * parked requests: --max-waiters, or fewer when descriptors are short
+ * (each parked request holds its connection). */
+static void
+set_max_parked(const struct options *o)
+{
+    struct rlimit rl;
+    long fds = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        if (rl.rlim_cur < rl.rlim_max) {
+            rlim_t was = rl.rlim_cur;
+            rl.rlim_cur = rl.rlim_max;
+            if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+                rl.rlim_cur = was;
+        }
+        fds = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 100000000
+                  ? 100000000
+                  : (long)rl.rlim_cur;
+    }
+    /* The listener, logs, the database's files for each connection (the
+     * workers', the scheduler's, the waiter's), the requests in hand. */
+    long margin = 64 + 4L * (o->threads + 3);
+    long cap = fds - margin < 0 ? 0 : fds - margin;
+    hub.max_parked = o->max_waiters < cap ? o->max_waiters : cap;
+    log_msg("open files: %ld; up to %ld requests may wait (--max-waiters %ld)",
+            fds, hub.max_parked, o->max_waiters);
 }
 
 /* The scheduler: runs runnable actors whenever there may be work. */
@@ -607,24 +824,36 @@ serve_fastcgi(struct options *o, int fd)
     }
     eng_close(probe);
 
-    pthread_t sig, sched,
+    set_max_parked(o);
+    struct eng *we = NULL;
+    err = eng_open(o->db, &o->eng, &we);
+    pthread_t sig, sched, waiter,
         *workers = calloc((size_t)o->threads, sizeof *workers);
-    if (workers == NULL) {
+    if (workers == NULL || err != AD_OK) {
+        if (err != AD_OK)
+            log_msg("cannot open %s: %s", o->db, ad_strerror(err));
+        free(workers);
+        eng_close(we);
         eng_group_free(group);
         return 1;
     }
     pthread_create(&sig, NULL, signal_main, &set);
     pthread_create(&sched, NULL, scheduler_main, NULL);
+    pthread_create(&waiter, NULL, waiter_main, we);
     for (int i = 0; i < o->threads; i++)
         pthread_create(&workers[i], NULL, worker_main, NULL);
     log_msg("serving FastCGI on %s, database %s, %d threads",
             o->listen ? o->listen : "standard input", o->db, o->threads);
     for (int i = 0; i < o->threads; i++)
         pthread_join(workers[i], NULL);
-    hub.stop = 1;
+    /* The waiter answers what is parked with what there is, then ends. */
     pthread_mutex_lock(&hub.mu);
+    hub.stop = 1;
+    hub.workers_done = 1;
+    pthread_cond_broadcast(&hub.changed);
     pthread_cond_broadcast(&hub.work);
     pthread_mutex_unlock(&hub.mu);
+    pthread_join(waiter, NULL);
     pthread_join(sched, NULL);
     /* The signal thread is still in sigwait when the workers stopped for
      * another reason: wake it. */

@@ -399,8 +399,38 @@ out:
     json_decref(body);
 }
 
+/* 503 busy: no more requests may wait. */
+static void
+route__busy(struct fcgi_response *resp)
+{
+    route__error(resp, 503, "busy",
+                 "too many requests are waiting; try again later");
+    snprintf(resp->headers, sizeof resp->headers, "Retry-After: 1\r\n");
+}
+
+/* One check of GET /actors/NAME?wait: returns 1 with resp filled once the
+ * actor has ended, the deadline has passed or stopping is 1; else 0. */
+static int
+route__get_step(struct eng *e, const char *name, int64_t deadline, int stopping,
+                struct fcgi_response *resp)
+{
+    json_t *doc = NULL;
+    int err = eng_get(e, name, &doc);
+    if (err != AD_OK) {
+        route__fail(resp, err, name);
+        return 1;
+    }
+    if (eng_doc_ended(doc) || stopping || deadline - ad_mono_ms() <= 0) {
+        resp->status = 200;
+        resp->body = doc;
+        return 1;
+    }
+    json_decref(doc);
+    return 0;
+}
+
 /* GET /actors/NAME, with ?wait=S: answers once the actor has ended or S
- * seconds have passed. */
+ * seconds have passed (or parks the request, with cfg->park). */
 static void
 route__get(struct eng *e, const struct fcgi_config *cfg,
            struct fcgi_response *resp, const char *name, const struct query *q)
@@ -413,24 +443,27 @@ route__get(struct eng *e, const struct fcgi_config *cfg,
         return;
     }
     int64_t deadline = ad_mono_ms() + (int64_t)(wait * 1000);
-    json_t *doc = NULL;
+    int stopping = cfg->wait == NULL && !cfg->park;
     for (;;) {
-        int err = eng_get(e, name, &doc);
-        if (err != AD_OK) {
-            route__fail(resp, err, name);
+        if (route__get_step(e, name, deadline, stopping, resp))
+            return;
+        if (cfg->park) {
+            if (cfg->park_full) {
+                route__busy(resp);
+                return;
+            }
+            resp->park.kind = FCGI_PARK_GET;
+            snprintf(resp->park.name, sizeof resp->park.name, "%s", name);
+            resp->park.deadline = deadline;
             return;
         }
         int64_t left = deadline - ad_mono_ms();
-        if (eng_doc_ended(doc) || left <= 0 || cfg->wait == NULL)
-            break;
-        json_decref(doc);
-        doc = NULL;
+        if (left < 1)
+            left = 1;
         if (cfg->wait(cfg->wait_ctx, e,
                       left < WAIT_SLICE_MS ? (int)left : WAIT_SLICE_MS) != 0)
-            deadline = 0;
+            stopping = 1;
     }
-    resp->status = 200;
-    resp->body = doc;
 }
 
 /* What a page cursor is: the kind of thing ?after names on a route. */
@@ -571,9 +604,48 @@ route__dead_letters(struct eng *e, struct fcgi_response *resp,
 
 #define CALL_TIMEOUT_DEFAULT 30
 
+/* One check of a call's reply box: returns 0 while the call must wait
+ * on; else ends the box, fills resp and returns 1. */
+static int
+route__call_step(struct eng *e, const struct fcgi_park *p, int stopping,
+                 struct fcgi_response *resp)
+{
+    json_t *reply = NULL;
+    int err = eng_call_poll(e, p->name, p->box, &reply);
+    if (err == AD_OK && reply == NULL && !stopping &&
+        p->deadline - ad_mono_ms() > 0)
+        return 0;
+    eng_call_end(e, p->box);
+    if (err == AD_EDEAD) {
+        route__error(resp, 410, "actor_dead",
+                     "%s ended before it answered the call", p->name);
+    } else if (err != AD_OK) {
+        route__fail(resp, err, p->name);
+    } else if (reply == NULL) {
+        route__error(resp, 504, "call_timeout",
+                     "%s did not answer %s within %g s", p->name, p->method,
+                     p->timeout);
+    } else if (json_object_get(reply, "exception") != NULL) {
+        route__error(resp, 502, "actor_exception",
+                     "%s answered %s with an exception", p->name, p->method);
+        json_object_set(resp->body, "exception",
+                        json_object_get(reply, "exception"));
+    } else if (json_object_get(reply, "invalid_method") != NULL) {
+        route__error(resp, 404, "invalid_method", "%s has no method %s",
+                     p->name, p->method);
+    } else {
+        resp->status = 200;
+        json_t *m = json_object_get(reply, "message");
+        resp->body = json_pack("{s:O}", "message", m ? m : json_null());
+    }
+    json_decref(reply);
+    return 1;
+}
+
 /* POST /actors/NAME/calls/METHOD?timeout=S: sends the call message with a
  * reply box for an address, waits (without holding the write lock) for
- * the reply, and always removes the box. */
+ * the reply, and always removes the box.  With cfg->park it does not
+ * wait: the request is parked and finished by fcgi_park_step. */
 static void
 route__call(struct eng *e, const struct fcgi_config *cfg,
             const struct fcgi_request *req, struct fcgi_response *resp,
@@ -592,49 +664,52 @@ route__call(struct eng *e, const struct fcgi_config *cfg,
     if (req->body_len > 0 || req->body_truncated || (req->content_length > 0))
         if (route__body(cfg, req, resp, &payload) != 0)
             return;
-    char box[ENG_CALL_ID_LEN + 8], id[ENG_CALL_ID_LEN];
-    int err = eng_call_begin(e, name, method, payload, box, id);
+    if (cfg->park && cfg->park_full) {
+        json_decref(payload);
+        route__busy(resp);
+        return;
+    }
+    struct fcgi_park p = {.kind = FCGI_PARK_CALL, .timeout = timeout};
+    char id[ENG_CALL_ID_LEN];
+    int err = eng_call_begin(e, name, method, payload, p.box, id);
     json_decref(payload);
     if (err != AD_OK) {
         route__fail(resp, err, name);
         return;
     }
     resp->wrote = 1;
-    int64_t deadline = ad_mono_ms() + (int64_t)(timeout * 1000);
-    json_t *reply = NULL;
+    snprintf(p.name, sizeof p.name, "%s", name);
+    snprintf(p.method, sizeof p.method, "%s", method);
+    p.deadline = ad_mono_ms() + (int64_t)(timeout * 1000);
+    int stopping = cfg->wait == NULL && !cfg->park;
     for (;;) {
-        err = eng_call_poll(e, name, box, &reply);
-        if (err != AD_OK || reply != NULL)
-            break;
-        int64_t left = deadline - ad_mono_ms();
-        if (left <= 0 || cfg->wait == NULL ||
-            cfg->wait(cfg->wait_ctx, e,
+        if (route__call_step(e, &p, stopping, resp))
+            return;
+        if (cfg->park) {
+            resp->park = p;
+            return;
+        }
+        int64_t left = p.deadline - ad_mono_ms();
+        if (left < 1)
+            left = 1;
+        if (cfg->wait(cfg->wait_ctx, e,
                       left < WAIT_SLICE_MS ? (int)left : WAIT_SLICE_MS) != 0)
-            break;
+            stopping = 1;
     }
-    eng_call_end(e, box);
-    if (err == AD_EDEAD) {
-        route__error(resp, 410, "actor_dead",
-                     "%s ended before it answered the call", name);
-    } else if (err != AD_OK) {
-        route__fail(resp, err, name);
-    } else if (reply == NULL) {
-        route__error(resp, 504, "call_timeout",
-                     "%s did not answer %s within %g s", name, method, timeout);
-    } else if (json_object_get(reply, "exception") != NULL) {
-        route__error(resp, 502, "actor_exception",
-                     "%s answered %s with an exception", name, method);
-        json_object_set(resp->body, "exception",
-                        json_object_get(reply, "exception"));
-    } else if (json_object_get(reply, "invalid_method") != NULL) {
-        route__error(resp, 404, "invalid_method", "%s has no method %s", name,
-                     method);
-    } else {
-        resp->status = 200;
-        json_t *m = json_object_get(reply, "message");
-        resp->body = json_pack("{s:O}", "message", m ? m : json_null());
+}
+
+int
+fcgi_park_step(struct eng *e, const struct fcgi_park *p, int stopping,
+               struct fcgi_response *resp)
+{
+    switch (p->kind) {
+    case FCGI_PARK_GET:
+        return route__get_step(e, p->name, p->deadline, stopping, resp);
+    case FCGI_PARK_CALL:
+        return route__call_step(e, p, stopping, resp);
+    default:
+        return 1;
     }
-    json_decref(reply);
 }
 
 /* The error of eng_behavior_* err for the behaviour name; why (may be
