@@ -1,9 +1,10 @@
 /*
  * route.c - the routes of API.md: parses paths, queries and bodies, calls
- * the engine, and turns enum ad_err into HTTP statuses and JSON errors.
- * No I/O happens here, so the unit tests drive it directly.
+ * the engine, and dispatches; the answers are response.c's, the routes of
+ * /behaviors/NAME behaviors.c's (route_int.h).  No I/O happens here, so
+ * the unit tests drive it directly.
  */
-#include "fcgi/fcgi.h"
+#include "fcgi/route_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -15,154 +16,6 @@
 #define LIST_LIMIT_DEFAULT 100
 #define LIST_LIMIT_MAX 1000
 #define WAIT_SLICE_MS 250
-
-const char *
-fcgi_reason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 202:
-        return "Accepted";
-    case 400:
-        return "Bad Request";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 409:
-        return "Conflict";
-    case 410:
-        return "Gone";
-    case 413:
-        return "Payload Too Large";
-    case 422:
-        return "Unprocessable Entity";
-    case 429:
-        return "Too Many Requests";
-    case 500:
-        return "Internal Server Error";
-    case 502:
-        return "Bad Gateway";
-    case 504:
-        return "Gateway Timeout";
-    case 503:
-        return "Service Unavailable";
-    case 507:
-        return "Insufficient Storage";
-    }
-    return "Unknown";
-}
-
-void
-fcgi_response_free(struct fcgi_response *resp)
-{
-    if (resp == NULL)
-        return;
-    json_decref(resp->body);
-    resp->body = NULL;
-}
-
-/* Appends a header line to resp. */
-static void route__header(struct fcgi_response *resp, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-route__header(struct fcgi_response *resp, const char *fmt, ...)
-{
-    size_t used = strlen(resp->headers);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(resp->headers + used, sizeof resp->headers - used, fmt, ap);
-    va_end(ap);
-}
-
-/* Answers with status and the error document {"error": code, "message":
- * text}. */
-static void route__error(struct fcgi_response *resp, int status,
-                         const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
-route__error(struct fcgi_response *resp, int status, const char *code,
-             const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    /* msg may quote client bytes, or be cut inside a character; json_pack
-     * refuses a string that is not UTF-8 and the error would lose its
-     * body. */
-    ad_utf8_scrub(msg);
-    resp->status = status;
-    json_decref(resp->body);
-    resp->body = json_pack("{s:s, s:s}", "error", code, "message", msg);
-    if (status == 503 || status == 429)
-        route__header(resp, "Retry-After: 1\r\n");
-}
-
-/* Answers with the error for err, an ad_err from the engine; what names
- * the subject in the message. */
-static void
-route__fail(struct fcgi_response *resp, int err, const char *what)
-{
-    int status;
-    switch (err) {
-    case AD_ENOTFOUND:
-        status = 404;
-        break;
-    case AD_EEXISTS:
-        status = 409;
-        break;
-    case AD_EDEAD:
-        status = 410;
-        break;
-    case AD_EBADNAME:
-    case AD_EBADJSON:
-    case AD_EINVAL:
-        status = 400;
-        break;
-    case AD_ETOOLARGE:
-        status = 413;
-        break;
-    case AD_EBEHAVIOR:
-    case AD_EBADARGS:
-        status = 422;
-        break;
-    case AD_EBUSY:
-    case AD_ESTOPPED:
-        status = 503;
-        break;
-    case AD_EFULL:
-        status = 507;
-        break;
-    case AD_EMAILBOX:
-        status = 429;
-        break;
-    default:
-        status = 500;
-        break;
-    }
-    if (what)
-        route__error(resp, status, ad_errcode(err), "%s: %s", ad_strerror(err),
-                     what);
-    else
-        route__error(resp, status, ad_errcode(err), "%s", ad_strerror(err));
-}
-
-/* Answers 405 with the Allow header. */
-static void
-route__not_allowed(struct fcgi_response *resp, const char *method,
-                   const char *allow)
-{
-    route__header(resp, "Allow: %s\r\n", allow);
-    route__error(resp, 405, "method_not_allowed",
-                 "%s is not allowed here; allowed: %s", method, allow);
-}
 
 static int
 route__hex(int c)
@@ -216,14 +69,6 @@ route__name(const char *s, size_t n, char *out)
         return AD_EBADNAME;
     return AD_OK;
 }
-
-/* The query parameters actord knows; each points into the decoded
- * storage, or is NULL when absent. */
-struct query {
-    char storage[1024];
-    const char *wait, *limit, *after, *behavior, *status, *timeout;
-    const char *version, *source; /* GET /behaviors/NAME */
-};
 
 /* Parses query (may be NULL).  Returns 0, or AD_EINVAL with *bad set to
  * the offending parameter. */
@@ -291,7 +136,7 @@ route__number(const char *s, double min, double max, double *out)
 
 /* Parses the body of req as JSON (any value) into *out.  Answers and
  * returns -1 on error. */
-static int
+int
 route__body(const struct fcgi_config *cfg, const struct fcgi_request *req,
             struct fcgi_response *resp, json_t **out)
 {
@@ -485,7 +330,7 @@ struct page {
  * Parses a whole decimal integer in [min, max] from s: digits only, no
  * sign, point, exponent or blank.  Returns 0 and sets *out, or AD_EINVAL.
  */
-static int
+int
 route__integer(const char *s, int64_t min, int64_t max, int64_t *out)
 {
     int64_t v = 0;
@@ -710,107 +555,6 @@ fcgi_park_step(struct eng *e, const struct fcgi_park *p, int stopping,
     default:
         return 1;
     }
-}
-
-/* The error of eng_behavior_* err for the behaviour name; why (may be
- * NULL) is what the engine said. */
-static void
-route__behavior_fail(struct fcgi_response *resp, int err, const char *name,
-                     const char *why)
-{
-    switch (err) {
-    case AD_EEXISTS:
-        route__error(resp, 409, "behavior_builtin",
-                     "%s is a behaviour built into actord", name);
-        break;
-    case AD_EBADCODE:
-        route__error(resp, 422, "bad_behavior", "%s: %s", name,
-                     why && *why ? why : ad_strerror(err));
-        break;
-    case AD_EINVAL:
-        route__error(resp, 403, "uploads_disabled",
-                     "this actord takes no uploaded behaviours");
-        break;
-    case AD_ENOTFOUND:
-        route__error(resp, 404, "unknown_behavior", "no behaviour %s", name);
-        break;
-    case AD_EINUSE:
-        route__error(resp, 409, "behavior_in_use",
-                     "live actors run every version of %s", name);
-        break;
-    default:
-        route__fail(resp, err, name);
-    }
-}
-
-/* /behaviors/NAME: PUT uploads a version (the body is the source), GET
- * reads (?version=N&source=1 adds a version's source), DELETE removes
- * the versions no live actor runs. */
-static void
-route__behavior(struct eng *e, const struct fcgi_config *cfg,
-                const struct fcgi_request *req, struct fcgi_response *resp,
-                const char *name, const struct query *q)
-{
-    const char *m = req->method;
-    json_t *doc = NULL;
-    char why[512] = "";
-    int err;
-    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
-        int64_t version = 0;
-        if (q->version &&
-            route__integer(q->version, 1, INT32_MAX, &version) != AD_OK) {
-            route__error(resp, 400, "bad_request",
-                         "version must be an integer from 1");
-            return;
-        }
-        int source = q->source && strcmp(q->source, "1") == 0;
-        err = eng_behavior_get(e, name, (int)version, source, &doc);
-        if (err != AD_OK) {
-            route__behavior_fail(resp, err, name, NULL);
-            return;
-        }
-        resp->status = 200;
-        resp->body = doc;
-        return;
-    }
-    if (strcmp(m, "PUT") != 0 && strcmp(m, "DELETE") != 0) {
-        route__not_allowed(resp, m, "GET, HEAD, PUT, DELETE");
-        return;
-    }
-    if (cfg->no_upload) {
-        route__behavior_fail(resp, AD_EINVAL, name, NULL);
-        return;
-    }
-    if (strcmp(m, "DELETE") == 0) {
-        err = eng_behavior_delete(e, name, &doc);
-        if (err != AD_OK) {
-            route__behavior_fail(resp, err, name, NULL);
-            return;
-        }
-        resp->status = 200;
-        resp->wrote = 1;
-        resp->body = doc;
-        return;
-    }
-    if (req->body_truncated ||
-        (req->content_length >= 0 &&
-         (unsigned long long)req->content_length > cfg->max_body)) {
-        route__error(resp, 413, "too_large",
-                     "the source is over the limit of %zu bytes",
-                     cfg->max_body);
-        return;
-    }
-    int created = 0;
-    err = eng_behavior_put(e, name, req->body ? req->body : "", req->body_len,
-                           &doc, &created, why, sizeof why);
-    if (err != AD_OK) {
-        ad_utf8_scrub(why);
-        route__behavior_fail(resp, err, name, why);
-        return;
-    }
-    resp->status = created ? 201 : 200;
-    resp->wrote = created;
-    resp->body = doc;
 }
 
 /* POST /actors/NAME/upgrade, body {"version": N} or none (the version

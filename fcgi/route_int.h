@@ -1,0 +1,62 @@
+/*
+ * route_int.h - what the files of fcgi/'s router share, never seen
+ * outside fcgi/: the query parameters, the answers (response.c) and the
+ * parsers of numbers and bodies (route.c).
+ *
+ *     response.c   statuses, headers and JSON error bodies
+ *     route.c      the routes of actors, dead letters, health; the dispatch
+ *     behaviors.c  the routes of /behaviors/NAME
+ */
+#ifndef ACTORD_ROUTE_INT_H
+#define ACTORD_ROUTE_INT_H
+
+#include <stdint.h>
+
+#include "fcgi/fcgi.h"
+
+/* The query parameters actord knows; each points into the decoded
+ * storage, or is NULL when absent. */
+struct query {
+    char storage[1024];
+    const char *wait, *limit, *after, *behavior, *status, *timeout;
+    const char *version, *source; /* GET /behaviors/NAME */
+};
+
+/* ---- response.c ---- */
+
+/* Appends a header line to resp. */
+void route__header(struct fcgi_response *resp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Answers with status and the error document {"error": code, "message":
+ * text}. */
+void route__error(struct fcgi_response *resp, int status, const char *code,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Answers with the error for err, an ad_err from the engine; what names
+ * the subject in the message. */
+void route__fail(struct fcgi_response *resp, int err, const char *what);
+
+/* Answers 405 with the Allow header. */
+void route__not_allowed(struct fcgi_response *resp, const char *method,
+                        const char *allow);
+
+/* ---- route.c ---- */
+
+/* Parses a whole decimal number in [min, max] from s into *out: 0 or
+ * AD_EINVAL. */
+int route__integer(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* Parses the body of req as JSON (any value) into *out.  Answers and
+ * returns -1 on error. */
+int route__body(const struct fcgi_config *cfg, const struct fcgi_request *req,
+                struct fcgi_response *resp, json_t **out);
+
+/* ---- behaviors.c ---- */
+
+/* /behaviors/NAME (name checked): PUT, GET, DELETE. */
+void route__behavior(struct eng *e, const struct fcgi_config *cfg,
+                     const struct fcgi_request *req, struct fcgi_response *resp,
+                     const char *name, const struct query *q);
+
+#endif
