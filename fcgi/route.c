@@ -39,6 +39,8 @@ static long
 route__decode(const char *s, size_t n, char *out, size_t outlen, int plus_space)
 {
     size_t j = 0;
+    if (outlen == 0) /* the query's storage is full */
+        return -1;
     for (size_t i = 0; i < n; i++) {
         int c = (unsigned char)s[i];
         if (c == '%') {

@@ -722,6 +722,16 @@ START_TEST(test_list_filters)
     longq[sizeof longq - 1] = '\0';
     ck_assert_int_eq(req("GET", "/actors", longq, NULL), 400);
     assert_error(400, "bad_request");
+    /* Parameters that fill the parser's storage to the last byte, then
+     * one more (empty) parameter: refused, nothing written past the end
+     * (found by fuzz_route). */
+    char fullq[1200];
+    int at = snprintf(fullq, sizeof fullq, "after=");
+    memset(fullq + at, 'a', 1022);
+    snprintf(fullq + at + 1022, sizeof fullq - (size_t)at - 1022,
+             "&status=&wait=");
+    ck_assert_int_eq(req("GET", "/actors", fullq, NULL), 400);
+    assert_error(400, "bad_request");
 }
 END_TEST
 
