@@ -65,8 +65,10 @@ PLUGIN_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O2 -fPIC -shared \
 
 LIB_SRC := $(wildcard util/*.c) $(wildcard store/*.c) $(wildcard engine/*.c) \
            $(wildcard behaviors/*.c) $(wildcard lua/*.c) $(wildcard plugin/*.c) \
-           $(filter-out fcgi/main.c,$(wildcard fcgi/*.c))
+           $(wildcard fcgi/*.c)
 LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC)) $(B)/sql/migrations.o
+# actord, the program: its threads, options, requests and waiters.
+DAEMON_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard daemon/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst %.c,$(B)/%,$(UNIT_SRC))
 
@@ -93,8 +95,8 @@ $(B)/libactord.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/actord: $(B)/fcgi/main.o $(B)/libactord.a plugin/exports.list
-	$(CC) $(LDFLAGS) $(PLUGIN_HOST) -o $@ $< $(WHOLE_LIB) $(LIBS)
+$(B)/actord: $(DAEMON_OBJ) $(B)/libactord.a plugin/exports.list
+	$(CC) $(LDFLAGS) $(PLUGIN_HOST) -o $@ $(DAEMON_OBJ) $(WHOLE_LIB) $(LIBS)
 
 $(B)/actorctl: $(B)/cli/actorctl.o $(B)/libactord.a plugin/exports.list
 	$(CC) $(LDFLAGS) $(PLUGIN_HOST) -o $@ $< $(WHOLE_LIB) $(LIBS)
@@ -235,7 +237,7 @@ fuzz:
 # .clang-format, over every C source and header of the tree (the
 # generated build/ aside).
 FORMAT_SRC := $(sort $(wildcard util/*.[ch] store/*.[ch] engine/*.[ch] \
-                behaviors/*.[ch] lua/*.[ch] fcgi/*.[ch] cli/*.[ch] bench/*.[ch] \
+                behaviors/*.[ch] lua/*.[ch] fcgi/*.[ch] daemon/*.[ch] cli/*.[ch] bench/*.[ch] \
                 plugin/*.[ch] include/actord/*.h tests/unit/*.[ch] \
                 tests/unit/plugins/*.[ch] tests/fuzz/*.[ch] \
                 examples/*/*.[ch]))

@@ -1,7 +1,7 @@
 /*
  * fcgi.h - the REST front of API.md, independent of how requests arrive.
  * fcgi_route maps one request onto the engine and fills a response; the
- * FastCGI and CGI plumbing of fcgi/main.c feeds it.  HTTP statuses are
+ * FastCGI and CGI plumbing of daemon/ feeds it.  HTTP statuses are
  * chosen here and nowhere else.
  */
 #ifndef ACTORD_FCGI_H

@@ -55,10 +55,7 @@ sh scripts/embed-sql.sh sql/*.sql >"$obj/sql/migrations.c.new" &&
         mv "$obj/sql/migrations.c.new" "$obj/sql/migrations.c"; }
 rm -f "$obj/sql/migrations.c.new"
 
-srcs=()
-for f in util/*.c store/*.c engine/*.c behaviors/*.c fcgi/*.c; do
-    [ "$f" = fcgi/main.c ] || srcs+=("$f")
-done
+srcs=(util/*.c store/*.c engine/*.c behaviors/*.c fcgi/*.c)
 srcs+=("$obj/sql/migrations.c")
 
 # Compiles src into its object when the object is older than the source

@@ -170,4 +170,20 @@ done
 expect_true "the 2 parked long-polls answer 200 at their deadline ($ok did)" \
     test "$ok" -eq 2
 
+# ---- a client that goes away frees its place at once ---------------------
+# Two long-polls fill --max-waiters 2, and their clients give up after 1 s
+# (nginx then closes its connection to actord): a third, long before their
+# deadline of 30 s, is parked and not refused.
+pids=()
+for ((i = 0; i < 2; i++)); do
+    curl -s -o /dev/null --max-time 1 "$IT_BASE/actors/s?wait=30" &
+    pids+=($!)
+done
+wait_all "${pids[@]}"
+sleep 1
+it_req GET '/actors/s?wait=1'
+expect_status 200 "after 2 long-polls' clients went away, a third is parked (not 503)"
+awk -v t="$IT_TIME" 'BEGIN { exit !(t >= 0.9) }'
+expect_true "and waited its second ($IT_TIME s)" test $? -eq 0
+
 it_finish

@@ -1,7 +1,7 @@
 /*
  * routeutil.h - the harness the suites of fcgi/route.c share: an engine
  * on the suite's temporary database, fcgi_route called directly as
- * fcgi/main.c calls it, and the last response kept in resp.  Every
+ * daemon/worker.c calls it, and the last response kept in resp.  Every
  * response is checked for what holds of all of them: a status in range,
  * a JSON error body on every error, a body that encodes.  Header-only,
  * static inline, included after testutil.h by a suite that defines

@@ -1,0 +1,113 @@
+/*
+ * daemon.h - what the files of actord, the program, share.  The REST
+ * front (fcgi/fcgi.h) answers one request; this folder is the process
+ * around it: options (options.c), the request threads and their I/O
+ * (worker.c), the requests that wait without a thread (park.c), and the
+ * process itself: its threads, signals and the CGI mode (main.c).
+ */
+#ifndef ACTORD_DAEMON_H
+#define ACTORD_DAEMON_H
+
+#include <fcgiapp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "engine/engine.h"
+#include "fcgi/fcgi.h"
+
+/* One --load FILE or --plugin-dir DIR, in the order given. */
+struct plugin_arg {
+    int is_dir;       /* 1: --plugin-dir */
+    const char *path; /* borrowed from argv */
+};
+
+struct options {
+    const char *db;     /* database path */
+    const char *listen; /* "unix:PATH", "HOST:PORT", or NULL */
+    int threads;        /* request threads */
+    size_t max_body;    /* bytes */
+    struct eng_opts eng;
+    struct plugin_arg *plugins; /* owned array of nplugins */
+    int nplugins;
+    int no_upload;              /* 1: PUT/DELETE /behaviors/NAME 403 */
+    long long lua_instructions; /* per step; 0: the default */
+    long long lua_memory;       /* bytes per Lua state; 0: the default */
+    long max_waiters;           /* parked requests at most */
+};
+
+/* What the threads of one process share. */
+struct hub {
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* signalled when work was queued */
+    int work_pending;    /* 1 when a request queued work */
+    /* 1 once stopping: set by the signal thread, the scheduler or main,
+     * read by every thread without the lock, hence atomic (volatile is
+     * not enough between threads; no signal handler touches it). */
+    atomic_int stop;
+    int listen_fd;
+    const struct options *opt;
+};
+
+extern struct hub hub;
+
+/* ---- main.c ---- */
+
+/* Writes one line to stderr with a timestamp. */
+void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- options.c ---- */
+
+/* Parses argv into o (zeroed by the caller); exits on --help (0) or a
+ * usage error (2). */
+void options_parse(int argc, char **argv, struct options *o);
+
+/* ---- worker.c ---- */
+
+/* One request thread under FastCGI: accept, route, answer, until
+ * hub.stop.  A request that must wait is parked (park_add). */
+void *worker_main(void *arg);
+
+/* Answers one request as a CGI program (the environment and stdin). */
+int worker_cgi(const struct options *o);
+
+/* Writes resp for req to fr (not finished here) and logs it if it is a
+ * server error. */
+void worker_answer(struct eng *e, FCGX_Request *fr,
+                   const struct fcgi_request *req, struct fcgi_response *resp);
+
+/* ---- park.c ---- */
+
+/*
+ * Sets up parking for o: raises the limit of open files as far as it may
+ * and sets the cap on parked requests (--max-waiters, or fewer when file
+ * descriptors are short), and says so.  Returns 0 or -1.
+ */
+int park_init(const struct options *o);
+
+/* 1 when no more requests may park. */
+int park_full(void);
+
+/*
+ * Hands the accepted request fr, whose route answered resp->park, to the
+ * waiter.  Returns 0, or -1 when it could not (fr is then still the
+ * caller's, who answers it at once).
+ */
+int park_add(FCGX_Request *fr, const struct fcgi_request *req,
+             const struct fcgi_response *resp);
+
+/* Tells the waiter that actors may have changed (the scheduler ran
+ * steps, or another process wrote). */
+void park_changed(void);
+
+/* Tells the waiter that the workers have returned: it answers what is
+ * parked with what there is, and ends. */
+void park_stop(void);
+
+/* The waiter thread: answers parked requests when actors may have
+ * changed, at their deadlines, and when stopping; drops a request whose
+ * web server connection closed (its client went away).  arg is its own
+ * engine, closed when it ends. */
+void *park_main(void *arg);
+
+#endif

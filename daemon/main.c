@@ -1,0 +1,246 @@
+/*
+ * main.c - actord, the FastCGI program (and plain CGI program).
+ *
+ * Under FastCGI it runs request threads (worker.c) that answer requests
+ * through fcgi_route, each with its own engine (one SQLite connection);
+ * one waiter thread (park.c) that holds the requests that wait; and one
+ * scheduler thread that runs runnable actors as soon as work arrives:
+ * from this process's requests (signalled) or from another process
+ * (actorctl from cron, a second actord: noticed by polling the
+ * database's data_version every POLL_MS).  Under CGI it answers one
+ * request and, before answering, drains runnable work up to a budget.
+ *
+ * Signals: SIGINT and SIGTERM are blocked in every thread and taken by a
+ * signal thread with sigwait, which sets the stop flag and shuts the
+ * listening socket down so that blocked accepts return; requests and the
+ * transaction in flight finish, the parked requests are answered with
+ * what there is, then the process exits.
+ */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "behaviors/behaviors.h"
+#include "daemon/daemon.h"
+#include "lua/luab.h"
+#include "plugin/plugin.h"
+
+#define POLL_MS 100
+
+struct hub hub = {
+    .mu = PTHREAD_MUTEX_INITIALIZER,
+    .work = PTHREAD_COND_INITIALIZER,
+    .listen_fd = -1,
+};
+
+void
+daemon_log(const char *fmt, ...)
+{
+    char ts[AD_TIME_LEN];
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s actord[%d]: %s\n", ad_time_iso(ad_now_ms(), ts),
+            (int)getpid(), line);
+}
+
+/* The scheduler: runs runnable actors whenever there may be work. */
+static void *
+scheduler_main(void *arg)
+{
+    (void)arg;
+    struct eng *e = NULL;
+    int err = eng_open(hub.opt->db, &hub.opt->eng, &e);
+    if (err != AD_OK) {
+        daemon_log("scheduler cannot open %s: %s", hub.opt->db,
+                   ad_strerror(err));
+        hub.stop = 1;
+        return NULL;
+    }
+    eng_unstrand(e);
+    while (!hub.stop) {
+        long steps = 0;
+        err = eng_run(e, 0, 200, &steps);
+        if (err != AD_OK && err != AD_EBUSY)
+            daemon_log("scheduler: %s (%s)", ad_strerror(err), eng_errmsg(e));
+        if (steps > 0 || eng_changed(e))
+            park_changed();
+        if (steps > 0 && err == AD_OK)
+            continue;
+        struct timespec ts;
+        ad_realtime_in(&ts, err == AD_OK ? POLL_MS : 500);
+        pthread_mutex_lock(&hub.mu);
+        while (!hub.stop && !hub.work_pending)
+            if (pthread_cond_timedwait(&hub.work, &hub.mu, &ts) == ETIMEDOUT)
+                break;
+        hub.work_pending = 0;
+        pthread_mutex_unlock(&hub.mu);
+    }
+    eng_close(e);
+    return NULL;
+}
+
+/* Waits for SIGINT or SIGTERM, then stops everything. */
+static void *
+signal_main(void *arg)
+{
+    sigset_t *set = arg;
+    int sig = 0;
+    sigwait(set, &sig);
+    daemon_log("signal %d: stopping", sig);
+    hub.stop = 1;
+    /* Wakes threads blocked in accept(). */
+    shutdown(hub.listen_fd, SHUT_RDWR);
+    pthread_mutex_lock(&hub.mu);
+    pthread_cond_broadcast(&hub.work);
+    pthread_mutex_unlock(&hub.mu);
+    return NULL;
+}
+
+/* Opens the listening socket named by addr. */
+static int
+open_listener(const char *addr)
+{
+    if (strncmp(addr, "unix:", 5) == 0) {
+        const char *path = addr + 5;
+        struct stat sb;
+        if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
+            unlink(path);
+        return FCGX_OpenSocket(path, 128);
+    }
+    if (strchr(addr, ':') == NULL)
+        return -1;
+    return FCGX_OpenSocket(addr, 128);
+}
+
+static int
+serve_fastcgi(struct options *o, int fd)
+{
+    /* The threads' connections take turns at writing and share commits
+     * of concurrent sends (engine.h, eng_group). */
+    struct eng_group *group = eng_group_new();
+    if (group == NULL)
+        return 1;
+    o->eng.group = group;
+    hub.listen_fd = fd;
+    hub.opt = o;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    /* Open once here so that a bad path or a newer schema fails loudly
+     * before any thread starts. */
+    struct eng *probe = NULL;
+    int err = eng_open(o->db, &o->eng, &probe);
+    if (err != AD_OK) {
+        daemon_log("cannot open %s: %s (%s)", o->db, ad_strerror(err),
+                   probe ? eng_errmsg(probe) : "");
+        eng_close(probe);
+        eng_group_free(group);
+        return 1;
+    }
+    eng_close(probe);
+
+    struct eng *we = NULL;
+    err = park_init(o) != 0 ? AD_EINVAL : eng_open(o->db, &o->eng, &we);
+    pthread_t sig, sched, waiter,
+        *workers = calloc((size_t)o->threads, sizeof *workers);
+    if (workers == NULL || err != AD_OK) {
+        if (err != AD_OK)
+            daemon_log("cannot open %s: %s", o->db, ad_strerror(err));
+        free(workers);
+        eng_close(we);
+        eng_group_free(group);
+        return 1;
+    }
+    pthread_create(&sig, NULL, signal_main, &set);
+    pthread_create(&sched, NULL, scheduler_main, NULL);
+    pthread_create(&waiter, NULL, park_main, we);
+    for (int i = 0; i < o->threads; i++)
+        pthread_create(&workers[i], NULL, worker_main, NULL);
+    daemon_log("serving FastCGI on %s, database %s, %d threads",
+               o->listen ? o->listen : "standard input", o->db, o->threads);
+    for (int i = 0; i < o->threads; i++)
+        pthread_join(workers[i], NULL);
+    /* The waiter answers what is parked with what there is, then ends. */
+    pthread_mutex_lock(&hub.mu);
+    hub.stop = 1;
+    pthread_cond_broadcast(&hub.work);
+    pthread_mutex_unlock(&hub.mu);
+    park_stop();
+    pthread_join(waiter, NULL);
+    pthread_join(sched, NULL);
+    /* The signal thread is still in sigwait when the workers stopped for
+     * another reason: wake it. */
+    pthread_kill(sig, SIGTERM);
+    pthread_join(sig, NULL);
+    free(workers);
+    eng_group_free(group);
+    if (o->listen && strncmp(o->listen, "unix:", 5) == 0)
+        unlink(o->listen + 5);
+    daemon_log("stopped");
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct options o = {0};
+    options_parse(argc, argv, &o);
+    /* The standard behaviours first, so that they keep their names; then
+     * the plugins, in the order given; then eng_init freezes the
+     * registry. */
+    if (behaviors_register_standard() != 0) {
+        daemon_log("the engine did not initialise");
+        return 1;
+    }
+    for (int i = 0; i < o.nplugins; i++) {
+        char err[1024];
+        const struct plugin_arg *p = &o.plugins[i];
+        int rc = p->is_dir ? plugin_load_dir(p->path, err, sizeof err)
+                           : plugin_load(p->path, err, sizeof err);
+        if (rc != AD_OK) {
+            daemon_log("%s; not starting", err);
+            free(o.plugins);
+            return 1;
+        }
+    }
+    free(o.plugins);
+    o.plugins = NULL;
+    /* Uploaded behaviours are Lua; --no-upload refuses new ones, and
+     * those uploaded before still run. */
+    luab_set_limits(o.lua_instructions, o.lua_memory);
+    if (eng_set_language(luab_language()) != AD_OK || eng_init() != 0) {
+        daemon_log("the engine did not initialise");
+        return 1;
+    }
+    if (FCGX_Init() != 0) {
+        daemon_log("FCGX_Init failed");
+        return 1;
+    }
+    if (o.listen) {
+        int fd = open_listener(o.listen);
+        if (fd < 0) {
+            daemon_log("cannot listen on %s: %s", o.listen, strerror(errno));
+            return 1;
+        }
+        return serve_fastcgi(&o, fd);
+    }
+    if (FCGX_IsCGI())
+        return worker_cgi(&o);
+    return serve_fastcgi(&o, 0);
+}
