@@ -85,6 +85,9 @@ void worker_answer(struct eng *e, FCGX_Request *fr,
  */
 int park_init(const struct options *o);
 
+/* Requests parked now. */
+long park_count(void);
+
 /* 1 when no more requests may park. */
 int park_full(void);
 

@@ -85,6 +85,12 @@ park_init(const struct options *o)
     return 0;
 }
 
+long
+park_count(void)
+{
+    return atomic_load(&park.n);
+}
+
 int
 park_full(void)
 {

@@ -109,15 +109,30 @@ format_response(const struct fcgi_request *req, struct fcgi_response *resp,
                 char *head, size_t headlen, char **body)
 {
     *body = NULL;
-    if (resp->body && strcmp(req->method ? req->method : "", "HEAD") != 0) {
-        *body = json_dumps(resp->body, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (*body == NULL)
+    int with_body = strcmp(req->method ? req->method : "", "HEAD") != 0;
+    if (resp->text != NULL) {
+        /* Text (GET /metrics) ends with its own newline: taken over. */
+        if (with_body) {
+            *body = resp->text;
+            resp->text = NULL;
+        }
+    } else if (resp->body && with_body) {
+        char *json = json_dumps(resp->body, JSON_COMPACT | JSON_ENCODE_ANY);
+        size_t n = json ? strlen(json) : 0;
+        char *nl = json ? realloc(json, n + 2) : NULL;
+        if (nl == NULL) {
+            free(json);
             return -1;
+        }
+        memcpy(nl + n, "\n", 2);
+        *body = nl;
     }
     snprintf(head, headlen,
-             "Status: %d %s\r\nContent-Type: application/json\r\n"
+             "Status: %d %s\r\nContent-Type: %s\r\n"
              "Cache-Control: no-store\r\n%s\r\n",
-             resp->status, fcgi_reason(resp->status), resp->headers);
+             resp->status, fcgi_reason(resp->status),
+             resp->content_type ? resp->content_type : "application/json",
+             resp->headers);
     return 0;
 }
 
@@ -155,10 +170,8 @@ worker_answer(struct eng *e, FCGX_Request *fr, const struct fcgi_request *req,
     char *out = NULL;
     if (format_response(req, resp, head, sizeof head, &out) == 0) {
         FCGX_PutS(head, fr->out);
-        if (out) {
+        if (out)
             FCGX_PutS(out, fr->out);
-            FCGX_PutS("\n", fr->out);
-        }
     }
     free(out);
 }
@@ -198,7 +211,8 @@ worker_main(void *arg)
     }
     struct fcgi_config cfg = {.max_body = hub.opt->max_body,
                               .no_upload = hub.opt->no_upload,
-                              .park = 1};
+                              .park = 1,
+                              .waiting = park_count};
     FCGX_Request *fr = NULL;
     while (!hub.stop) {
         if (fr == NULL && (fr = new_fcgx()) == NULL) {
@@ -283,7 +297,7 @@ answer:
     if (format_response(&req, &resp, head, sizeof head, &out) == 0) {
         fputs(head, stdout);
         if (out)
-            printf("%s\n", out);
+            fputs(out, stdout);
     }
     fflush(stdout);
     free(out);

@@ -78,6 +78,8 @@ eng__deliver(struct eng *e, const char *to, const char *sender,
         if (err == AD_OK)
             err = store_mailbox_append(e->st, id, sender, body, len,
                                        ad_now_ms(), hops, wake, seq);
+        if (err == AD_OK)
+            eng__stat_message();
     }
     free(body);
 out:

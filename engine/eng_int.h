@@ -21,6 +21,7 @@
  *     upgrade.c   moving an actor onto another version of its behaviour
  *     sources.c   behaviours uploaded as source: versions, and what a
  *                 connection compiled
+ *     stats.c     what this process's engines have done, for /metrics
  *     shape.c     the shape matcher (shape.h)
  *     watchdog.c  the step watchdog (watchdog.h)
  *
@@ -332,5 +333,13 @@ int eng__due(struct eng *e, long *fired);
  * storage error, after which the caller must roll back.
  */
 int eng__step_guarded(struct eng *e, int64_t id);
+
+/* ---- stats.c ---- */
+
+/* One step of secs seconds was run. */
+void eng__stat_step(double secs);
+
+/* One message was put in a mailbox. */
+void eng__stat_message(void);
 
 #endif

@@ -316,4 +316,28 @@ int eng_unstrand(struct eng *e);
 /* Returns 0 when the database answers a query. */
 int eng_health(struct eng *e);
 
+/* What this process's engines have done since it started (stats.c). */
+struct eng_stats {
+    uint64_t steps;    /* steps run */
+    uint64_t messages; /* messages put in mailboxes */
+    struct ad_hist step_seconds;
+    struct ad_hist commit_seconds; /* every COMMIT of the process */
+};
+
+/* Fills out; from any thread. */
+void eng_stats(struct eng_stats *out);
+
+/* What the database holds, counted in one snapshot (reads.c): actors by
+ * status (indexed by enum store_status, named by eng_status_name),
+ * messages queued, timers, dead letters, file sizes. */
+#define ENG_STATUSES 6
+struct eng_counts {
+    int64_t actors[ENG_STATUSES];
+    int64_t queued, timers, dead_letters, db_bytes, wal_bytes;
+};
+int eng_counts(struct eng *e, struct eng_counts *out);
+
+/* The name of status i of eng_counts ("runnable", ...); static. */
+const char *eng_status_name(int i);
+
 #endif

@@ -38,6 +38,8 @@ struct fcgi_config {
     /* With park: 1 when no more requests may park; one that would park
      * answers 503 busy (Retry-After: 1) instead, before any call is sent. */
     int park_full;
+    /* Requests parked now, for /metrics; NULL: none park. */
+    long (*waiting)(void);
 };
 
 /* What a parked request waits for. */
@@ -69,8 +71,30 @@ struct fcgi_request {
     int body_truncated;       /* 1 when more than max_body bytes came */
 };
 
+/* The routes, as /metrics labels requests (metrics.c names them). */
+enum fcgi_route_id {
+    FCGI_ROUTE_OTHER = 0,
+    FCGI_ROUTE_HEALTHZ,
+    FCGI_ROUTE_METRICS,
+    FCGI_ROUTE_BEHAVIORS,
+    FCGI_ROUTE_BEHAVIOR,
+    FCGI_ROUTE_DEAD_LETTERS,
+    FCGI_ROUTE_ACTORS,
+    FCGI_ROUTE_ACTOR,
+    FCGI_ROUTE_MAILBOX,
+    FCGI_ROUTE_CALL,
+    FCGI_ROUTE_UPGRADE,
+    FCGI_ROUTES
+};
+
 struct fcgi_response {
-    int status;        /* HTTP status */
+    int status; /* HTTP status */
+    int route;  /* enum fcgi_route_id */
+    /* A body that is not JSON (GET /metrics): owned text of text_len
+     * bytes and its Content-Type; body is then NULL. */
+    char *text;
+    size_t text_len;
+    const char *content_type;
     char headers[512]; /* extra header lines, each ending "\r\n" */
     json_t *body;      /* owned: the JSON body, or NULL for none */
     int wrote;         /* 1 when the request changed the database */

@@ -56,6 +56,8 @@ fcgi_response_free(struct fcgi_response *resp)
         return;
     json_decref(resp->body);
     resp->body = NULL;
+    free(resp->text);
+    resp->text = NULL;
 }
 
 /* Appends a header line to resp. */

@@ -549,14 +549,22 @@ int
 fcgi_park_step(struct eng *e, const struct fcgi_park *p, int stopping,
                struct fcgi_response *resp)
 {
+    int done = 1;
     switch (p->kind) {
     case FCGI_PARK_GET:
-        return route__get_step(e, p->name, p->deadline, stopping, resp);
+        resp->route = FCGI_ROUTE_ACTOR;
+        done = route__get_step(e, p->name, p->deadline, stopping, resp);
+        break;
     case FCGI_PARK_CALL:
-        return route__call_step(e, p, stopping, resp);
+        resp->route = FCGI_ROUTE_CALL;
+        done = route__call_step(e, p, stopping, resp);
+        break;
     default:
-        return 1;
+        break;
     }
+    if (done)
+        fcgi__count(resp);
+    return done;
 }
 
 /* POST /actors/NAME/upgrade, body {"version": N} or none (the version
@@ -655,9 +663,9 @@ route__actor(struct eng *e, const struct fcgi_config *cfg,
     }
 }
 
-void
-fcgi_route(struct eng *e, const struct fcgi_config *cfg,
-           const struct fcgi_request *req, struct fcgi_response *resp)
+static void
+route__dispatch(struct eng *e, const struct fcgi_config *cfg,
+                const struct fcgi_request *req, struct fcgi_response *resp)
 {
     const char *path = req->path && *req->path ? req->path : "/";
     const char *m = req->method ? req->method : "";
@@ -673,6 +681,7 @@ fcgi_route(struct eng *e, const struct fcgi_config *cfg,
     if (plen > 1 && path[plen - 1] == '/')
         plen--;
     if (plen == 8 && memcmp(path, "/healthz", 8) == 0) {
+        resp->route = FCGI_ROUTE_HEALTHZ;
         if (!get)
             route__not_allowed(resp, m, "GET, HEAD");
         else if (eng_health(e) != AD_OK)
@@ -684,7 +693,16 @@ fcgi_route(struct eng *e, const struct fcgi_config *cfg,
         }
         return;
     }
+    if (plen == 8 && memcmp(path, "/metrics", 8) == 0) {
+        resp->route = FCGI_ROUTE_METRICS;
+        if (!get)
+            route__not_allowed(resp, m, "GET, HEAD");
+        else
+            route__metrics(e, cfg, resp);
+        return;
+    }
     if (plen == 10 && memcmp(path, "/behaviors", 10) == 0) {
+        resp->route = FCGI_ROUTE_BEHAVIORS;
         json_t *list = NULL;
         int err;
         if (!get)
@@ -698,6 +716,7 @@ fcgi_route(struct eng *e, const struct fcgi_config *cfg,
         return;
     }
     if (plen > 11 && memcmp(path, "/behaviors/", 11) == 0) {
+        resp->route = FCGI_ROUTE_BEHAVIOR;
         const char *bn = path + 11;
         size_t blen = plen - 11;
         char name[65];
@@ -714,6 +733,7 @@ fcgi_route(struct eng *e, const struct fcgi_config *cfg,
         return;
     }
     if (plen == 13 && memcmp(path, "/dead-letters", 13) == 0) {
+        resp->route = FCGI_ROUTE_DEAD_LETTERS;
         if (!get)
             route__not_allowed(resp, m, "GET, HEAD");
         else
@@ -721,6 +741,7 @@ fcgi_route(struct eng *e, const struct fcgi_config *cfg,
         return;
     }
     if (plen == 7 && memcmp(path, "/actors", 7) == 0) {
+        resp->route = FCGI_ROUTE_ACTORS;
         if (get)
             route__list(e, resp, &q);
         else if (strcmp(m, "POST") == 0)
@@ -737,7 +758,9 @@ fcgi_route(struct eng *e, const struct fcgi_config *cfg,
         const char *rest = slash ? slash : "";
         size_t rlen = slash ? plen - (size_t)(slash - path) : 0;
         char method[65] = "";
+        resp->route = FCGI_ROUTE_ACTOR;
         if (rlen > 7 && memcmp(rest, "/calls/", 7) == 0) {
+            resp->route = FCGI_ROUTE_CALL;
             long mlen =
                 route__decode(rest + 7, rlen - 7, method, sizeof method, 0);
             if (mlen <= 0 || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -747,9 +770,12 @@ fcgi_route(struct eng *e, const struct fcgi_config *cfg,
                              "a method is 1 to 64 of A-Z a-z 0-9 _ . -");
                 return;
             }
-        } else if (rlen != 0 &&
-                   !(rlen == 8 && memcmp(rest, "/mailbox", 8) == 0) &&
-                   !(rlen == 8 && memcmp(rest, "/upgrade", 8) == 0)) {
+        } else if (rlen == 8 && memcmp(rest, "/mailbox", 8) == 0) {
+            resp->route = FCGI_ROUTE_MAILBOX;
+        } else if (rlen == 8 && memcmp(rest, "/upgrade", 8) == 0) {
+            resp->route = FCGI_ROUTE_UPGRADE;
+        } else if (rlen != 0) {
+            resp->route = FCGI_ROUTE_OTHER;
             route__error(resp, 404, "not_found", "no route for %s", path);
             return;
         }
@@ -780,4 +806,14 @@ fcgi_route(struct eng *e, const struct fcgi_config *cfg,
         return;
     }
     route__error(resp, 404, "not_found", "no route for %.200s", path);
+}
+
+void
+fcgi_route(struct eng *e, const struct fcgi_config *cfg,
+           const struct fcgi_request *req, struct fcgi_response *resp)
+{
+    resp->route = FCGI_ROUTE_OTHER;
+    route__dispatch(e, cfg, req, resp);
+    if (resp->park.kind == FCGI_PARK_NONE)
+        fcgi__count(resp);
 }

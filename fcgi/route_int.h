@@ -6,6 +6,7 @@
  *     response.c   statuses, headers and JSON error bodies
  *     route.c      the routes of actors, dead letters, health; the dispatch
  *     behaviors.c  the routes of /behaviors/NAME
+ *     metrics.c    GET /metrics, and the count of answers it reports
  */
 #ifndef ACTORD_ROUTE_INT_H
 #define ACTORD_ROUTE_INT_H
@@ -58,5 +59,14 @@ int route__body(const struct fcgi_config *cfg, const struct fcgi_request *req,
 void route__behavior(struct eng *e, const struct fcgi_config *cfg,
                      const struct fcgi_request *req, struct fcgi_response *resp,
                      const char *name, const struct query *q);
+
+/* ---- metrics.c ---- */
+
+/* Counts one answer, by resp->route and resp->status. */
+void fcgi__count(const struct fcgi_response *resp);
+
+/* GET /metrics: the Prometheus text format. */
+void route__metrics(struct eng *e, const struct fcgi_config *cfg,
+                    struct fcgi_response *resp);
 
 #endif

@@ -67,6 +67,10 @@ int store_savepoint_keep(struct store *s);
 int store_begin_read(struct store *s);
 
 /* Commits.  On error the transaction is rolled back. */
+/* The seconds each COMMIT of this process took (store_commit), for
+ * /metrics: a copy of the histogram into out. */
+void store_commit_seconds(struct ad_hist *out);
+
 int store_commit(struct store *s);
 
 /* Rolls back the open transaction, if any. */
@@ -421,5 +425,22 @@ int store_source_next_version(struct store *s, const char *name, int *version);
  * stranded) runs; *removed (may be NULL) counts them. */
 int store_source_remove_unused(struct store *s, const char *name,
                                int64_t *removed);
+
+/* ---- stats.c: what the database holds, counted ---- */
+
+#define STORE_STATUSES (STORE_STRANDED + 1)
+
+struct store_counts {
+    int64_t actors[STORE_STATUSES]; /* by enum store_status; reply boxes
+                                       not counted */
+    int64_t queued;                 /* messages in mailboxes */
+    int64_t timers;                 /* timers not yet fired */
+    int64_t dead_letters;           /* dead letters kept */
+    int64_t db_bytes;               /* the database file: pages * page size */
+    int64_t wal_bytes;              /* its write-ahead log file, 0 when none */
+};
+
+/* Fills out; inside the caller's read transaction for one snapshot. */
+int store_counts(struct store *s, struct store_counts *out);
 
 #endif

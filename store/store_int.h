@@ -108,6 +108,9 @@ enum stmt_id {
     Q_SOURCE_LIST,
     Q_SOURCE_REMOVE_UNUSED,
     Q_SOURCE_NEXT,
+    /* stats.c */
+    Q_STATS_ACTORS,
+    Q_STATS_TOTALS,
     Q_COUNT
 };
 

@@ -108,10 +108,21 @@ store_begin_read(struct store *s)
     return store__txn(s, Q_BEGIN_READ);
 }
 
+/* Every commit of this process: how long SQLite's COMMIT took. */
+static struct ad_hist commit_seconds;
+
+void
+store_commit_seconds(struct ad_hist *out)
+{
+    ad_hist_read(&commit_seconds, out);
+}
+
 int
 store_commit(struct store *s)
 {
+    double t0 = ad_mono_s();
     int err = store__txn(s, Q_COMMIT);
+    ad_hist_observe(&commit_seconds, ad_mono_s() - t0);
     if (err != AD_OK)
         store_rollback(s);
     else

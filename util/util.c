@@ -203,3 +203,41 @@ ad_utf8_scrub(char *s)
             p += n;
     }
 }
+
+double
+ad_mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+const double ad_hist_bounds[AD_HIST_BOUNDS] = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+    0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5,
+};
+
+void
+ad_hist_observe(struct ad_hist *h, double secs)
+{
+    int i = 0;
+    while (i < AD_HIST_BOUNDS && secs > ad_hist_bounds[i])
+        i++;
+    __atomic_fetch_add(&h->bucket[i], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&h->count, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&h->sum_ns, (uint64_t)(secs > 0 ? secs * 1e9 : 0),
+                       __ATOMIC_RELAXED);
+}
+
+void
+ad_hist_read(const struct ad_hist *h, struct ad_hist *out)
+{
+    /* The count is the sum of the buckets read, so that the +Inf bucket
+     * always equals _count. */
+    out->count = 0;
+    for (int i = 0; i <= AD_HIST_BOUNDS; i++) {
+        out->bucket[i] = __atomic_load_n(&h->bucket[i], __ATOMIC_RELAXED);
+        out->count += out->bucket[i];
+    }
+    out->sum_ns = __atomic_load_n(&h->sum_ns, __ATOMIC_RELAXED);
+}

@@ -77,4 +77,29 @@ char *ad_time_iso(int64_t ms, char *buf);
  */
 void ad_utf8_scrub(char *s);
 
+/* ---- counters and histograms for /metrics (process-wide, lock-free) ---- */
+
+/* Seconds since an arbitrary start, monotonic, to the nanosecond. */
+double ad_mono_s(void);
+
+/* The upper bounds, in seconds, of a histogram's buckets (the last bucket
+ * is +Inf and has no bound here). */
+#define AD_HIST_BOUNDS 14
+extern const double ad_hist_bounds[AD_HIST_BOUNDS];
+
+/* A latency histogram in Prometheus's sense: counts per bucket (each an
+ * upper bound, not cumulative), their total and the sum of the seconds
+ * observed.  Zero-initialised; updated with relaxed atomics. */
+struct ad_hist {
+    uint64_t bucket[AD_HIST_BOUNDS + 1];
+    uint64_t count;
+    uint64_t sum_ns; /* nanoseconds */
+};
+
+/* Adds one observation of secs seconds to h (from any thread). */
+void ad_hist_observe(struct ad_hist *h, double secs);
+
+/* Copies h into out consistently enough for a scrape. */
+void ad_hist_read(const struct ad_hist *h, struct ad_hist *out);
+
 #endif

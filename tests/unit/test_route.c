@@ -536,6 +536,27 @@ START_TEST(test_head)
 }
 END_TEST
 
+/* GET /metrics: text, not JSON; answers counted by route and status. */
+START_TEST(test_metrics)
+{
+    put("c", "{\"behavior\": \"counter\"}");
+    ck_assert_int_eq(req("GET", "/actors/nobody", NULL, NULL), 404);
+    ck_assert_int_eq(req("GET", "/metrics", NULL, NULL), 200);
+    ck_assert_ptr_null(resp.body);
+    ck_assert_ptr_nonnull(resp.text);
+    ck_assert_uint_eq(strlen(resp.text), resp.text_len);
+    ck_assert_str_eq(resp.content_type,
+                     "text/plain; version=0.0.4; charset=utf-8");
+    ck_assert_ptr_nonnull(strstr(
+        resp.text, "actord_requests_total{route=\"actor\",status=\"404\"} "));
+    ck_assert_ptr_nonnull(
+        strstr(resp.text, "actord_actors{status=\"runnable\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(resp.text, "actord_up 1\n"));
+    ck_assert_int_eq(req("POST", "/metrics", NULL, "{}"), 405);
+    assert_error(405, "method_not_allowed");
+}
+END_TEST
+
 START_TEST(test_get_wait)
 {
     put("r", "{\"behavior\": \"ring\", \"args\": {\"n\": 20, "
@@ -1177,6 +1198,7 @@ route_suite(void)
     tc = tcase("get");
     tcase_add_test(tc, test_get);
     tcase_add_test(tc, test_head);
+    tcase_add_test(tc, test_metrics);
     tcase_add_test(tc, test_get_wait);
     tcase_add_test(tc, test_get_wait_times_out);
     suite_add_tcase(s, tc);
