@@ -76,6 +76,10 @@ int worker_cgi(const struct options *o);
 void worker_answer(struct eng *e, FCGX_Request *fr,
                    const struct fcgi_request *req, struct fcgi_response *resp);
 
+/* Ends the request fr (answered): reads what is left of its body and
+ * closes its connection, at once when nothing was left unread. */
+void worker_finish(FCGX_Request *fr);
+
 /* ---- park.c ---- */
 
 /*

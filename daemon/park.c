@@ -169,13 +169,12 @@ unlink_parked(struct parked **head, struct parked *pk)
 }
 
 /* Closes pk's connection without waiting for the web server (the body was
- * read in park_add: nothing is left unread) and frees pk. */
+ * read in park_add) and frees pk. */
 static void
 free_parked(struct parked *pk)
 {
     epoll_ctl(park.epfd, EPOLL_CTL_DEL, pk->fr->ipcFd, NULL);
-    FCGX_Detach(pk->fr); /* a plain close(), no lingering */
-    FCGX_Finish_r(pk->fr);
+    worker_finish(pk->fr); /* the body was read: a plain close() */
     free(pk->fr);
     free(pk->method);
     free(pk->path);
