@@ -204,13 +204,36 @@ drop_parked(struct eng *e, struct parked *pk)
 }
 
 /* Checks every request of *list once: answers those that are done,
- * lowering *earliest to the deadlines of the others. */
+ * lowering *earliest to the deadlines of the others.  The long-polls are
+ * first asked about together, by name, in one snapshot (eng_ended): only
+ * those whose actor has ended load its document. */
 static void
 check_list(struct eng *e, struct parked **list, int stopping, int64_t *earliest)
 {
+    size_t n = 0, i = 0;
+    for (struct parked *pk = *list; pk != NULL; pk = pk->next)
+        n += pk->park.kind == FCGI_PARK_GET;
+    const char **names = n ? malloc(n * sizeof *names) : NULL;
+    unsigned char *ended = n ? malloc(n) : NULL;
+    int light = n > 0 && names != NULL && ended != NULL && !stopping;
+    if (light) {
+        for (struct parked *pk = *list; pk != NULL; pk = pk->next)
+            if (pk->park.kind == FCGI_PARK_GET)
+                names[i++] = pk->park.name;
+        light = eng_ended(e, names, n, ended) == AD_OK;
+    }
+    int64_t now = ad_mono_ms();
     struct parked *pk = *list, *next;
-    for (; pk != NULL; pk = next) {
+    for (i = 0; pk != NULL; pk = next) {
         next = pk->next;
+        /* A long-poll whose actor lives on and whose deadline is ahead
+         * waits on without a look at its document. */
+        if (light && pk->park.kind == FCGI_PARK_GET && !ended[i++] &&
+            pk->park.deadline > now) {
+            if (pk->park.deadline < *earliest)
+                *earliest = pk->park.deadline;
+            continue;
+        }
         struct fcgi_response resp = {0};
         if (fcgi_park_step(e, &pk->park, stopping, &resp)) {
             unlink_parked(list, pk);
@@ -219,6 +242,8 @@ check_list(struct eng *e, struct parked **list, int stopping, int64_t *earliest)
             *earliest = pk->park.deadline;
         }
     }
+    free(names);
+    free(ended);
 }
 
 void *

@@ -337,6 +337,12 @@ struct eng_counts {
 };
 int eng_counts(struct eng *e, struct eng_counts *out);
 
+/* Sets ended[i] to 1 when the actor names[i] has ended or does not
+ * exist, else 0, all read in one snapshot without loading any state: the
+ * light check of many long-polls at once. */
+int eng_ended(struct eng *e, const char *const *names, size_t n,
+              unsigned char *ended);
+
 /* The name of status i of eng_counts ("runnable", ...); static. */
 const char *eng_status_name(int i);
 

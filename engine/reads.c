@@ -282,3 +282,36 @@ eng_status_name(int i)
 {
     return store_status_name((enum store_status)i);
 }
+
+/* What eng_ended reads in one snapshot. */
+struct ended_ctx {
+    const char *const *names;
+    size_t n;
+    unsigned char *ended;
+};
+
+static int
+eng__ended_tx(struct store *s, void *ctx)
+{
+    struct ended_ctx *ec = ctx;
+    for (size_t i = 0; i < ec->n; i++) {
+        int64_t id;
+        enum store_status status;
+        int err = store_actor_peek(s, ec->names[i], &id, &status, NULL, NULL);
+        if (err == AD_ENOTFOUND)
+            ec->ended[i] = 1;
+        else if (err != AD_OK)
+            return err;
+        else
+            ec->ended[i] = (unsigned char)store_status_ended(status);
+    }
+    return AD_OK;
+}
+
+int
+eng_ended(struct eng *e, const char *const *names, size_t n,
+          unsigned char *ended)
+{
+    struct ended_ctx ec = {names, n, ended};
+    return n == 0 ? AD_OK : store_transaction_read(e->st, eng__ended_tx, &ec);
+}
