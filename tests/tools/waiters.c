@@ -5,7 +5,8 @@
  * (`Connection: close`), waits with epoll for every answer until a time
  * bound, and prints on standard output:
  *
- *   200 1990        one line per HTTP status, lowest first
+ *   200 1990        one line per HTTP status, lowest first (000: an
+ *                   answer without a status line)
  *   match 1990      answers that contain --grep's text
  *   none 10         connections without an answer (still waiting)
  *   error 0         connect or I/O errors, or closed without an answer
@@ -306,7 +307,7 @@ parse_args(int argc, char **argv)
         longs[i] = (struct option){options[i].name, 1, NULL, (int)i};
     int i;
     while ((i = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        if (i < 0 || i >= (int)NOPTIONS)
+        if (i >= (int)NOPTIONS) /* '?': not an option of the table */
             usage();
         if (options[i].num != NULL)
             *options[i].num =
@@ -387,10 +388,8 @@ main(int argc, char **argv)
     }
     long answered = 0;
     for (int s = 0; s < 600; s++) {
-        if (run.status[s] > 0 && s == 0)
-            printf("unparsed %ld\n", run.status[s]);
-        else if (run.status[s] > 0)
-            printf("%d %ld\n", s, run.status[s]);
+        if (run.status[s] > 0)
+            printf("%03d %ld\n", s, run.status[s]);
         answered += run.status[s];
     }
     if (opt.grep != NULL)
