@@ -329,7 +329,7 @@ parked_rows() {
         sleep 0.1
     done
     if [ "$held" -lt "$PARKED" ]; then
-        say "only $held of $PARKED long-polls were parked after 60 s ($(cat "$DIR/waiters.ready" 2>/dev/null))"
+        say "only $held of $PARKED long-polls were parked within 60 s (tool: $(cat "$DIR/waiters.ready" 2>/dev/null))"
         FAILED=$((FAILED + 1))
         return 0
     fi
