@@ -144,13 +144,21 @@ $(B)/tests/unit/test_plugin: $(B)/tests/unit/test_plugin.o $(B)/libactord.a \
 examples:
 	$(MAKE) -C examples/bank WARN='$(WARN)'
 
+# The load client of tests/integration/test_waiters.sh and bench/http.sh:
+# libc only, always the plain build (build/tests/tools/waiters), whatever
+# SAN or TSAN say, since it is a client and not the code under test.
+WAITERS := build/tests/tools/waiters
+$(WAITERS): tests/tools/waiters.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O2 $< -o $@
+
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 unit-asan:
 	$(MAKE) SAN=1 unit
 
-integration: all examples plugin-fixtures
+integration: all examples plugin-fixtures $(WAITERS)
 	bash tests/integration/run.sh
 
 # check and run install missing Debian packages first (scripts/deps.sh),
@@ -178,7 +186,7 @@ IT_TESTS ?=
 
 # ASan + UBSan (build/asan): memory errors, UB, and leaks at each clean
 # stop (LeakSanitizer).
-integration-asan: all examples plugin-fixtures
+integration-asan: all examples plugin-fixtures $(WAITERS)
 	$(MAKE) SAN=1 all
 	ACTORD_BIN=$(CURDIR)/build/asan/actord \
 	  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
@@ -187,7 +195,7 @@ integration-asan: all examples plugin-fixtures
 # ThreadSanitizer (TSAN=1 builds into build/tsan): data races between the
 # request threads, the scheduler and the signal thread.  Reports do not
 # halt actord, so that one run lists them all; each fails its test.
-tsan: all examples plugin-fixtures
+tsan: all examples plugin-fixtures $(WAITERS)
 	$(MAKE) TSAN=1 all
 	ACTORD_BIN=$(CURDIR)/build/tsan/actord \
 	  TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp \
@@ -201,7 +209,7 @@ tsan: all examples plugin-fixtures
 VALGRIND_IT := valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
                --errors-for-leak-kinds=definite,indirect --num-callers=30
 VALGRIND_IT_SKIP := test_kill9.sh test_crashloop.sh
-valgrind-integration: all examples plugin-fixtures
+valgrind-integration: all examples plugin-fixtures $(WAITERS)
 	ACTORD_WRAP="$(VALGRIND_IT)" IT_TIMEOUT=900 \
 	  bash tests/integration/run.sh $(or $(IT_TESTS),$(filter-out \
 	    $(VALGRIND_IT_SKIP),$(notdir $(wildcard tests/integration/test_*.sh))))
@@ -215,7 +223,7 @@ run: deps
 deps:
 	bash scripts/deps.sh
 
-bench: all
+bench: all $(WAITERS)
 	[ "$${BENCH_HTTP:-1}" = 0 ] || bash scripts/deps.sh wrk
 	WARN='$(WARN)' bash bench/run.sh
 
@@ -239,7 +247,7 @@ fuzz:
 FORMAT_SRC := $(sort $(wildcard util/*.[ch] store/*.[ch] engine/*.[ch] \
                 behaviors/*.[ch] lua/*.[ch] fcgi/*.[ch] daemon/*.[ch] cli/*.[ch] bench/*.[ch] \
                 plugin/*.[ch] include/actord/*.h tests/unit/*.[ch] \
-                tests/unit/plugins/*.[ch] tests/fuzz/*.[ch] \
+                tests/unit/plugins/*.[ch] tests/fuzz/*.[ch] tests/tools/*.[ch] \
                 examples/*/*.[ch]))
 format:
 	clang-format -i $(FORMAT_SRC)

@@ -11,15 +11,23 @@
 # and runs wrk against both, in turn, for each request shape: POST of
 # {"add": 1} to a counter, GET of that counter, GET /healthz; each with
 # wrk -t2 -c8 and -t2 -c32 for BENCH_HTTP_SECONDS (default 3) seconds.
-# Prints "key value" lines for bench/run.sh:
+# Then, side by side, GET /healthz on actord with wrk -t2 -c8 with no
+# request waiting, and again while 10,000 long-polls (GET
+# /actors/wN?wait=300 over 100 counters) are parked, held open by
+# tests/tools/waiters for longer than the run.  Prints "key value" lines
+# for bench/run.sh:
 #
 #   http_{actord,bare}_{post,get,healthz}_c{8,32}_{rps,p99_ms}
+#   http_actord_healthz_{idle,parked10k}_{rps,p99_ms}
 #
 # Every server it starts (actord, bare_fcgi, both nginx masters and their
-# workers) is recorded by pid and stopped by pid in the EXIT trap: TERM,
-# then KILL, whatever ends the script (an error, Ctrl-C, TERM).  A run of
-# wrk with an error or a non-2xx answer makes the script exit 1 after the
-# other runs.  Nothing else is asserted.
+# workers), and the waiters tool, is recorded by pid and stopped by pid in
+# the EXIT trap: TERM, then KILL, whatever ends the script (an error,
+# Ctrl-C, TERM).  A run of wrk with an error or a non-2xx answer makes the
+# script exit 1 after the other runs; so does a parked row whose 10,000
+# long-polls were not all sent and parked, or were answered before the
+# tool was stopped (its row is then not printed).  Nothing else is
+# asserted.
 #
 # BENCH_HTTP_PORT and BENCH_HTTP_BARE_PORT choose the two nginx ports
 # (default: free ones); setting both to one port makes the second nginx
@@ -29,6 +37,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ACTORD_BIN=${ACTORD_BIN:-$ROOT/build/actord}
 BARE_BIN=$ROOT/build/bench/bare_fcgi
+WAITERS_BIN=$ROOT/build/tests/tools/waiters
+PARKED=10000 # long-polls parked for the parked row
 NGINX_BIN=${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}
 SECS=${BENCH_HTTP_SECONDS:-3}
 CONNS=(8 32)
@@ -57,6 +67,12 @@ children() {
         [ "${rest%% *}" = "$1" ] && echo "${line%% *}"
     done
     return 0
+}
+
+# fds PID: how many descriptors PID holds.
+fds() {
+    local -a f=(/proc/"$1"/fd/*)
+    echo "${#f[@]}"
 }
 
 # stop PID NAME: TERM, up to 5 s (1 s for bare_fcgi, whose libfcgi only
@@ -188,6 +204,7 @@ start_backend() {
 [ -x "$ACTORD_BIN" ] || { say "$ACTORD_BIN is missing: run make first"; exit 1; }
 [ -x "$BARE_BIN" ] || { say "$BARE_BIN is missing: bench/run.sh builds it"; exit 1; }
 command -v wrk >/dev/null || { say "wrk is missing: bash scripts/deps.sh wrk"; exit 1; }
+[ -x "$WAITERS_BIN" ] || { say "$WAITERS_BIN is missing: make build/tests/tools/waiters"; exit 1; }
 
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/actord-http.XXXXXX")
 mkdir -p "$DIR/actord" "$DIR/bare"
@@ -222,7 +239,7 @@ check_servers() {
     local entry pid name
     for entry in "${SERVERS[@]}"; do
         read -r pid name <<<"$entry"
-        case $name in *-worker) continue ;; esac
+        case $name in *-worker | waiters) continue ;; esac
         alive "$pid" || { say "$name (pid $pid) has ended; stopping"; exit 1; }
     done
 }
@@ -271,6 +288,62 @@ for c in "${CONNS[@]}"; do
     run "http_actord_healthz_c$c" "$c" "$A/healthz"
     run "http_bare_healthz_c$c" "$c" "$B/healthz"
 done
+
+# parked_rows: GET /healthz -c8 with none, then with PARKED long-polls
+# waiting.  The tool holds them open, paced so that actord's listen
+# backlog is not overrun, with deadlines (300 s) and a hold longer than
+# the run; it is stopped by pid after the run and must say that all were
+# sent and none was answered.
+parked_rows() {
+    local actord_pid entry pid name base held i rc=0 hard status
+    for entry in "${SERVERS[@]}"; do
+        read -r pid name <<<"$entry"
+        [ "$name" = actord ] && actord_pid=$pid
+    done
+    run http_actord_healthz_idle 8 "$A/healthz"
+    hard=$(ulimit -Hn)
+    if [ "$hard" != unlimited ] && [ "$hard" -lt $((PARKED + 200)) ]; then
+        say "the hard limit of open files ($hard) cannot hold $PARKED long-polls: no parked row"
+        FAILED=$((FAILED + 1))
+        return 0
+    fi
+    status=$(curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 -X PUT \
+        -H 'Content-Type: application/json' -d '{"behavior": "counter"}' \
+        "$A/actors/w[0-99]" | sort -u)
+    if [ "$status" != 201 ]; then
+        say "PUT /actors/w0 ... w99 answered $status"
+        FAILED=$((FAILED + 1))
+        return 0
+    fi
+    base=$(fds "$actord_pid")
+    "$WAITERS_BIN" --count "$PARKED" --spread 100 --hold $((SECS + 120)) \
+        --ready "$DIR/waiters.ready" "$PORT_A" '/actors/w%d?wait=300' \
+        >"$DIR/waiters.out" 2>&1 &
+    pid=$!
+    SERVERS+=("$pid waiters")
+    # Sent, then parked: each parked request holds its connection in actord.
+    for ((i = 0; i < 600; i++)); do
+        held=$(($(fds "$actord_pid") - base))
+        [ -e "$DIR/waiters.ready" ] && [ "$held" -ge "$PARKED" ] && break
+        alive "$pid" || break
+        sleep 0.1
+    done
+    if [ "$held" -lt "$PARKED" ]; then
+        say "only $held of $PARKED long-polls were parked within 60 s (tool: $(cat "$DIR/waiters.ready" 2>/dev/null))"
+        FAILED=$((FAILED + 1))
+        return 0
+    fi
+    run http_actord_healthz_parked10k 8 "$A/healthz" >"$DIR/parked.rows"
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" || rc=$?
+    if [ $rc -ne 0 ]; then
+        say "the $PARKED long-polls did not all wait through the run (status $rc): $(tr '\n' ' ' <"$DIR/waiters.out")"
+        FAILED=$((FAILED + 1))
+        return 0
+    fi
+    cat "$DIR/parked.rows"
+}
+parked_rows
 
 if [ "$FAILED" -ne 0 ]; then
     say "$FAILED runs of wrk failed"

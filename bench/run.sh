@@ -9,8 +9,9 @@
 # actord, except in the disk rows (bytes / the goal's 200: at most 1 meets
 # it) and the memory rows (RSS at more idle actors / RSS at fewer: near 1
 # is flat).  In the rows of a figure against itself at another size (the
-# crowd rows, selective receive, paging) the yardstick is actord's own
-# figure at the small size, and near 1 is flat.
+# crowd rows, selective receive, paging, /healthz with 10,000 parked
+# long-polls) the yardstick is actord's own figure at the small size, and
+# near 1 is flat.
 # Nothing is asserted: the figures are for reading, not for passing.
 # Every database lives in a temporary folder removed at exit; the crowd
 # of a million idle counters (bench/crowd.c) needs about 200 MB there.
@@ -212,7 +213,22 @@ cat "$TMP"/bare.txt "$TMP"/engine.txt "$TMP"/idle1k.txt \
             hrow("HTTP GET /actors/c1 p99 ms", "get", "p99_ms", "")
             hrow("HTTP GET /healthz req/s", "healthz", "rps", "")
             hrow("HTTP GET /healthz p99 ms", "healthz", "p99_ms", "")
+            # The same nginx and actord with 10,000 long-polls parked
+            # against none, wrk -t2 -c8 each, one after the other.
+            prow("HTTP /healthz p99 ms, 10k parked vs 0 (goal >= 0.50)",
+                 "p99_ms")
+            prow("HTTP /healthz req/s, 10k parked vs 0", "rps")
         }
+    }
+    # prow(label, figure): GET /healthz with 10,000 parked long-polls
+    # against none; "-" for a run that failed.
+    function prow(label, fig,   a, y, r) {
+        a = v["http_actord_healthz_parked10k_" fig]
+        y = v["http_actord_healthz_idle_" fig]
+        if (a == "" || y == "") r = "-"
+        else if (fig == "rps") r = ratio(a, y)
+        else r = ratio(y, a)
+        row(label, (a == "") ? "-" : a, (y == "") ? "-" : y, r)
     }
     # hrow(label, shape, figure, goal): the rows of one shape and figure at
     # -c8 and -c32; "-" for a run that failed.

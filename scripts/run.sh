@@ -43,13 +43,29 @@ check_path() {
     esac
 }
 
+# The open files each nginx worker may have (worker_rlimit_nofile): the
+# hard limit, at most 65536.  A worker that asked for more would keep its
+# soft limit, root too in a container without CAP_SYS_RESOURCE.
+nofile_limit() {
+    local hard
+    hard=$(ulimit -Hn)
+    if [ "$hard" = unlimited ] || [ "$hard" -gt 65536 ]; then
+        echo 65536
+    else
+        echo "$hard"
+    fi
+}
+
 # Writes the nginx configuration for port $1, run folder $2 and socket $3 to
 # standard output.
 print_config() {
     # Comment lines keep their placeholders, so they still read as such.
+    local nofile
+    nofile=$(nofile_limit)
     local -a edits=(-e "/^[[:space:]]*#/!s|@PORT@|$1|g"
         -e "/^[[:space:]]*#/!s|@RUNDIR@|$2|g"
-        -e "/^[[:space:]]*#/!s|@SOCKET@|$3|g")
+        -e "/^[[:space:]]*#/!s|@SOCKET@|$3|g"
+        -e "/^[[:space:]]*#/!s|@NOFILE@|$nofile|g")
     local features
     check_path RUNDIR "$2"
     check_path SOCKET "$3"
