@@ -68,6 +68,7 @@ expect_json "count after actorctl run" '.state.count == 50'
 CGI_DB=$IT_DIR/missing/actord.db
 cgi GET /healthz 2>"$IT_DIR/cgi.err"
 expect_error 503 storage_error "CGI on a database it cannot open: 503 storage_error"
+# shellcheck disable=SC2016  # a jq filter
 expect_json "... naming the file and the reason" \
     '.message == "cannot open the database \($f): unable to open database file (\($d): No such file or directory)"' \
     --arg f "$CGI_DB" --arg d "$IT_DIR/missing"

@@ -18,7 +18,7 @@
 #     in its log, and exits 1.
 #
 # The IT_* variables set here are read by lib.sh.
-# shellcheck disable=SC2034
+# shellcheck disable=SC2034,SC2016  # SC2016: jq filters and bash -c in quotes
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
