@@ -387,7 +387,8 @@ conf_override(struct conf *c, struct conf *cli)
             c->items[kept++] = c->items[i];
     }
     /* The command line's items name no file: their src stays NULL. */
-    memcpy(c->items + kept, cli->items, cli->n * sizeof *cli->items);
+    if (cli->n > 0)
+        memcpy(c->items + kept, cli->items, cli->n * sizeof *cli->items);
     c->n = kept + cli->n;
     free(cli->items);
     free(cli->file);

@@ -454,6 +454,27 @@ START_TEST(test_override)
 }
 END_TEST
 
+/* Overriding with an empty command line, or an empty file, changes
+ * nothing and allocates nothing it should not. */
+START_TEST(test_override_empty)
+{
+    struct conf file, cli;
+    conf_init(&file);
+    conf_init(&cli);
+    ck_assert_int_eq(conf_override(&file, &cli), 0);
+    ck_assert_uint_eq(file.n, 0);
+    ck_assert_int_eq(parse(&file, "threads = 3\n"), 0);
+    ck_assert_int_eq(conf_override(&file, &cli), 0);
+    ck_assert_int_eq(conf_get(&file, CONF_THREADS)->num, 3);
+    conf_free(&file);
+    ck_assert_int_eq(
+        conf_set_option(&cli, "actord", CONF_OPT + CONF_BATCH, "7", stderr), 0);
+    ck_assert_int_eq(conf_override(&file, &cli), 0);
+    ck_assert_int_eq(conf_get(&file, CONF_BATCH)->num, 7);
+    conf_free(&file);
+}
+END_TEST
+
 START_TEST(test_set_option_errors)
 {
     struct conf c;
@@ -540,6 +561,7 @@ conf_suite(void)
 
     tc = tcase_create("override");
     tcase_add_test(tc, test_override);
+    tcase_add_test(tc, test_override_empty);
     tcase_add_test(tc, test_set_option_errors);
     tcase_add_test(tc, test_eng_opts);
     suite_add_tcase(s, tc);
