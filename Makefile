@@ -65,7 +65,7 @@ PLUGIN_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O2 -fPIC -shared \
 
 LIB_SRC := $(wildcard util/*.c) $(wildcard store/*.c) $(wildcard engine/*.c) \
            $(wildcard behaviors/*.c) $(wildcard lua/*.c) $(wildcard plugin/*.c) \
-           $(wildcard fcgi/*.c)
+           $(wildcard fcgi/*.c) $(wildcard conf/*.c)
 LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC)) $(B)/sql/migrations.o
 # actord, the program: its threads, options, requests and waiters.
 DAEMON_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard daemon/*.c))
@@ -244,7 +244,7 @@ fuzz:
 # Formatting is mechanical: clang-format with the checked-in
 # .clang-format, over every C source and header of the tree (the
 # generated build/ aside).
-FORMAT_SRC := $(sort $(wildcard util/*.[ch] store/*.[ch] engine/*.[ch] \
+FORMAT_SRC := $(sort $(wildcard util/*.[ch] conf/*.[ch] store/*.[ch] engine/*.[ch] \
                 behaviors/*.[ch] lua/*.[ch] fcgi/*.[ch] daemon/*.[ch] cli/*.[ch] bench/*.[ch] \
                 plugin/*.[ch] include/actord/*.h tests/unit/*.[ch] \
                 tests/unit/plugins/*.[ch] tests/fuzz/*.[ch] tests/tools/*.[ch] \

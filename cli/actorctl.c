@@ -14,9 +14,11 @@
 #include <string.h>
 
 #include "behaviors/behaviors.h"
+#include "conf/conf.h"
 #include "engine/engine.h"
 #include "lua/luab.h"
 #include "plugin/plugin.h"
+#include "util/version.h"
 
 /* One command of actorctl. */
 struct command {
@@ -32,8 +34,9 @@ struct command {
 };
 
 static const char *const usage_head =
-    "usage: actorctl [--db PATH] [--load FILE]... [--plugin-dir DIR]...\n"
-    "                COMMAND [ARGS]\n"
+    "usage: actorctl [--config FILE] [--db PATH] [--load FILE]...\n"
+    "                [--plugin-dir DIR]... [OPTION]... COMMAND [ARGS]\n"
+    "       actorctl --version\n"
     "\n"
     "Works on the actord database directly (default ./actord.db, or\n"
     "$ACTORD_DB), beside running actord processes.\n"
@@ -43,6 +46,17 @@ static const char *const usage_head =
     "load in the order given, after the standard behaviours.  Load the\n"
     "plugins that actord loads, or `run` leaves their actors stranded.\n"
     "A plugin that is refused is an error (exit status 1).\n"
+    "\n"
+    "--config FILE reads actord's configuration file (the same file;\n"
+    "docs/configuration.md) and takes from it what actorctl shares with\n"
+    "actord: db, load, plugin-dir, sync, batch, lua-instructions,\n"
+    "lua-memory and the limits (max-message, max-state, max-mailbox,\n"
+    "max-hops, step-limit, max-db-size).  Its other keys are actord's\n"
+    "alone and are skipped; a key neither knows, or a bad value, is an\n"
+    "error (exit status 1).  Each shared key is also an option here\n"
+    "(--sync full, --max-message BYTES ...), and options override the\n"
+    "file; --load or --plugin-dir replace the file's plugins.  --db comes\n"
+    "first, then $ACTORD_DB, then the file's db.\n"
     "\n"
     "commands:\n";
 
@@ -562,66 +576,114 @@ wants_help(int argc, char **argv)
     return 0;
 }
 
+/*
+ * Reads the options before the command, and the file of --config, into
+ * c (the command line overriding the file); sets *cmd to the index of
+ * the command in argv.  Returns -1 to go on, or the exit status: 0 after
+ * --help or --version, 2 for a bad option, 1 for a bad file.
+ */
+static int
+read_options(int argc, char **argv, struct conf *c, int *cmd)
+{
+    struct option longs[CONF_NKEYS + 1];
+    struct conf cli;
+    const char *file = NULL;
+    int i = 1, rc = -1;
+    conf_longopts(longs, CONF_CTL);
+    conf_init(&cli);
+    while (i < argc && argv[i][0] == '-' && rc < 0) {
+        const char *arg = argv[i++], *eq = strchr(arg, '=');
+        size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+        const char *value = eq ? eq + 1 : NULL;
+        const struct option *o = NULL;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage_main(stdout);
+            rc = 0;
+            break;
+        }
+        if (strcmp(arg, "--version") == 0) {
+            printf("actorctl %s\n", ACTORD_VERSION);
+            rc = 0;
+            break;
+        }
+        for (int k = 0; longs[k].name != NULL && strncmp(arg, "--", 2) == 0;
+             k++)
+            if (strlen(longs[k].name) == n - 2 &&
+                memcmp(longs[k].name, arg + 2, n - 2) == 0)
+                o = &longs[k];
+        int takes = o == NULL || o->has_arg == required_argument;
+        if (value == NULL && takes && i < argc)
+            value = argv[i++];
+        if (n == 8 && memcmp(arg, "--config", 8) == 0 && value != NULL) {
+            file = value;
+        } else if (o == NULL || (takes && value == NULL) ||
+                   (!takes && eq != NULL)) {
+            fprintf(stderr, "actorctl: bad option %s\n\n", arg);
+            usage_main(stderr);
+            rc = 2;
+        } else if (conf_set_option(&cli, "actorctl", o->val, value, stderr)) {
+            rc = 2;
+        }
+    }
+    *cmd = i;
+    if (rc >= 0) {
+        conf_free(&cli);
+        return rc;
+    }
+    int errors = file ? conf_load(c, file, stderr) : 0;
+    if (errors >= 0 && conf_override(c, &cli) != 0)
+        errors = -1;
+    conf_free(&cli);
+    if (errors < 0)
+        return fail(AD_ENOMEM, NULL);
+    if (errors > 0) {
+        fprintf(stderr, "actorctl: fix the configuration in %s\n", file);
+        return 1;
+    }
+    return -1;
+}
+
 int
 main(int argc, char **argv)
 {
-    const char *env = getenv("ACTORD_DB");
-    const char *db = env && *env ? env : "actord.db";
+    struct conf conf;
+    struct eng_opts opts = {0};
+    int i, rc;
+    conf_init(&conf);
     /* The standard behaviours first, so that they keep their names; then
-     * each plugin as its option comes; eng_init once the options are
-     * read. */
+     * the plugins in the order given; eng_init once they are loaded. */
     if (behaviors_register_standard() != 0) {
         fprintf(stderr, "actorctl: the engine did not initialise\n");
         return 1;
     }
-    int i = 1;
-    while (i < argc && argv[i][0] == '-') {
+    if ((rc = read_options(argc, argv, &conf, &i)) >= 0)
+        goto out;
+    rc = 1;
+    for (size_t k = 0; k < conf.n; k++) {
         char err[1024];
-        const char *plugin = NULL;
-        int is_dir = 0;
-        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-            db = argv[i + 1];
-            i += 2;
-        } else if (strncmp(argv[i], "--db=", 5) == 0) {
-            db = argv[i] + 5;
-            i++;
-        } else if (strcmp(argv[i], "--load") == 0 && i + 1 < argc) {
-            plugin = argv[i + 1];
-            i += 2;
-        } else if (strncmp(argv[i], "--load=", 7) == 0) {
-            plugin = argv[i] + 7;
-            i++;
-        } else if (strcmp(argv[i], "--plugin-dir") == 0 && i + 1 < argc) {
-            plugin = argv[i + 1];
-            is_dir = 1;
-            i += 2;
-        } else if (strncmp(argv[i], "--plugin-dir=", 13) == 0) {
-            plugin = argv[i] + 13;
-            is_dir = 1;
-            i++;
-        } else if (strcmp(argv[i], "--help") == 0 ||
-                   strcmp(argv[i], "-h") == 0) {
-            usage_main(stdout);
-            return 0;
-        } else {
-            usage_main(stderr);
-            return 2;
-        }
-        if (plugin != NULL &&
-            (is_dir ? plugin_load_dir(plugin, err, sizeof err)
-                    : plugin_load(plugin, err, sizeof err)) != AD_OK) {
+        const struct conf_item *it = &conf.items[k];
+        if (it->id != CONF_LOAD && it->id != CONF_PLUGIN_DIR)
+            continue;
+        if ((it->id == CONF_PLUGIN_DIR
+                 ? plugin_load_dir(it->text, err, sizeof err)
+                 : plugin_load(it->text, err, sizeof err)) != AD_OK) {
             fprintf(stderr, "actorctl: %s\n", err);
-            return 1;
+            goto out;
         }
     }
-    /* Actors of uploaded (Lua) behaviours run here too. */
+    /* Actors of uploaded (Lua) behaviours run here too, with actord's
+     * budgets when the configuration gives them. */
+    const struct conf_item *instr = conf_get(&conf, CONF_LUA_INSTRUCTIONS);
+    const struct conf_item *mem = conf_get(&conf, CONF_LUA_MEMORY);
+    luab_set_limits(instr ? instr->num : 0, mem ? mem->num : 0);
     if (eng_set_language(luab_language()) != AD_OK || eng_init() != 0) {
         fprintf(stderr, "actorctl: the engine did not initialise\n");
-        return 1;
+        goto out;
     }
+    rc = 2;
     if (i == argc) {
         usage_main(stderr);
-        return 2;
+        goto out;
     }
     const struct command *cmd = command_find(argv[i]);
     int cargc = argc - i;
@@ -629,19 +691,37 @@ main(int argc, char **argv)
     if (cmd == NULL) {
         fprintf(stderr, "actorctl: unknown command %s\n\n", argv[i]);
         usage_main(stderr);
-        return 2;
+        goto out;
     }
+    rc = 0;
     if (wants_help(cargc, cargv)) {
         fputs(cmd->usage, stdout);
-        return 0;
+        goto out;
     }
-    if (!cmd->open_db)
-        return cmd->run(cmd, NULL, cargc, cargv);
+    if (!cmd->open_db) {
+        rc = cmd->run(cmd, NULL, cargc, cargv);
+        goto out;
+    }
+    /* --db, then $ACTORD_DB, then the file's db, then the default. */
+    const char *env = getenv("ACTORD_DB");
+    const struct conf_item *dbi = conf_get(&conf, CONF_DB);
+    const char *db = dbi && dbi->src == NULL ? dbi->text
+                     : env && *env           ? env
+                     : dbi                   ? dbi->text
+                                             : "actord.db";
+    conf_eng_opts(&conf, &opts);
     struct eng *e = NULL;
-    int err = eng_open(db, NULL, &e);
-    if (err != AD_OK)
-        return fail(err, db);
-    int rc = cmd->run(cmd, e, cargc, cargv);
+    char why[512];
+    int err = eng_open_why(db, &opts, &e, why, sizeof why);
+    if (err != AD_OK) {
+        fprintf(stderr, "actorctl: %s: cannot open the database %s: %s\n",
+                ad_errcode(err), db, why);
+        rc = 1;
+        goto out;
+    }
+    rc = cmd->run(cmd, e, cargc, cargv);
     eng_close(e);
+out:
+    conf_free(&conf);
     return rc;
 }

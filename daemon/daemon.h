@@ -19,12 +19,17 @@
 /* One --load FILE or --plugin-dir DIR, in the order given. */
 struct plugin_arg {
     int is_dir;       /* 1: --plugin-dir */
-    const char *path; /* borrowed from argv */
+    const char *path; /* borrowed from the process's configuration */
 };
 
+/* What actord was told, from its command line and its configuration
+ * file.  Every string is borrowed from the process's configuration
+ * (options.c), which lives as long as the process. */
 struct options {
     const char *db;     /* database path */
     const char *listen; /* "unix:PATH", "HOST:PORT", or NULL */
+    int socket_mode;    /* permissions of listen's unix socket; -1: as made */
+    long socket_gid;    /* group of listen's unix socket; -1: as made */
     int threads;        /* request threads */
     size_t max_body;    /* bytes */
     struct eng_opts eng;
@@ -56,10 +61,23 @@ extern struct hub hub;
 /* Writes one line to stderr with a timestamp. */
 void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Opens an engine on o->db with o->eng into *out (eng_open_why).  When
+ * it fails, logs and writes into msg (len bytes) "cannot open the
+ * database PATH: REASON" (SQLite's message and the operating system's
+ * reason) and returns the ad_err.
+ */
+int daemon_open(const struct options *o, struct eng **out, char *msg,
+                size_t len);
+
 /* ---- options.c ---- */
 
-/* Parses argv into o (zeroed by the caller); exits on --help (0) or a
- * usage error (2). */
+/*
+ * Parses argv, and the file of --config, into o (zeroed by the caller);
+ * flags override the file's keys.  Exits on --help or --version (0), on
+ * --check-config (0 valid, 1 not), on a bad option (2), and on a bad
+ * configuration (1), after saying what is wrong on stderr.
+ */
 void options_parse(int argc, char **argv, struct options *o);
 
 /* ---- worker.c ---- */

@@ -55,23 +55,34 @@ daemon_log(const char *fmt, ...)
             (int)getpid(), line);
 }
 
+int
+daemon_open(const struct options *o, struct eng **out, char *msg, size_t len)
+{
+    char why[384];
+    int err = eng_open_why(o->db, &o->eng, out, why, sizeof why);
+    if (err != AD_OK) {
+        snprintf(msg, len, "cannot open the database %s: %s", o->db, why);
+        ad_utf8_scrub(msg);
+        daemon_log("%s", msg);
+    }
+    return err;
+}
+
 /* The scheduler: runs runnable actors whenever there may be work. */
 static void *
 scheduler_main(void *arg)
 {
     (void)arg;
     struct eng *e = NULL;
-    int err = eng_open(hub.opt->db, &hub.opt->eng, &e);
-    if (err != AD_OK) {
-        daemon_log("scheduler cannot open %s: %s", hub.opt->db,
-                   ad_strerror(err));
+    char msg[512];
+    if (daemon_open(hub.opt, &e, msg, sizeof msg) != AD_OK) {
         hub.stop = 1;
         return NULL;
     }
     eng_unstrand(e);
     while (!hub.stop) {
         long steps = 0;
-        err = eng_run(e, 0, 200, &steps);
+        int err = eng_run(e, 0, 200, &steps);
         if (err != AD_OK && err != AD_EBUSY)
             daemon_log("scheduler: %s (%s)", ad_strerror(err), eng_errmsg(e));
         if (steps > 0 || eng_changed(e))
@@ -108,20 +119,46 @@ signal_main(void *arg)
     return NULL;
 }
 
-/* Opens the listening socket named by addr. */
+/*
+ * Opens the listening socket of o->listen.  A unix socket gets
+ * o->socket_mode and o->socket_gid when they are set (so that the web
+ * server's user may connect).  Returns the descriptor, or -1 after
+ * logging why.
+ */
 static int
-open_listener(const char *addr)
+open_listener(const struct options *o)
 {
-    if (strncmp(addr, "unix:", 5) == 0) {
-        const char *path = addr + 5;
-        struct stat sb;
-        if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
-            unlink(path);
-        return FCGX_OpenSocket(path, 128);
+    const char *addr = o->listen;
+    if (strncmp(addr, "unix:", 5) != 0) {
+        int fd = strchr(addr, ':') ? FCGX_OpenSocket(addr, 128) : -1;
+        if (fd < 0)
+            daemon_log("cannot listen on %s: %s", addr, strerror(errno));
+        return fd;
     }
-    if (strchr(addr, ':') == NULL)
+    const char *path = addr + 5;
+    struct stat sb;
+    if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
+        unlink(path);
+    int fd = FCGX_OpenSocket(path, 128);
+    if (fd < 0) {
+        daemon_log("cannot listen on %s: %s", addr, strerror(errno));
         return -1;
-    return FCGX_OpenSocket(addr, 128);
+    }
+    if (o->socket_gid >= 0 && chown(path, (uid_t)-1, (gid_t)o->socket_gid)) {
+        daemon_log("cannot give %s to group %ld: %s", path, o->socket_gid,
+                   strerror(errno));
+        goto fail;
+    }
+    if (o->socket_mode >= 0 && chmod(path, (mode_t)o->socket_mode) != 0) {
+        daemon_log("cannot set the mode of %s to %04o: %s", path,
+                   (unsigned)o->socket_mode, strerror(errno));
+        goto fail;
+    }
+    return fd;
+fail:
+    close(fd);
+    unlink(path);
+    return -1;
 }
 
 static int
@@ -143,25 +180,22 @@ serve_fastcgi(struct options *o, int fd)
     signal(SIGPIPE, SIG_IGN);
 
     /* Open once here so that a bad path or a newer schema fails loudly
-     * before any thread starts. */
+     * (the file and the reason, in the log) before any thread starts. */
     struct eng *probe = NULL;
-    int err = eng_open(o->db, &o->eng, &probe);
-    if (err != AD_OK) {
-        daemon_log("cannot open %s: %s (%s)", o->db, ad_strerror(err),
-                   probe ? eng_errmsg(probe) : "");
-        eng_close(probe);
+    char msg[512];
+    if (daemon_open(o, &probe, msg, sizeof msg) != AD_OK) {
+        daemon_log("not starting");
         eng_group_free(group);
         return 1;
     }
     eng_close(probe);
 
     struct eng *we = NULL;
-    err = park_init(o) != 0 ? AD_EINVAL : eng_open(o->db, &o->eng, &we);
+    int err =
+        park_init(o) != 0 ? AD_EINVAL : daemon_open(o, &we, msg, sizeof msg);
     pthread_t sig, sched, waiter,
         *workers = calloc((size_t)o->threads, sizeof *workers);
     if (workers == NULL || err != AD_OK) {
-        if (err != AD_OK)
-            daemon_log("cannot open %s: %s", o->db, ad_strerror(err));
         free(workers);
         eng_close(we);
         eng_group_free(group);
@@ -233,11 +267,9 @@ main(int argc, char **argv)
         return 1;
     }
     if (o.listen) {
-        int fd = open_listener(o.listen);
-        if (fd < 0) {
-            daemon_log("cannot listen on %s: %s", o.listen, strerror(errno));
+        int fd = open_listener(&o);
+        if (fd < 0)
             return 1;
-        }
         return serve_fastcgi(&o, fd);
     }
     if (FCGX_IsCGI())

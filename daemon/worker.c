@@ -96,6 +96,30 @@ fill_request(struct fcgi_request *req, const char *(*get)(const char *, void *),
     }
 }
 
+/*
+ * Reads and drops what is left of a CGI request's body on stdin: the
+ * CONTENT_LENGTH bytes less the req->body_len read already.  Before an
+ * answer that did not read the body (413, 405, a database that does not
+ * open): mod_cgid stops at a broken pipe while it writes the body to the
+ * program, and the answer is then lost or cut short.
+ */
+static void
+discard_cgi_body(const struct fcgi_request *req)
+{
+    char buf[65536];
+    if (req->content_length <= 0 ||
+        (unsigned long long)req->content_length <= req->body_len)
+        return;
+    unsigned long long left =
+        (unsigned long long)req->content_length - req->body_len;
+    while (left > 0) {
+        size_t n = fread(buf, 1, left < sizeof buf ? left : sizeof buf, stdin);
+        if (n == 0)
+            break;
+        left -= n;
+    }
+}
+
 static int
 wants_body(const struct fcgi_request *req)
 {
@@ -221,11 +245,9 @@ worker_main(void *arg)
     (void)arg;
     static pthread_mutex_t accept_mu = PTHREAD_MUTEX_INITIALIZER;
     struct eng *e = NULL;
-    int err = eng_open(hub.opt->db, &hub.opt->eng, &e);
-    if (err != AD_OK) {
-        daemon_log("cannot open %s: %s", hub.opt->db, ad_strerror(err));
+    char msg[512];
+    if (daemon_open(hub.opt, &e, msg, sizeof msg) != AD_OK)
         return NULL;
-    }
     struct fcgi_config cfg = {.max_body = hub.opt->max_body,
                               .no_upload = hub.opt->no_upload,
                               .park = 1,
@@ -291,11 +313,15 @@ worker_cgi(const struct options *o)
     struct fcgi_config cfg = {
         .max_body = o->max_body, .no_upload = o->no_upload, .wait = wait_cgi};
     fill_request(&req, get_env, NULL, pathbuf, sizeof pathbuf);
-    int err = eng_open(o->db, &o->eng, &e);
+    /* The message names the file and the reason, here and in the log
+     * (the web server's error log): a CGI program that cannot open its
+     * database is most often one whose user may not write its folder. */
+    char msg[512];
+    int err = daemon_open(o, &e, msg, sizeof msg);
     if (err != AD_OK) {
         resp.status = 503;
-        resp.body = json_pack("{s:s, s:s}", "error", ad_errcode(err), "message",
-                              ad_strerror(err));
+        resp.body =
+            json_pack("{s:s, s:s}", "error", ad_errcode(err), "message", msg);
         goto answer;
     }
     if (wants_body(&req) &&
@@ -311,6 +337,7 @@ worker_cgi(const struct options *o)
      * budget, before answering; actorctl run from cron does the rest. */
     eng_run(e, CGI_BUDGET_STEPS, CGI_BUDGET_MS, NULL);
 answer:
+    discard_cgi_body(&req);
     if (format_response(&req, &resp, head, sizeof head, &out) == 0) {
         fputs(head, stdout);
         if (out)

@@ -123,6 +123,15 @@ int eng_set_language(const struct eng_language *lang);
  * before eng_init, or another ad_err. */
 int eng_open(const char *path, const struct eng_opts *opts, struct eng **out);
 
+/*
+ * As eng_open.  When it fails and why is not NULL, writes into why (len
+ * bytes) why, for a person and a log: SQLite's message and the operating
+ * system's reason ("unable to open database file (Permission denied)");
+ * the path is the caller's to add.
+ */
+int eng_open_why(const char *path, const struct eng_opts *opts,
+                 struct eng **out, char *why, size_t len);
+
 /* Closes e.  Accepts NULL. */
 void eng_close(struct eng *e);
 

@@ -3,6 +3,7 @@
  * filled in), closing, and what the daemon asks of a connection outside
  * any actor (health, changes, strandings after an upgrade).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,11 +13,23 @@
 int
 eng_open(const char *path, const struct eng_opts *opts, struct eng **out)
 {
-    if (!eng__initialized())
+    return eng_open_why(path, opts, out, NULL, 0);
+}
+
+int
+eng_open_why(const char *path, const struct eng_opts *opts, struct eng **out,
+             char *why, size_t len)
+{
+    if (!eng__initialized()) {
+        if (why != NULL && len > 0)
+            snprintf(why, len, "the engine is not initialised");
         return AD_EINVAL; /* eng_init first */
+    }
     struct eng *e = calloc(1, sizeof *e);
     if (e == NULL || (e->path = strdup(path)) == NULL) {
         free(e);
+        if (why != NULL && len > 0)
+            snprintf(why, len, "%s", ad_strerror(AD_ENOMEM));
         return AD_ENOMEM;
     }
     if (opts)
@@ -40,7 +53,7 @@ eng_open(const char *path, const struct eng_opts *opts, struct eng **out)
                             .max_bytes = e->opts.max_db_bytes,
                             .write_mu = e->opts.group ? &e->opts.group->write_mu
                                                       : NULL};
-    int err = store_open(path, &so, &e->st);
+    int err = store_open_why(path, &so, &e->st, why, len);
     if (err != AD_OK) {
         free(e->path);
         free(e);

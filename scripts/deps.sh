@@ -8,7 +8,8 @@
 # libclang_rt.fuzzer is libFuzzer, for tests/fuzz; clang-format for make
 # format-check) and running or testing
 # (an nginx that provides /usr/sbin/nginx, sqlite3, curl, jq; prometheus
-# for promtool, which checks GET /metrics) need, plus
+# for promtool, which checks GET /metrics; apache2 for
+# tests/integration/test_apache.sh, which starts its own on loopback) need, plus
 # any package named on the command line (.ci/run adds valgrind, make bench
 # adds wrk for the HTTP rows of bench/http.sh).  When all
 # are there it prints nothing and exits 0.  Otherwise it says in one line
@@ -18,7 +19,7 @@ set -euo pipefail
 build_pkgs=(gcc make pkg-config libfcgi-dev libjansson-dev libsqlite3-dev
     liblua5.4-dev check
     clang libclang-rt-14-dev clang-format)
-run_pkgs=(sqlite3 curl jq prometheus)
+run_pkgs=(sqlite3 curl jq prometheus apache2)
 wanted=("${build_pkgs[@]}" "${run_pkgs[@]}" "$@")
 
 # One dpkg-query for all of them: it lists the packages it knows, with their
@@ -84,8 +85,9 @@ if [ $nginx_missing -eq 1 ]; then
     fi
 fi
 
-# Installing nginx would start a system nginx on port 80.  We do not want
-# it, and where port 80 is taken its failure could fail the install, so
+# Installing nginx (or apache2) would start a system nginx (or Apache) on
+# port 80.  We do not want it, and where port 80 is taken its failure could
+# fail the install, so
 # service starts are refused while we install (the Docker convention).
 if [ ! -e "$policy" ]; then
     printf '#!/bin/sh\n# temporary, from actord scripts/deps.sh\nexit 101\n' |

@@ -6,11 +6,15 @@
  * translation of SQLite result codes to enum ad_err.
  */
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/migrations.h"
 #include "store/store.h"
@@ -176,14 +180,88 @@ store__migrate(struct store *s)
     return store_transaction(s, store__migrate_all, NULL);
 }
 
+/*
+ * Finds what keeps this process from path: writes "PATH: REASON" into
+ * buf (len bytes) and returns 1 when the file exists but may not be read
+ * and written, or when its folder may not be written (SQLite makes the
+ * -wal and -shm files there) or does not exist; returns 0 when nothing
+ * is wrong that access(2) can tell.  SQLite's own errno is no help
+ * there: after open(2) fails with EACCES it tries to open the file read
+ * only, and that fails with ENOENT.
+ */
+static int
+store__path_why(const char *path, char *buf, size_t len)
+{
+    char folder[PATH_MAX], ebuf[128];
+    const char *what = path;
+    int e = 0;
+    if (faccessat(AT_FDCWD, path, R_OK | W_OK, AT_EACCESS) != 0 &&
+        errno != ENOENT) {
+        e = errno;
+    } else {
+        const char *slash = strrchr(path, '/');
+        if (slash == NULL)
+            snprintf(folder, sizeof folder, ".");
+        else if (slash == path)
+            snprintf(folder, sizeof folder, "/");
+        else
+            snprintf(folder, sizeof folder, "%.*s", (int)(slash - path), path);
+        what = folder;
+        if (faccessat(AT_FDCWD, folder, W_OK | X_OK, AT_EACCESS) != 0)
+            e = errno;
+    }
+    if (e == 0)
+        return 0;
+    snprintf(buf, len, "%s: %s", what, strerror_r(e, ebuf, sizeof ebuf));
+    return 1;
+}
+
+/* Writes into why (len bytes, may be NULL) why opening path as s failed
+ * with err: SQLite's last message, with the operating system's reason. */
+static void
+store__open_why(struct store *s, const char *path, int err, char *why,
+                size_t len)
+{
+    char reason[PATH_MAX + 128];
+    if (why == NULL || len == 0)
+        return;
+    if (s == NULL || s->db == NULL || s->errmsg[0] == '\0' ||
+        err == AD_ESCHEMA) {
+        snprintf(why, len, "%s", ad_strerror(err));
+        return;
+    }
+    int sys = sqlite3_system_errno(s->db);
+    int rc = sqlite3_extended_errcode(s->db) & 0xff;
+    /* Only the errors of files that cannot be opened or written are
+     * explained by the file's and folder's permissions. */
+    int file_error = rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY ||
+                     rc == SQLITE_PERM || rc == SQLITE_IOERR;
+    if (file_error && store__path_why(path, reason, sizeof reason))
+        snprintf(why, len, "%s (%s)", s->errmsg, reason);
+    else if (sys != 0)
+        snprintf(why, len, "%s (%s)", s->errmsg,
+                 strerror_r(sys, reason, sizeof reason));
+    else
+        snprintf(why, len, "%s", s->errmsg);
+}
+
 int
 store_open(const char *path, const struct store_opts *opts, struct store **out)
+{
+    return store_open_why(path, opts, out, NULL, 0);
+}
+
+int
+store_open_why(const char *path, const struct store_opts *opts,
+               struct store **out, char *why, size_t len)
 {
     int err;
     pthread_once(&store_once, store__configure);
     struct store *s = calloc(1, sizeof *s);
-    if (s == NULL)
+    if (s == NULL) {
+        store__open_why(NULL, path, AD_ENOMEM, why, len);
         return AD_ENOMEM;
+    }
     int rc = sqlite3_open_v2(
         path, &s->db,
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -232,6 +310,7 @@ store_open(const char *path, const struct store_opts *opts, struct store **out)
     *out = s;
     return AD_OK;
 fail:
+    store__open_why(s, path, err, why, len);
     store_close(s);
     return err;
 }

@@ -41,6 +41,15 @@ struct store_opts {
 int store_open(const char *path, const struct store_opts *opts,
                struct store **out);
 
+/*
+ * As store_open.  When it fails and why is not NULL, writes into why
+ * (len bytes) why, for a person: SQLite's message and the operating
+ * system's reason, such as "unable to open database file (Permission
+ * denied)"; the path is the caller's to add.
+ */
+int store_open_why(const char *path, const struct store_opts *opts,
+                   struct store **out, char *why, size_t len);
+
 /* Closes s and frees it.  Accepts NULL.  Rolls back an open transaction. */
 void store_close(struct store *s);
 

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # test_cgi.sh - actord as a plain CGI program (as under Apache): one
 # process per request, driven here through its environment, and actorctl
-# run as the cron companion that drains the rest.
+# run as the cron companion that drains the rest.  A database that cannot
+# be opened answers 503 storage_error naming the file and the reason (and
+# logs it); an answer given without the body (413, 405) reads the body
+# first, all of it, as mod_cgid needs (tests/integration/test_apache.sh
+# runs these under a real mod_cgid).
 . "$(dirname "$0")/lib.sh"
 CTL=$IT_ROOT/build/actorctl
 
 IT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/actord-it.XXXXXX")
 IT_DB=$IT_DIR/actord.db
 trap it_cleanup EXIT
+CGI_DB=$IT_DB
 
 # cgi METHOD PATH [BODY]: runs actord once as CGI; sets IT_STATUS, IT_BODY.
 cgi() {
@@ -18,11 +23,11 @@ cgi() {
         out=$(printf '%s' "$3" | REQUEST_METHOD=$1 PATH_INFO=${2%%\?*} \
             QUERY_STRING=$( [[ $2 == *\?* ]] && echo "${2#*\?}") \
             CONTENT_LENGTH=$len GATEWAY_INTERFACE=CGI/1.1 \
-            it_exec_actord --db "$IT_DB")
+            it_exec_actord --db "$CGI_DB")
     else
         out=$(REQUEST_METHOD=$1 PATH_INFO=${2%%\?*} \
             QUERY_STRING=$( [[ $2 == *\?* ]] && echo "${2#*\?}") \
-            GATEWAY_INTERFACE=CGI/1.1 it_exec_actord --db "$IT_DB" </dev/null)
+            GATEWAY_INTERFACE=CGI/1.1 it_exec_actord --db "$CGI_DB" </dev/null)
     fi
     # What it_header (and so expect_error) reads.
     IT_HEADERS=$(sed '/^\r\{0,1\}$/,$d' <<<"$out" | tr -d '\r')
@@ -56,5 +61,35 @@ out=$("$CTL" --db "$IT_DB" run)
 expect_true "actorctl run ran a step ($out)" test "$out" = "ran 1 steps"
 cgi GET /actors/c1
 expect_json "count after actorctl run" '.state.count == 50'
+
+# A database in a folder that does not exist: 503 storage_error, naming
+# the file and the reason, in the answer and on stderr (the web server's
+# error log).
+CGI_DB=$IT_DIR/missing/actord.db
+cgi GET /healthz 2>"$IT_DIR/cgi.err"
+expect_error 503 storage_error "CGI on a database it cannot open: 503 storage_error"
+# shellcheck disable=SC2016  # a jq filter
+expect_json "... naming the file and the reason" \
+    '.message == "cannot open the database \($f): unable to open database file (\($d): No such file or directory)"' \
+    --arg f "$CGI_DB" --arg d "$IT_DIR/missing"
+expect_true "... and logging it" grep -qF "cannot open the database $CGI_DB: unable" "$IT_DIR/cgi.err"
+CGI_DB=$IT_DB
+
+# An early answer reads the whole body first: what actord leaves unread
+# of its standard input (a file here, whose offset it shares) is nothing.
+head -c $((3 * 1024 * 1024)) /dev/zero >"$IT_DIR/3mib"
+# rest METHOD PATH: runs actord on the 3 MiB file; prints the answer's
+# status line, then the bytes it left.
+rest() {
+    {
+        REQUEST_METHOD=$1 PATH_INFO=$2 CONTENT_LENGTH=$((3 * 1024 * 1024)) \
+            GATEWAY_INTERFACE=CGI/1.1 "$ACTORD_BIN" --db "$IT_DB" | head -n 1
+        wc -c
+    } <"$IT_DIR/3mib" | tr -d '\r' | tr '\n' ' '
+}
+out=$(rest POST /actors/c1)
+expect_true "CGI 413 over --max-body read all of the body ($out)" test "$out" = "Status: 413 Payload Too Large 0 "
+out=$(rest PATCH /actors/c1)
+expect_true "CGI 405 with a body read all of it ($out)" test "$out" = "Status: 405 Method Not Allowed 0 "
 
 it_finish

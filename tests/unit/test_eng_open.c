@@ -1,7 +1,7 @@
 /*
  * test_eng_open.c - the Check suite of engine/open.c: eng_open before
- * eng_init and on a schema too new, eng_close, reopening, eng_health,
- * eng_changed, eng_errmsg and eng_unstrand.
+ * eng_init and on a schema too new, eng_open_why's reason, eng_close,
+ * reopening, eng_health, eng_changed, eng_errmsg and eng_unstrand.
  */
 #include "engine/engine.h"
 
@@ -19,6 +19,19 @@ START_TEST(test_open_newer_schema)
     ck_assert_int_eq(eng_open(db.path, NULL, &e), AD_ESCHEMA);
     ck_assert_ptr_null(e);
     eng_close(NULL);
+}
+END_TEST
+
+/* eng_open_why passes the store's reason on: the folder at fault. */
+START_TEST(test_open_why)
+{
+    char path[300], why[512];
+    struct eng *e = NULL;
+    snprintf(path, sizeof path, "%s/missing/x.db", db.dir);
+    ck_assert_int_eq(eng_open_why(path, NULL, &e, why, sizeof why), AD_EIO);
+    ck_assert_ptr_null(e);
+    ck_assert_ptr_nonnull(strstr(why, "unable to open database file ("));
+    ck_assert_ptr_nonnull(strstr(why, "/missing: No such file or directory)"));
 }
 END_TEST
 
@@ -132,6 +145,7 @@ eng_open_suite(void)
     tc = tcase("open");
     tcase_add_test(tc, test_open_before_init);
     tcase_add_test(tc, test_open_newer_schema);
+    tcase_add_test(tc, test_open_why);
     tcase_add_test(tc, test_open_health);
     tcase_add_test(tc, test_open_changed);
     tcase_add_test(tc, test_open_reopen_keeps_everything);

@@ -1,7 +1,8 @@
 /*
  * test_store_open.c - the suite of store/open.c: opening creates or
  * migrates the schema, refuses a newer one, sets WAL and the size limit;
- * closing rolls back; errors are translated and their message kept.
+ * closing rolls back; errors are translated and their message kept; a
+ * failed open says why (store_open_why).
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -139,6 +140,49 @@ START_TEST(test_open_bad_path)
 }
 END_TEST
 
+/* store_open_why says why, for a person: SQLite's message and the
+ * folder at fault with the operating system's reason; and a newer
+ * schema in words. */
+START_TEST(test_open_why)
+{
+    char path[200], why[512], want[512];
+    struct store *s = NULL;
+    snprintf(path, sizeof path, "%s/no/such/dir/x.db", db.dir);
+    ck_assert_int_eq(store_open_why(path, NULL, &s, why, sizeof why), AD_EIO);
+    snprintf(want, sizeof want,
+             "unable to open database file (%s/no/such/dir: No such file "
+             "or directory)",
+             db.dir);
+    ck_assert_str_eq(why, want);
+
+    /* A file that is not a database: SQLite's message alone, since the
+     * file and its folder are writable. */
+    FILE *f = fopen(db.path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("not a database, but long enough to have a header of one page.....\n"
+          "................................................................\n",
+          f);
+    fclose(f);
+    ck_assert_int_lt(store_open_why(db.path, NULL, &s, why, sizeof why), 0);
+    ck_assert_str_eq(why, "file is not a database");
+
+    /* Without a buffer it is store_open. */
+    ck_assert_int_lt(store_open_why(path, NULL, &s, NULL, 0), 0);
+    ck_assert_ptr_null(s);
+}
+END_TEST
+
+START_TEST(test_open_why_newer_schema)
+{
+    char why[512];
+    struct store *s = NULL;
+    db_exec("PRAGMA user_version = 999");
+    ck_assert_int_eq(store_open_why(db.path, NULL, &s, why, sizeof why),
+                     AD_ESCHEMA);
+    ck_assert_str_eq(why, "the database was written by a newer actord");
+}
+END_TEST
+
 /* The migration is a write transaction: while another connection holds
  * the write lock, opening an old database waits the busy timeout, then
  * gives up with AD_EBUSY and migrates nothing. */
@@ -256,6 +300,8 @@ open_suite(void)
     tcase_add_test(tc, test_open_reopen);
     tcase_add_test(tc, test_open_refuses_newer_schema);
     tcase_add_test(tc, test_open_bad_path);
+    tcase_add_test(tc, test_open_why);
+    tcase_add_test(tc, test_open_why_newer_schema);
     tcase_add_test(tc, test_open_migration_busy);
     tcase_add_test(tc, test_open_holding_write_mutex);
     tcase_add_test(tc, test_open_max_bytes);
