@@ -5,8 +5,9 @@
 #
 #   bash scripts/install.sh install     copy every file, filling in the
 #                                       @NAME@ words of the templates
-#   bash scripts/install.sh uninstall   remove them, then the folders of
-#                                       actord's own that are left empty
+#   bash scripts/install.sh uninstall   remove them, and the folders
+#                                       they leave empty (not the
+#                                       prefix's own: bin, share/man...)
 #   bash scripts/install.sh list        print the paths install writes
 #
 # The Makefile passes the variables: DESTDIR (a staging root, such as a
@@ -166,8 +167,27 @@ do_install() {
     echo "installed $dest"
 }
 
-# Folders are removed after every file (the manifest lists them after
-# their files), and only when empty.
+# prune PATH: removes the folders above PATH (a final path) that are left
+# empty, such as /usr/local/lib/systemd/system that install made, up to
+# one of the prefix's own (PREFIX, bin, include, lib, share, share/man,
+# share/doc, the configuration folder) or a folder of the root (/etc,
+# /lib), which stay even when empty.
+prune() {
+    local d=${1%/*} k
+    local -a keep=("$PREFIX" "$BINDIR" "$INCLUDEDIR" "$LIBDIR" "$DATADIR"
+        "$MANDIR" "$DATADIR/doc" "$SYSCONFDIR")
+    while [ "${d#/*/}" != "$d" ]; do
+        for k in "${keep[@]}"; do
+            [ "$d" != "$k" ] || return 0
+        done
+        rmdir "$DESTDIR$d" 2>/dev/null || return 0
+        echo "removed $DESTDIR$d/"
+        d=${d%/*}
+    done
+}
+
+# Folders of actord's own are removed once empty (the manifest lists them
+# after their files); so are the folders above a file or folder removed.
 do_uninstall() {
     local kind=$1 src=$3 dest=$DESTDIR$4
     case $kind in
@@ -177,6 +197,7 @@ do_uninstall() {
             echo "removed $dest/"
         elif [ "$4" = "$PLUGINDIR" ]; then
             echo "kept $dest/: it holds plugins that make install did not put there"
+            return 0
         fi
         ;;
     conf)
@@ -186,6 +207,7 @@ do_uninstall() {
             echo "removed $dest"
         else
             echo "kept $dest: it was changed after it was installed"
+            return 0
         fi
         ;;
     *)
@@ -194,6 +216,7 @@ do_uninstall() {
         echo "removed $dest"
         ;;
     esac
+    prune "$4"
 }
 
 do_list() {

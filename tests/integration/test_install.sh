@@ -4,7 +4,8 @@
 # (modes, no @WORD@ left unfilled, man pages that groff reads without a
 # warning, actord.pc); builds examples/bank from the installed copy
 # against the installed header alone, with pkg-config (PKG_CONFIG_PATH
-# and PKG_CONFIG_SYSROOT_DIR into DESTDIR); runs the installed actord
+# and PKG_CONFIG_SYSROOT_DIR into DESTDIR), by hand and with its
+# Makefile; runs the installed actord
 # with that plugin and the installed (empty) plugin folder behind nginx
 # and drives a deposit with curl, and the installed actorctl on the same
 # database; then make uninstall leaves no file.  The same with the
@@ -144,6 +145,9 @@ fi
 expect_true "bank.c builds with -Wall -Wextra -Werror against it too" \
     cc -Wall -Wextra -Werror -shared -fPIC $(pkg-config --cflags actord) \
     "$WORK/bank.c" -o "$WORK/bank-strict.so"
+cp -r "$STAGE/usr/share/doc/actord/examples/bank" "$WORK/bank-copy"
+expect_true "make in a copy of the installed examples/bank builds bank.so" \
+    make -s -C "$WORK/bank-copy"
 unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 
 # ---- the installed actord with the plugin, behind nginx --------------------
@@ -181,8 +185,10 @@ else
     it_fail "make uninstall DESTDIR=... PREFIX=/usr" "$(tail -n 5 "$IT_DIR/uninstall.log")"
 fi
 expect_tree "make uninstall leaves no file" "$STAGE" ""
-mine=$(cd "$STAGE" && find . -depth -type d -path '*actord*' -printf '/%P ')
-expect_true "nor any folder of actord's own${mine:+: $mine}" test -z "$mine"
+left=$(cd "$STAGE" && find . -mindepth 1 -type d -printf '/%P\n' | sort |
+    tr '\n' ' ')
+expect_true "nor any folder but the prefix's own: $left" \
+    test "$left" = "/usr /usr/bin /usr/include /usr/lib /usr/share /usr/share/doc /usr/share/man "
 expect_true "make uninstall again is fine" \
     make -s -C "$IT_ROOT" uninstall DESTDIR="$STAGE" PREFIX=/usr
 
@@ -205,5 +211,9 @@ expect_true "and the units name /usr/local/bin/actord" \
     "$STAGE/usr/local/lib/systemd/system/actord.service"
 make -s -C "$IT_ROOT" uninstall DESTDIR="$STAGE" >/dev/null 2>&1
 expect_tree "make uninstall (no PREFIX) leaves no file" "$STAGE" ""
+left=$(cd "$STAGE" && find . -mindepth 1 -type d -printf '/%P\n' | sort |
+    tr '\n' ' ')
+expect_true "nor any folder but the prefix's own: $left" \
+    test "$left" = "/usr /usr/local /usr/local/bin /usr/local/include /usr/local/lib /usr/local/share /usr/local/share/doc /usr/local/share/man "
 
 it_finish

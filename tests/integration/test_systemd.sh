@@ -2,7 +2,8 @@
 # test_systemd.sh - the systemd units and socket activation, without a
 # running systemd.  The units, installed into a temporary PREFIX (so that
 # the programs and man pages they name exist), pass systemd-analyze
-# verify without a word, and carry the settings they promise.  Then
+# verify without a word, and carry the settings they promise; the
+# sysusers.d file makes the user they run as.  Then
 # actord takes its socket as systemd hands it over (LISTEN_PID,
 # LISTEN_FDS, fd 3): a holder made by systemd-socket-activate keeps the
 # socket, as systemd does, and starts actord on it twice; nginx talks to
@@ -63,6 +64,19 @@ unit_has actorctl-run.service Type=oneshot User=actord \
     "ExecStart=$PFX/bin/actorctl --db /var/lib/actord/actord.db --plugin-dir $PFX/lib/actord/plugins run --seconds 60" \
     StateDirectory=actord ProtectSystem=strict PrivateNetwork=yes
 unit_has actorctl-run.timer OnUnitInactiveSec=30s WantedBy=timers.target
+
+# The user the units run as, made by systemd-sysusers from the installed
+# sysusers.d file, in a root of its own.
+if command -v systemd-sysusers >/dev/null; then
+    mkdir -p "$IT_DIR/root/etc"
+    systemd-sysusers --root="$IT_DIR/root" "$PFX/lib/sysusers.d/actord.conf" \
+        >"$IT_DIR/sysusers.log" 2>&1
+    expect_true "systemd-sysusers makes the user actord, home /var/lib/actord, no login" \
+        grep -q '^actord:x:[0-9]*:[0-9]*:[^:]*:/var/lib/actord:/usr/sbin/nologin$' \
+        "$IT_DIR/root/etc/passwd"
+else
+    it_log "no systemd-sysusers: the sysusers.d file is not tried (skipped)"
+fi
 
 # ---- socket activation --------------------------------------------------------
 if ! command -v systemd-socket-activate >/dev/null; then
