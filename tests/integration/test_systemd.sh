@@ -147,9 +147,17 @@ else
 fi
 wait_file "$IT_DIR/sa.pid.1"
 pid1=$(cat "$IT_DIR/sa.pid.1" 2>/dev/null)
+# The request threads may answer before the line is written.
+logged() {
+    local i
+    for ((i = 0; i < 50 * IT_SLOW; i++)); do
+        grep -q "$1" "$IT_DIR/actord.log" && return 0
+        sleep 0.1
+    done
+    return 1
+}
 expect_true "it says so in its log" \
-    grep -q "actord\[$pid1\]: serving FastCGI on the socket from systemd (fd 3)" \
-    "$IT_DIR/actord.log"
+    logged "actord\[$pid1\]: serving FastCGI on the socket from systemd (fd 3)"
 it_req PUT /actors/c1 '{"behavior":"counter","args":{"start":1}}'
 expect_status 201 "spawn c1 through actord 1"
 it_req POST /actors/c1 '{"add":41}'

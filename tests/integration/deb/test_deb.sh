@@ -135,7 +135,7 @@ IT_ACTORD_ARGS=(--plugin-dir /usr/lib/actord/plugins)
 it_start
 trap 'rc=$?; deb_cleanup; (exit $rc); it_cleanup' EXIT
 expect_true "nginx talks to /usr/bin/actord" \
-    test "$(readlink "/proc/$ACTORD_PID/exe")" = /usr/bin/actord
+    grep -qx /usr/bin/actord <(tr '\0' '\n' <"/proc/$ACTORD_PID/cmdline")
 it_req GET /healthz
 expect_ok 200 "GET /healthz" '.ok == true'
 it_req PUT /actors/c1 '{"behavior":"counter","args":{"start":1}}'
