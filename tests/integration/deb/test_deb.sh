@@ -96,8 +96,8 @@ for f in /usr/bin/actord /usr/bin/actorctl; do
 done
 expect_true "the system user actord exists, with no login" \
     test "$(getent passwd actord | cut -d: -f7)" = /usr/sbin/nologin
-expect_true "/var/lib/actord is actord's, mode 770: $(stat -c '%U:%G %a' /var/lib/actord 2>&1)" \
-    test "$(stat -c '%U:%G %a' /var/lib/actord 2>&1)" = "actord:actord 770"
+expect_true "/var/lib/actord is actord's, mode 2770: $(stat -c '%U:%G %a' /var/lib/actord 2>&1)" \
+    test "$(stat -c '%U:%G %a' /var/lib/actord 2>&1)" = "actord:actord 2770"
 for u in actord.service actord.socket actorctl-run.service actorctl-run.timer; do
     expect_true "/lib/systemd/system/$u is installed" test -f "/lib/systemd/system/$u"
 done
