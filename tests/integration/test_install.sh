@@ -66,6 +66,24 @@ EOF
     return 0
 }
 
+# own_dirs PREFIX SYSCONFDIR: the folders that make uninstall leaves
+# below DESTDIR, even empty (the prefix's own, and those above them),
+# sorted, on one line.
+own_dirs() {
+    local p=$1 d
+    {
+        for d in bin include lib share share/doc share/man; do
+            echo "$p/$d"
+        done
+        d=$p
+        while [ -n "$d" ]; do
+            echo "$d"
+            d=${d%/*}
+        done
+        [ -f "$IT_ROOT/etc/actord.conf" ] && echo "$2"
+    } | sort -u | tr '\n' ' '
+}
+
 # tree DIR: every file and link below DIR as "MODE /PATH", sorted.
 tree() {
     (cd "$1" && find . \( -type f -o -type l \) -printf '%m /%P\n') | sort
@@ -194,7 +212,7 @@ expect_tree "make uninstall leaves no file" "$STAGE" ""
 left=$(cd "$STAGE" && find . -mindepth 1 -type d -printf '/%P\n' | sort |
     tr '\n' ' ')
 expect_true "nor any folder but the prefix's own: $left" \
-    test "$left" = "/usr /usr/bin /usr/include /usr/lib /usr/share /usr/share/doc /usr/share/man "
+    test "$left" = "$(own_dirs /usr /etc)"
 expect_true "make uninstall again is fine" \
     make -s -C "$IT_ROOT" uninstall DESTDIR="$STAGE" PREFIX=/usr
 
@@ -220,6 +238,6 @@ expect_tree "make uninstall (no PREFIX) leaves no file" "$STAGE" ""
 left=$(cd "$STAGE" && find . -mindepth 1 -type d -printf '/%P\n' | sort |
     tr '\n' ' ')
 expect_true "nor any folder but the prefix's own: $left" \
-    test "$left" = "/usr /usr/local /usr/local/bin /usr/local/include /usr/local/lib /usr/local/share /usr/local/share/doc /usr/local/share/man "
+    test "$left" = "$(own_dirs /usr/local /usr/local/etc)"
 
 it_finish
