@@ -18,6 +18,16 @@
 #   make examples   the example plugins (examples/*/: bank.so)
 #   make fuzz       the libFuzzer targets of tests/fuzz, FUZZ_SECONDS each
 #   make soak       the crash loop test long: 200 kill -9 cycles under load
+#   make install    actord, actorctl, the plugin header and actord.pc, man
+#                   pages, systemd units, the nginx site and the docs into
+#                   PREFIX (/usr/local), under DESTDIR when given
+#                   (scripts/install.sh has the list)
+#   make uninstall  removes what make install put (same PREFIX, DESTDIR)
+#   make deb        the Debian package, built in a copy of the tree, into
+#                   build/deb/ (scripts/deb.sh)
+#   make check-deb  make deb, then install the package with apt, run the
+#                   REST smoke test against /usr/bin/actord, and purge it
+#                   (tests/integration/deb/test_deb.sh; in check-all)
 # SAN=1 builds everything with ASan and UBSan into build/asan, TSAN=1
 # with ThreadSanitizer into build/tsan.
 
@@ -48,7 +58,7 @@ WARN    := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
            -Wundef -Wvla -Wpointer-arith
 CFLAGS  := -std=c11 -D_GNU_SOURCE $(WARN) -g $(OPT) \
            -I. -Iinclude $(PKG_CFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
-LDFLAGS := $(SANFLAGS)
+LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 LIBS    := $(PKG_LIBS) -lfcgi -lpthread -lm -ldl
 
 # Programs that load plugins (plugin/plugin.h) export the behaviour API to
@@ -75,7 +85,8 @@ UNIT_BIN := $(patsubst %.c,$(B)/%,$(UNIT_SRC))
 .PHONY: all run check unit unit-asan integration valgrind bench clean deps \
         soak format format-check \
         fuzz fuzz-short examples plugin-fixtures \
-        check-all integration-asan tsan valgrind-integration
+        check-all integration-asan tsan valgrind-integration \
+        install uninstall deb check-deb
 
 all: $(B)/actord $(B)/actorctl
 
@@ -214,7 +225,7 @@ valgrind-integration: all examples plugin-fixtures $(WAITERS)
 	  bash tests/integration/run.sh $(or $(IT_TESTS),$(filter-out \
 	    $(VALGRIND_IT_SKIP),$(notdir $(wildcard tests/integration/test_*.sh))))
 
-check-all: check valgrind integration-asan tsan valgrind-integration
+check-all: check valgrind integration-asan tsan valgrind-integration check-deb
 
 run: deps
 	$(MAKE) all
@@ -254,6 +265,53 @@ format:
 
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_SRC)
+
+# Installing.  The paths are those the installed programs, units and man
+# pages name; DESTDIR stages the tree elsewhere (a package's folder, a
+# test's).  The Debian package passes PREFIX=/usr and
+# SYSTEMDUNITDIR=/lib/systemd/system (debian/rules).  VERSION is also
+# debian/changelog's.
+VERSION        := 0.1.0
+PREFIX         ?= /usr/local
+BINDIR         ?= $(PREFIX)/bin
+INCLUDEDIR     ?= $(PREFIX)/include
+LIBDIR         ?= $(PREFIX)/lib
+PLUGINDIR      ?= $(LIBDIR)/actord/plugins
+DATADIR        ?= $(PREFIX)/share
+MANDIR         ?= $(DATADIR)/man
+DOCDIR         ?= $(DATADIR)/doc/actord
+SHAREDIR       ?= $(DATADIR)/actord
+# A header and no library: pkg-config's folder for files of any
+# architecture.
+PKGCONFIGDIR   ?= $(DATADIR)/pkgconfig
+# /usr's configuration is in /etc; /usr/local's in /usr/local/etc.
+SYSCONFDIR     ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+# systemd reads units and sysusers.d from /usr/local/lib too.
+SYSTEMDUNITDIR ?= $(LIBDIR)/systemd/system
+SYSUSERSDIR    ?= $(LIBDIR)/sysusers.d
+INSTALL_ENV = DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' BINDIR='$(BINDIR)' \
+    INCLUDEDIR='$(INCLUDEDIR)' LIBDIR='$(LIBDIR)' PLUGINDIR='$(PLUGINDIR)' \
+    DATADIR='$(DATADIR)' MANDIR='$(MANDIR)' DOCDIR='$(DOCDIR)' \
+    SHAREDIR='$(SHAREDIR)' PKGCONFIGDIR='$(PKGCONFIGDIR)' \
+    SYSCONFDIR='$(SYSCONFDIR)' SYSTEMDUNITDIR='$(SYSTEMDUNITDIR)' \
+    SYSUSERSDIR='$(SYSUSERSDIR)' VERSION='$(VERSION)' B='$(B)'
+
+install: all
+	$(INSTALL_ENV) bash scripts/install.sh install
+
+uninstall:
+	$(INSTALL_ENV) bash scripts/install.sh uninstall
+
+# The Debian package (debian/), built with dpkg-buildpackage in a copy of
+# the tree, so that nothing is written beside it: build/deb/*.deb.
+# deps.sh installs what the build needs beyond make check's packages.
+DEB_BUILD_PKGS := debhelper build-essential
+deb:
+	bash scripts/deps.sh $(DEB_BUILD_PKGS)
+	bash scripts/deb.sh
+
+check-deb: deb
+	bash tests/integration/deb/test_deb.sh
 
 clean:
 	rm -rf build

@@ -15,9 +15,15 @@
  * listening socket down so that blocked accepts return; requests and the
  * transaction in flight finish, the parked requests are answered with
  * what there is, then the process exits.
+ *
+ * The listening socket is --listen's, or one that systemd passed (socket
+ * activation: LISTEN_PID and LISTEN_FDS, fd 3), or standard input
+ * (spawn-fcgi).  systemd's socket outlives the process, so it is never
+ * shut down: the signal thread wakes the accept with a connection instead.
  */
 #include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,6 +53,10 @@ struct hub hub = {
     .work = PTHREAD_COND_INITIALIZER,
     .listen_fd = -1,
 };
+
+/* 1 when hub.listen_fd came from systemd (socket activation); set by
+ * main before any thread starts. */
+static int listen_from_systemd;
 
 void
 daemon_log(const char *fmt, ...)
@@ -108,6 +118,34 @@ scheduler_main(void *arg)
     return NULL;
 }
 
+/*
+ * Wakes the request thread blocked in accept() on fd, a socket systemd
+ * passed, without ending the socket: systemd listens on it again once
+ * this process is gone, and a socket shut down would stay readable and
+ * refuse every connection, so systemd would start actord again and
+ * again.  libfcgi is told that we stop, then one connection wakes the
+ * accept, which returns an error instead of serving it.  When no thread
+ * is in accept the connection stays queued, and the next actord reads
+ * an empty request from it, which libfcgi skips.
+ */
+static void
+wake_accept(int fd)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof sa;
+    FCGX_ShutdownPending();
+    if (getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+        return;
+    int c = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c < 0)
+        return;
+    /* Its failure leaves the threads in accept: systemd's stop timeout
+     * then ends the process, as it would a hung one. */
+    if (connect(c, (struct sockaddr *)&sa, len) != 0)
+        daemon_log("cannot wake the request threads: %s", strerror(errno));
+    close(c);
+}
+
 /* Waits for SIGINT or SIGTERM, then stops everything. */
 static void *
 signal_main(void *arg)
@@ -118,7 +156,10 @@ signal_main(void *arg)
     daemon_log("signal %d: stopping", sig);
     hub.stop = 1;
     /* Wakes threads blocked in accept(). */
-    shutdown(hub.listen_fd, SHUT_RDWR);
+    if (listen_from_systemd)
+        wake_accept(hub.listen_fd);
+    else
+        shutdown(hub.listen_fd, SHUT_RDWR);
     pthread_mutex_lock(&hub.mu);
     pthread_cond_broadcast(&hub.work);
     pthread_mutex_unlock(&hub.mu);
@@ -213,7 +254,10 @@ serve_fastcgi(struct options *o, int fd)
     for (int i = 0; i < o->threads; i++)
         pthread_create(&workers[i], NULL, worker_main, NULL);
     daemon_log("serving FastCGI on %s, database %s, %d threads",
-               o->listen ? o->listen : "standard input", o->db, o->threads);
+               o->listen             ? o->listen
+               : listen_from_systemd ? "the socket from systemd (fd 3)"
+                                     : "standard input",
+               o->db, o->threads);
     for (int i = 0; i < o->threads; i++)
         pthread_join(workers[i], NULL);
     /* The waiter answers what is parked with what there is, then ends. */
@@ -236,11 +280,57 @@ serve_fastcgi(struct options *o, int fd)
     return 0;
 }
 
+/*
+ * The listening socket of socket activation, as sd_listen_fds(3) hands
+ * it over (without libsystemd): fd 3, when LISTEN_PID is this process
+ * and LISTEN_FDS is 1.  Returns 3, -1 when systemd passed nothing to
+ * this process, or -2 after saying why what it passed cannot be served.
+ * The variables are removed either way, so that no child takes the
+ * socket for its own.
+ */
+static int
+systemd_listener(void)
+{
+    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+    int fd = -1;
+    char *end;
+    struct stat sb;
+    if (pid != NULL && fds != NULL && strtol(pid, &end, 10) == (long)getpid() &&
+        *end == '\0') {
+        long n = strtol(fds, &end, 10);
+        fd = -2;
+        if (*end == '\0' && n == 0)
+            fd = -1;
+        else if (*end != '\0' || n != 1)
+            daemon_log("systemd passed %s sockets (LISTEN_FDS); actord "
+                       "serves one: give its socket unit one ListenStream=",
+                       fds);
+        else if (fstat(3, &sb) != 0 || !S_ISSOCK(sb.st_mode))
+            daemon_log("fd 3, which systemd passed, is not a socket");
+        else
+            fd = 3;
+    }
+    if (fd == 3)
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    return fd;
+}
+
 int
 main(int argc, char **argv)
 {
     struct options o = {0};
     options_parse(argc, argv, &o);
+    /* Before any plugin runs, so that none sees systemd's variables. */
+    int sd = systemd_listener();
+    if (sd == -2 || (sd >= 0 && o.listen)) {
+        if (sd >= 0)
+            daemon_log("both --listen and a socket from systemd: give one");
+        free(o.plugins);
+        return 1;
+    }
     /* The standard behaviours first, so that they keep their names; then
      * the plugins, in the order given; then eng_init freezes the
      * registry. */
@@ -271,6 +361,10 @@ main(int argc, char **argv)
     if (FCGX_Init() != 0) {
         daemon_log("FCGX_Init failed");
         return 1;
+    }
+    if (sd >= 0) {
+        listen_from_systemd = 1;
+        return serve_fastcgi(&o, sd);
     }
     if (o.listen) {
         int fd = open_listener(&o);

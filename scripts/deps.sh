@@ -11,7 +11,8 @@
 # for promtool, which checks GET /metrics; apache2 for
 # tests/integration/test_apache.sh, which starts its own on loopback) need, plus
 # any package named on the command line (.ci/run adds valgrind, make bench
-# adds wrk for the HTTP rows of bench/http.sh).  When all
+# adds wrk for the HTTP rows of bench/http.sh, make deb adds debhelper and
+# build-essential for dpkg-buildpackage).  When all
 # are there it prints nothing and exits 0.  Otherwise it says in one line
 # what is missing and installs it with apt-get, as root or through sudo.
 set -euo pipefail
