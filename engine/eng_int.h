@@ -23,6 +23,8 @@
  *                 connection compiled
  *     shape.c     the shape matcher (shape.h)
  *     watchdog.c  the step watchdog (watchdog.h)
+ *     ops.c       the operator's tools: backup, vacuum, stats, check, gc
+ *     transfer.c  export and import: actors moved between databases
  *
  * Every eng__ function that writes does so inside the caller's
  * transaction; none begins or ends one.
@@ -332,5 +334,10 @@ int eng__due(struct eng *e, long *fired);
  * storage error, after which the caller must roll back.
  */
 int eng__step_guarded(struct eng *e, int64_t id);
+
+/* 1 when shapes text (JSON) should stay inline in the actor's row rather
+ * than be interned: shapes with a literal (a call waits for its own call
+ * id) seldom repeat, and interned rows are never deleted. */
+int eng__shapes_inline(const char *text);
 
 #endif
