@@ -480,7 +480,7 @@ store__check_one(struct store *s, const char *sql, int64_t own_before,
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return store__err(s, rc);
+        goto failed;
     if (sqlite3_bind_parameter_count(st) > 0)
         sqlite3_bind_int64(st, 1, own_before);
     int integrity = strncmp(sql, "PRAGMA", 6) == 0;
@@ -492,7 +492,23 @@ store__check_one(struct store *s, const char *sql, int64_t own_before,
             store__example(buf, len, text);
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? AD_OK : store__err(s, rc);
+    if (rc == SQLITE_DONE)
+        return AD_OK;
+failed:
+    /* A check that cannot run on this file (it is damaged, say) fails
+     * with SQLite's reason; out of memory and a lock are errors. */
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_INTERRUPT:
+        return store__err(s, rc);
+    }
+    p->count++;
+    char why[200];
+    snprintf(why, sizeof why, "could not run: %.180s", sqlite3_errmsg(s->db));
+    store__example(buf, len, why);
+    return AD_OK;
 }
 
 struct check_ctx {
