@@ -291,9 +291,17 @@ cmd_export(const struct command *cmd, struct eng *e, int argc, char **argv)
     /* A file is written beside its name and renamed into place once
      * whole: an export that failed half way leaves no file that looks
      * like one. */
-    char tmp[4096];
+    char tmp[4096] = "";
     FILE *f = stdout;
-    if (path) {
+    struct stat sb;
+    if (path && lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        /* A device, a pipe, a link: written to as it is, never replaced. */
+        if ((f = fopen(path, "w")) == NULL) {
+            fprintf(stderr, "actorctl: %s: %s\n", path, strerror(errno));
+            return 1;
+        }
+        tmp[0] = '\0';
+    } else if (path) {
         snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
         if ((f = fopen(tmp, "w")) == NULL) {
             fprintf(stderr, "actorctl: %s: %s\n", tmp, strerror(errno));
@@ -301,24 +309,30 @@ cmd_export(const struct command *cmd, struct eng *e, int argc, char **argv)
         }
     }
     int64_t actors = 0, behaviors = 0;
-    int err = eng_export(e, behavior, ops_export_line, f, &actors, &behaviors);
+    char why[256] = "";
+    int err = eng_export(e, behavior, ops_export_line, f, &actors, &behaviors,
+                         why, sizeof why);
     int werr = fflush(f) != 0 || ferror(f);
-    if (path) {
+    if (path && tmp[0]) {
         werr |= fsync(fileno(f)) != 0;
         werr |= fclose(f) != 0;
         if (err == AD_OK && !werr && rename(tmp, path) != 0)
             werr = 1;
-        if (err != AD_OK || werr)
-            unlink(tmp);
+    } else if (path) {
+        werr |= fclose(f) != 0;
     }
-    if (err == AD_OK && werr) {
+    int saved = errno;
+    if (path && tmp[0] && (err != AD_OK || werr))
+        unlink(tmp);
+    if (werr) {
         fprintf(stderr, "actorctl: writing %s: %s\n", path ? path : "stdout",
-                strerror(errno));
+                strerror(saved));
         return 1;
     }
     if (err != AD_OK)
-        return ops_fail(err, eng_errmsg(e));
-    fprintf(path ? stdout : stderr,
+        return ops_fail(err, why);
+    /* Not on the stream the values went to. */
+    fprintf(path && tmp[0] ? stdout : stderr,
             "exported %lld actors and %lld behaviour versions to %s\n",
             (long long)actors, (long long)behaviors, path ? path : "stdout");
     return 0;
@@ -565,9 +579,10 @@ const struct command cli_ops_commands[] = {
      "and its mailbox (messages in order), timers, watches, links and\n"
      "abandoned calls: what `actorctl import` needs to resume it exactly\n"
      "in another database.  The sources of the uploaded (Lua) behaviour\n"
-     "versions they run come first, one line each.  A FILE is written\n"
-     "beside its name and renamed into place when whole.  The format is\n"
-     "in docs/operations.md.\n",
+     "versions they run come first, one line each.  A regular FILE is\n"
+     "written beside its name and renamed into place when whole (a device\n"
+     "or pipe is written to as it is).  The format is in\n"
+     "docs/operations.md.\n",
      1, cmd_export},
     {"import", "import [--replace] [--batch N] [FILE]",
      "read actors written by export",

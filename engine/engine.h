@@ -400,11 +400,13 @@ int eng_gc(struct eng *e, int64_t age_ms, int64_t call_max_ms, int batch,
  * (docs/operations.md has the format).  fn is called with each value
  * (borrowed for the call) and returns 0 to go on or an ad_err to stop
  * with it.  All from one read snapshot.  *actors and *behaviors (may be
- * NULL) count the values of each type.
+ * NULL) count the values of each type.  On error why (whylen bytes) says
+ * what failed: stored text that is not JSON (AD_EBADJSON, naming the
+ * actor), or the storage error's message.
  */
 int eng_export(struct eng *e, const char *behavior,
                int (*fn)(void *ctx, const json_t *value), void *ctx,
-               int64_t *actors, int64_t *behaviors);
+               int64_t *actors, int64_t *behaviors, char *why, size_t whylen);
 
 /* What eng_import added, counted over its calls. */
 struct eng_import {

@@ -36,7 +36,7 @@ struct export_ctx {
     json_t *line;    /* owned while built */
     int64_t scanned; /* its actors.scanned (a seq) */
     int64_t seen;    /* messages with seq <= scanned, so far */
-    char why[160];   /* what failed, for eng_errmsg-less errors */
+    char why[160];   /* what failed, when it is not the store's error */
 };
 
 /* Pass 1: remembers the behaviour and version of a. */
@@ -292,13 +292,20 @@ eng__export_tx(struct store *st, void *ctx)
 int
 eng_export(struct eng *e, const char *behavior,
            int (*fn)(void *ctx, const json_t *value), void *ctx,
-           int64_t *actors, int64_t *behaviors)
+           int64_t *actors, int64_t *behaviors, char *why, size_t whylen)
 {
     struct export_ctx x = {.e = e, .behavior = behavior, .fn = fn, .ctx = ctx};
     x.versions = json_object();
     if (x.versions == NULL)
         return AD_ENOMEM;
     int err = store_transaction_read(e->st, eng__export_tx, &x);
+    /* The store's message is about the store's errors only. */
+    int stored = err == AD_EBUSY || err == AD_EIO || err == AD_EFULL;
+    if (err != AD_OK)
+        snprintf(why, whylen, "%s",
+                 x.why[0] ? x.why
+                 : stored ? eng_errmsg(e)
+                          : ad_strerror(err));
     json_decref(x.versions);
     json_decref(x.line);
     if (actors)

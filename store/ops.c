@@ -174,6 +174,11 @@ store_backup(struct store *s, const char *path, int pages, int pause_ms,
         a.st_dev == b.st_dev && a.st_ino == b.st_ino)
         return store__refuse(s, AD_EINVAL, "%.200s is the database itself",
                              path);
+    /* The copy is renamed onto path: a device, a pipe or a symbolic link
+     * there would be replaced by it. */
+    if (lstat(path, &b) == 0 && !S_ISREG(b.st_mode))
+        return store__refuse(s, AD_EINVAL, "%.200s is not a regular file",
+                             path);
     /* A database file beside its WAL or journal is one in use (or not
      * closed cleanly): replacing the file would pair that WAL with
      * another database. */

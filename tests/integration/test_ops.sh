@@ -81,6 +81,8 @@ expect_true "c1 carries its queued adds, in order" \
     test "$(jq -c 'select(.name == "c1") | [.status, [.mailbox[].body]]' "$IT_DIR/a.jsonl")" = '["runnable",[{"add":10},{"add":20}]]'
 expect_true "rep carries its timer, tick its watcher" \
     test "$(jq -c 'select(.name == "rep" or .name == "tick") | [.name, (.timers | length), .watchers]' "$IT_DIR/a.jsonl" | tr -d '\n')" = '["rep",1,[]]["tick",0,["log"]]'
+n=$("$CTL" --db "$A" export /dev/stdout 2>/dev/null | wc -l)
+expect_true "export to a device or pipe writes the lines to it ($n)" test "$n" = 13
 out=$("$CTL" --db "$A" export --behavior counter 2>/dev/null | jq -r .name | tr '\n' ' ')
 expect_true "export --behavior counter: the counters alone ($out)" test "$out" = "c1 c2 gone s1 "
 

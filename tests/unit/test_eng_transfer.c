@@ -79,7 +79,9 @@ export_all(struct eng *e, const char *behavior)
 {
     json_t *out = json_array();
     int64_t actors = -1, behaviors = -1;
-    ck_assert_int_eq(eng_export(e, behavior, collect, out, &actors, &behaviors),
+    char why[200];
+    ck_assert_int_eq(eng_export(e, behavior, collect, out, &actors, &behaviors,
+                                why, sizeof why),
                      AD_OK);
     ck_assert_int_eq((int64_t)json_array_size(out), actors + behaviors);
     return out;
@@ -298,15 +300,19 @@ START_TEST(test_export_errors)
     fill(a);
     int n = 0;
     int64_t actors = -1;
-    ck_assert_int_eq(eng_export(a, NULL, stop_at_two, &n, &actors, NULL),
-                     AD_EIO);
+    char why[200];
+    ck_assert_int_eq(
+        eng_export(a, NULL, stop_at_two, &n, &actors, NULL, why, sizeof why),
+        AD_EIO);
     ck_assert_int_eq(n, 2); /* the behaviour, then the first actor */
     ck_assert_int_eq(actors, 0);
     /* Stored text that is not JSON stops the export. */
     raw_sql("UPDATE actors SET state = '{oops' WHERE name = 'c'");
     json_t *out = json_array();
-    ck_assert_int_eq(eng_export(a, NULL, collect, out, NULL, NULL),
-                     AD_EBADJSON);
+    ck_assert_int_eq(
+        eng_export(a, NULL, collect, out, NULL, NULL, why, sizeof why),
+        AD_EBADJSON);
+    ck_assert_str_eq(why, "c: stored state is not JSON");
     json_decref(out);
     close_eng(a);
 }

@@ -127,6 +127,13 @@ START_TEST(test_backup_refuses)
     ck_assert_ptr_nonnull(strstr(store_errmsg(s), "in use"));
     ck_assert_int_ne(access(busy, F_OK), 0);
     remove_beside("busy.db");
+    /* Not a regular file: the rename would replace it. */
+    char link[256];
+    beside(link, sizeof link, "link.db");
+    ck_assert_int_eq(symlink("elsewhere.db", link), 0);
+    ck_assert_int_eq(store_backup(s, link, 0, 0, NULL), AD_EINVAL);
+    ck_assert_ptr_nonnull(strstr(store_errmsg(s), "not a regular file"));
+    unlink(link);
     /* A folder that does not exist: an error naming the file, and the
      * database usable after it. */
     char nowhere[256];
