@@ -109,8 +109,11 @@ $(B)/libactord.a: $(LIB_OBJ)
 $(B)/actord: $(DAEMON_OBJ) $(B)/libactord.a plugin/exports.list
 	$(CC) $(LDFLAGS) $(PLUGIN_HOST) -o $@ $(DAEMON_OBJ) $(WHOLE_LIB) $(LIBS)
 
-$(B)/actorctl: $(B)/cli/actorctl.o $(B)/libactord.a plugin/exports.list
-	$(CC) $(LDFLAGS) $(PLUGIN_HOST) -o $@ $< $(WHOLE_LIB) $(LIBS)
+# actorctl, the program: its commands (actorctl.c) and the operator's
+# tools (ops.c), and any other file of cli/.
+CLI_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard cli/*.c))
+$(B)/actorctl: $(CLI_OBJ) $(B)/libactord.a plugin/exports.list
+	$(CC) $(LDFLAGS) $(PLUGIN_HOST) -o $@ $(CLI_OBJ) $(WHOLE_LIB) $(LIBS)
 
 $(B)/tests/unit/test_%: $(B)/tests/unit/test_%.o $(B)/libactord.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)

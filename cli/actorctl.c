@@ -3,8 +3,10 @@
  * and for cron jobs: spawn, send (one message, or JSON lines in one
  * transaction), get, kill, mailbox, list, run (drain runnable work: the
  * cron companion of a CGI deployment), dead-letters, collect and
- * behaviors.  One table, commands[], drives dispatch, `actorctl --help`
- * and `actorctl COMMAND --help`.
+ * behaviors; then the operator's tools of ops.c (backup, gc, vacuum,
+ * stats, export, import, check).  Two tables, commands[] and ops.c's
+ * cli_ops_commands[], drive dispatch, `actorctl --help` and `actorctl
+ * COMMAND --help`.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,24 +16,12 @@
 #include <string.h>
 
 #include "behaviors/behaviors.h"
+#include "cli/cli.h"
 #include "conf/conf.h"
 #include "engine/engine.h"
 #include "lua/luab.h"
 #include "plugin/plugin.h"
 #include "util/version.h"
-
-/* One command of actorctl. */
-struct command {
-    const char *name;     /* as typed: argv[0] of run */
-    const char *synopsis; /* name and arguments, for the command list */
-    const char *help;     /* one line for the command list */
-    const char *usage;    /* the whole text of `actorctl NAME --help` */
-    int open_db;          /* 1 when run needs the database */
-    /* Runs the command with argv[0] the command's name, on e (NULL when
-     * open_db is 0).  Returns the exit status: 0 done, 1 refused or
-     * failed, 2 usage (usage_error prints cmd->usage). */
-    int (*run)(const struct command *cmd, struct eng *e, int argc, char **argv);
-};
 
 static const char *const usage_head =
     "usage: actorctl [--config FILE] [--db PATH] [--load FILE]...\n"
@@ -539,20 +529,28 @@ static const struct command commands[] = {
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
-/* Prints the whole usage, with the command list of the table, on out. */
+/* Prints one line of the command list on out. */
+static void
+usage_command(FILE *out, const struct command *c)
+{
+    /* The help starts at column 35; a longer synopsis has it on the next
+     * line. */
+    if (strlen(c->synopsis) <= 31)
+        fprintf(out, "  %-31s  %s\n", c->synopsis, c->help);
+    else
+        fprintf(out, "  %s\n%35s%s\n", c->synopsis, "", c->help);
+}
+
+/* Prints the whole usage, with the command lists of the tables, on out. */
 static void
 usage_main(FILE *out)
 {
     fputs(usage_head, out);
-    for (size_t i = 0; i < NCOMMANDS; i++) {
-        const struct command *c = &commands[i];
-        /* The help starts at column 35; a longer synopsis has it on the
-         * next line. */
-        if (strlen(c->synopsis) <= 31)
-            fprintf(out, "  %-31s  %s\n", c->synopsis, c->help);
-        else
-            fprintf(out, "  %s\n%35s%s\n", c->synopsis, "", c->help);
-    }
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        usage_command(out, &commands[i]);
+    fputs("\noperator tools:\n", out);
+    for (size_t i = 0; i < cli_ops_ncommands; i++)
+        usage_command(out, &cli_ops_commands[i]);
     fputs(usage_tail, out);
 }
 
@@ -563,6 +561,9 @@ command_find(const char *name)
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (strcmp(commands[i].name, name) == 0)
             return &commands[i];
+    for (size_t i = 0; i < cli_ops_ncommands; i++)
+        if (strcmp(cli_ops_commands[i].name, name) == 0)
+            return &cli_ops_commands[i];
     return NULL;
 }
 

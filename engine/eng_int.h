@@ -24,6 +24,8 @@
  *     stats.c     what this process's engines have done, for /metrics
  *     shape.c     the shape matcher (shape.h)
  *     watchdog.c  the step watchdog (watchdog.h)
+ *     ops.c       the operator's tools: backup, vacuum, stats, check, gc
+ *     transfer.c  export and import: actors moved between databases
  *
  * Every eng__ function that writes does so inside the caller's
  * transaction; none begins or ends one.
@@ -341,5 +343,10 @@ void eng__stat_step(double secs);
 
 /* One message was put in a mailbox. */
 void eng__stat_message(void);
+
+/* 1 when shapes text (JSON) should stay inline in the actor's row rather
+ * than be interned: shapes with a literal (a call waits for its own call
+ * id) seldom repeat, and interned rows are never deleted. */
+int eng__shapes_inline(const char *text);
 
 #endif

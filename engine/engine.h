@@ -326,7 +326,7 @@ int eng_unstrand(struct eng *e);
 int eng_health(struct eng *e);
 
 /* What this process's engines have done since it started (stats.c). */
-struct eng_stats {
+struct eng_process_stats {
     uint64_t steps;    /* steps run */
     uint64_t messages; /* messages put in mailboxes */
     struct ad_hist step_seconds;
@@ -334,11 +334,12 @@ struct eng_stats {
 };
 
 /* Fills out; from any thread. */
-void eng_stats(struct eng_stats *out);
+void eng_process_stats(struct eng_process_stats *out);
 
-/* What the database holds, counted in one snapshot (reads.c): actors by
- * status (indexed by enum store_status, named by eng_status_name),
- * messages queued, timers, dead letters, file sizes. */
+/* What the database holds, counted in one snapshot (store_stats): actors
+ * by status (indexed by enum store_status, named by eng_status_name; reply
+ * boxes aside), messages queued, timers, dead letters, file sizes; for
+ * /metrics, where eng_stats's JSON would be parsed back. */
 #define ENG_STATUSES 6
 struct eng_counts {
     int64_t actors[ENG_STATUSES];
@@ -354,5 +355,124 @@ int eng_ended(struct eng *e, const char *const *names, size_t n,
 
 /* The name of status i of eng_counts ("runnable", ...); static. */
 const char *eng_status_name(int i);
+
+/* ---- the operator's tools (ops.c, transfer.c) ----
+ *
+ * For actorctl: each works beside running actord processes on the same
+ * database, in transactions short enough that actord goes on serving.
+ */
+
+/*
+ * Copies the database into the file path with SQLite's online backup,
+ * pages pages a step (<= 0: 256) with pause_ms between steps, from one
+ * read snapshot: the copy holds what was committed when the backup began,
+ * and actord's writers are not held up (WAL).  It is written beside path,
+ * passes PRAGMA integrity_check, and is then renamed onto path.  *bytes
+ * (may be NULL) is its size.  Returns 0, AD_EINVAL (path is the database
+ * itself, or a database in use: eng_errmsg says why) or a storage error.
+ */
+int eng_backup(struct eng *e, const char *path, int pages, int pause_ms,
+               int64_t *bytes);
+
+/* What eng_vacuum does. */
+enum eng_vacuum_mode {
+    ENG_VACUUM_AUTO,        /* incremental when the database is set up for
+                               it (auto_vacuum = incremental), else full */
+    ENG_VACUUM_FULL,        /* VACUUM: rebuilds the whole file */
+    ENG_VACUUM_INCREMENTAL, /* sets auto_vacuum = incremental, then VACUUM */
+    ENG_VACUUM_NONE,        /* sets auto_vacuum = none, then VACUUM */
+};
+
+/*
+ * Gives free pages back to the file system, as mode says, then
+ * checkpoints the WAL.  A full VACUUM holds the write lock until it has
+ * rebuilt the file (actord's writes wait, then answer busy) and needs
+ * free disk space the size of the database.  *out is a new {"vacuum":
+ * "full"|"incremental", "auto_vacuum": "none"|"full"|"incremental",
+ * "bytes_before", "bytes_after", "free_pages_before", "free_pages_after",
+ * "checkpointed": true|false}.
+ */
+int eng_vacuum(struct eng *e, enum eng_vacuum_mode mode, json_t **out);
+
+/*
+ * Sets *out to a new flat object of counts, for a shell: actors_STATUS
+ * for each status and actors_total (the engine's own reply boxes aside:
+ * calls_pending), messages_queued, dead_letters, timers_pending,
+ * monitors, links, behaviors_c (registered in this process: the standard
+ * ones and its plugins), behaviors_lua and lua_versions (uploaded),
+ * db_page_size, db_pages, db_free_pages, db_bytes (page_size * pages),
+ * wal_bytes and schema_version.
+ */
+int eng_stats(struct eng *e, json_t **out);
+
+/*
+ * Checks the database: PRAGMA integrity_check and actord's own
+ * invariants (store_check in store.h lists them); a reply box created
+ * before now - call_max_ms is one no call waits for any more.  *out is a
+ * new {"ok": true|false, "checks": [{"check": NAME, "ok": BOOL, "what":
+ * TEXT, "count": N, "examples": TEXT}, ...]}.  Returns 0 when the checks
+ * ran, whatever they found.
+ */
+int eng_check(struct eng *e, int64_t call_max_ms, json_t **out);
+
+/*
+ * Removes what nobody will read again, batch rows a transaction (<= 0:
+ * 500): ended actors (exited, failed, killed) last changed at least
+ * age_ms ago, with everything that refers to them (mailbox rows,
+ * watches, links, timers, abandoned calls); reply boxes of REST calls
+ * older than call_max_ms; and dead letters buried at least age_ms ago.
+ * Each batch commits on its own: an error leaves the batches before it
+ * done.  *out (set also on error, may be NULL) is a new {"actors",
+ * "reply_boxes", "messages", "monitors", "links", "timers",
+ * "abandoned_calls", "dead_letters", "transactions"} of counts (monitors
+ * and links in rows; a link is two).
+ */
+int eng_gc(struct eng *e, int64_t age_ms, int64_t call_max_ms, int batch,
+           json_t **out);
+
+/*
+ * Exports actors as JSON values for moving them to another database:
+ * first one {"type": "behavior", ...} per uploaded behaviour version the
+ * exported actors run (its source), then one {"type": "actor", ...} per
+ * actor in name order (those of behavior only, when not NULL; never the
+ * engine's own) with its stored continuation, state, args, status, its
+ * mailbox in order, its timers, watches, links and abandoned calls
+ * (docs/operations.md has the format).  fn is called with each value
+ * (borrowed for the call) and returns 0 to go on or an ad_err to stop
+ * with it.  All from one read snapshot.  *actors and *behaviors (may be
+ * NULL) count the values of each type.  On error why (whylen bytes) says
+ * what failed: stored text that is not JSON (AD_EBADJSON, naming the
+ * actor), or the storage error's message.
+ */
+int eng_export(struct eng *e, const char *behavior,
+               int (*fn)(void *ctx, const json_t *value), void *ctx,
+               int64_t *actors, int64_t *behaviors, char *why, size_t whylen);
+
+/* What eng_import added, counted over its calls. */
+struct eng_import {
+    int64_t actors;     /* actors imported */
+    int64_t replaced;   /* of them, ones that replaced an actor here */
+    int64_t messages;   /* mailbox messages */
+    int64_t timers;     /* timers */
+    int64_t renumbered; /* of them, ones whose id was taken here and that
+                           got a new one (a state naming the old id, for
+                           actor_cancel_timer, no longer finds it) */
+    int64_t ties;       /* watches and links made (a tie to an actor not
+                           in this database is dropped) */
+    int64_t behaviors;  /* behaviour versions added */
+    int64_t same;       /* behaviour versions here already, the same */
+};
+
+/*
+ * Imports n values of eng_export (borrowed) in one transaction.  An actor
+ * whose name is taken here is refused (AD_EEXISTS), or with replace the
+ * actor here is removed first (not killed: nobody is told).  A behaviour
+ * version here already must have the same source; a new one must compile.
+ * On success adds what it did to *tally.  On error nothing of the n is
+ * kept: *bad is the index of the value at fault (n for a storage error)
+ * and why (whylen bytes) says what is wrong with it.
+ */
+int eng_import(struct eng *e, json_t *const *values, size_t n, int replace,
+               struct eng_import *tally, size_t *bad, char *why, size_t whylen);
 
 #endif

@@ -254,25 +254,19 @@ eng_dead_letters_collect(struct eng *e, int64_t upto, int64_t *n)
     return store_transaction(e->st, eng__collect_tx, &cc);
 }
 
-static int
-eng__counts_tx(struct store *s, void *ctx)
-{
-    return store_counts(s, ctx);
-}
-
 int
 eng_counts(struct eng *e, struct eng_counts *out)
 {
-    _Static_assert(ENG_STATUSES == STORE_STATUSES, "eng_counts' statuses");
-    struct store_counts c;
-    int err = store_transaction_read(e->st, eng__counts_tx, &c);
+    _Static_assert(ENG_STATUSES == STORE_STRANDED + 1, "eng_counts' statuses");
+    struct store_stats c;
+    int err = store_stats(e->st, &c);
     if (err != AD_OK)
         return err;
     memcpy(out->actors, c.actors, sizeof out->actors);
-    out->queued = c.queued;
+    out->queued = c.messages;
     out->timers = c.timers;
     out->dead_letters = c.dead_letters;
-    out->db_bytes = c.db_bytes;
+    out->db_bytes = c.page_size * c.pages;
     out->wal_bytes = c.wal_bytes;
     return AD_OK;
 }

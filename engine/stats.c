@@ -23,7 +23,7 @@ eng__stat_message(void)
 }
 
 void
-eng_stats(struct eng_stats *out)
+eng_process_stats(struct eng_process_stats *out)
 {
     ad_hist_read(&step_seconds, &out->step_seconds);
     out->steps = out->step_seconds.count;

@@ -245,10 +245,7 @@ eng__step_run(struct eng *e, struct step *s)
 
 /* ---- commit ---- */
 
-/* 1 when shapes text (JSON) should stay inline in the actor's row rather
- * than be interned: shapes with a literal (a call waits for its own call
- * id) seldom repeat, and interned rows are never deleted. */
-static int
+int
 eng__shapes_inline(const char *text)
 {
     return strstr(text, "\"$literal\"") != NULL;

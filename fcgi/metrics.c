@@ -128,8 +128,8 @@ route__metrics(struct eng *e, const struct fcgi_config *cfg,
     put(&t, "actord_requests_waiting %ld\n",
         cfg->waiting ? cfg->waiting() : 0L);
 
-    struct eng_stats st;
-    eng_stats(&st);
+    struct eng_process_stats st;
+    eng_process_stats(&st);
     head(&t, "steps_total", "counter",
          "Actor steps run by this process since it started.");
     put(&t, "actord_steps_total %llu\n", (unsigned long long)st.steps);

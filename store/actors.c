@@ -42,6 +42,11 @@ static const char *const sql[Q_COUNT] = {
         "UPDATE actors SET status = 'runnable' WHERE status = 'stranded'",
     [Q_TIE] = "UPDATE actors SET ties = ties | ?2 WHERE id IN (?1, ?3)",
     [Q_TIES] = "SELECT mailbox, ties FROM actors WHERE id = ?1",
+    [Q_ACTOR_EXPIRED] =
+        "SELECT id FROM actors WHERE status IN ('exited', 'failed', "
+        "'killed') AND updated < ?1 ORDER BY updated, id LIMIT ?2",
+    [Q_ACTOR_OWN_EXPIRED] = "SELECT id FROM actors WHERE behavior GLOB '_*' "
+                            "AND created < ?1 ORDER BY created, id LIMIT ?2",
 };
 
 /* ---- statuses ---- */
@@ -278,17 +283,60 @@ store_actor_set_status(struct store *s, int64_t id, enum store_status stat,
 int
 store_actor_remove(struct store *s, int64_t id)
 {
+    return store_actor_purge(s, id, NULL);
+}
+
+int
+store_actor_purge(struct store *s, int64_t id, struct store_removed *r)
+{
     /* Its id may be reused by the next actor: no message, watch, link,
-     * timer or abandoned call may outlive it. */
+     * timer or abandoned call may outlive it.  Each helper runs one
+     * statement (ties two, counted apart), so sqlite3_changes64 after
+     * it counts what that one deleted. */
+    struct store_removed n = {0};
     int err = store__mailbox_clear(s, id);
+    n.messages = sqlite3_changes64(s->db);
     if (err == AD_OK)
-        err = store__ties_forget(s, id);
-    if (err == AD_OK)
+        err = store__ties_forget(s, id, &n.monitors, &n.links);
+    if (err == AD_OK) {
         err = store_timer_forget(s, id);
-    if (err == AD_OK)
+        n.timers = sqlite3_changes64(s->db);
+    }
+    if (err == AD_OK) {
         err = store__calls_forget(s, id);
+        n.calls = sqlite3_changes64(s->db);
+    }
     if (err == AD_OK)
-        err = store__run(s, sql, Q_ACTOR_REMOVE, 1, &id, NULL);
+        err = store__run(s, sql, Q_ACTOR_REMOVE, 1, &id, &n.actors);
+    if (err == AD_OK && r != NULL) {
+        r->actors += n.actors;
+        r->messages += n.messages;
+        r->monitors += n.monitors;
+        r->links += n.links;
+        r->timers += n.timers;
+        r->calls += n.calls;
+    }
+    return err;
+}
+
+int
+store_actor_expired(struct store *s, int own, int64_t before, int64_t *ids,
+                    int max, int *n)
+{
+    int err = AD_OK;
+    *n = 0;
+    sqlite3_stmt *st =
+        store__stmt(s, sql, own ? Q_ACTOR_OWN_EXPIRED : Q_ACTOR_EXPIRED, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, before);
+    sqlite3_bind_int(st, 2, max);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+        ids[(*n)++] = sqlite3_column_int64(st, 0);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        err = store__err(s, rc);
+    store__finish(st);
     return err;
 }
 

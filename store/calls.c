@@ -14,6 +14,8 @@ static const char *const sql[Q_COUNT] = {
     [Q_ABANDON_TAKE] = "DELETE FROM abandoned_calls WHERE actor = ?1 AND "
                        "call_id = ?2",
     [Q_ABANDON_FORGET] = "DELETE FROM abandoned_calls WHERE actor = ?1",
+    [Q_ABANDON_LIST] = "SELECT call_id, created FROM abandoned_calls "
+                       "WHERE actor = ?1 ORDER BY call_id",
 };
 
 int
@@ -51,4 +53,30 @@ int
 store__calls_forget(struct store *s, int64_t actor)
 {
     return store__run(s, sql, Q_ABANDON_FORGET, 1, &actor, NULL);
+}
+
+int
+store_call_list(struct store *s, int64_t actor,
+                int (*fn)(void *ctx, const char *call_id, int64_t created),
+                void *ctx)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, sql, Q_ABANDON_LIST, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, actor);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        if (id == NULL) {
+            err = AD_ENOMEM;
+            break;
+        }
+        if ((err = fn(ctx, id, sqlite3_column_int64(st, 1))) != AD_OK)
+            break;
+    }
+    if (err == AD_OK && rc != SQLITE_DONE)
+        err = store__err(s, rc);
+    store__finish(st);
+    return err;
 }

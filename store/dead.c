@@ -14,6 +14,9 @@ static const char *const sql[Q_COUNT] = {
     [Q_DEAD_LIST] = "SELECT seq, sender, target, reason, body, created "
                     "FROM dead_letters WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     [Q_DEAD_COLLECT] = "DELETE FROM dead_letters WHERE seq <= ?1",
+    [Q_DEAD_EXPIRE] = "DELETE FROM dead_letters WHERE seq IN (SELECT seq "
+                      "FROM dead_letters WHERE created < ?1 ORDER BY seq "
+                      "LIMIT ?2)",
 };
 
 int
@@ -79,4 +82,11 @@ int
 store_dead_letter_collect(struct store *s, int64_t upto, int64_t *n)
 {
     return store__run(s, sql, Q_DEAD_COLLECT, 1, &upto, n);
+}
+
+int
+store_dead_letter_expire(struct store *s, int64_t before, int limit, int64_t *n)
+{
+    int64_t v[] = {before, limit};
+    return store__run(s, sql, Q_DEAD_EXPIRE, 2, v, n);
 }

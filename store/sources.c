@@ -34,6 +34,9 @@ static const char *const sql[Q_COUNT] = {
     [Q_SOURCE_NEXT] = "INSERT INTO source_versions (name, last) VALUES (?1, "
                       "1) ON CONFLICT (name) DO UPDATE SET last = last + 1 "
                       "RETURNING last",
+    [Q_SOURCE_RAISE] = "INSERT INTO source_versions (name, last) VALUES (?1, "
+                       "?2) ON CONFLICT (name) DO UPDATE SET last = "
+                       "max(last, ?2)",
 };
 
 void
@@ -180,4 +183,18 @@ store_source_remove_unused(struct store *s, const char *name, int64_t *removed)
     if (err == AD_OK && removed)
         *removed = sqlite3_changes64(s->db);
     return err;
+}
+
+int
+store_source_restore(struct store *s, const struct store_source *src)
+{
+    int err = store_source_add(s, src);
+    if (err != AD_OK)
+        return err;
+    sqlite3_stmt *st = store__stmt(s, sql, Q_SOURCE_RAISE, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_text(st, 1, src->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, src->version);
+    return store__done(s, st);
 }

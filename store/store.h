@@ -204,6 +204,30 @@ int store_actor_set_status(struct store *s, int64_t id, enum store_status st,
  * abandoned call it is part of. */
 int store_actor_remove(struct store *s, int64_t id);
 
+/* What store_actor_purge removed, added to by each call. */
+struct store_removed {
+    int64_t actors;   /* rows of actors */
+    int64_t messages; /* rows of messages: their mailboxes */
+    int64_t monitors; /* rows of monitors, either end */
+    int64_t links;    /* rows of links (two a link), either end */
+    int64_t timers;   /* rows of timers they owned */
+    int64_t calls;    /* rows of abandoned_calls */
+};
+
+/* As store_actor_remove, and adds to *r (may be NULL) the rows it
+ * deleted. */
+int store_actor_purge(struct store *s, int64_t id, struct store_removed *r);
+
+/*
+ * Sets *ids to up to max actors that may be removed, oldest first; *n
+ * their count.  With own 0: ended actors (exited, failed, killed) last
+ * updated before before (ms since the epoch); with own 1: the engine's
+ * own actors (a behaviour starting with '_', such as a REST call's reply
+ * box) created before before.
+ */
+int store_actor_expired(struct store *s, int own, int64_t before, int64_t *ids,
+                        int max, int *n);
+
 /* Sets *ids to up to max runnable actors, oldest first; *n their count. */
 int store_runnable(struct store *s, int64_t *ids, int max, int *n);
 
@@ -299,6 +323,22 @@ int store_link_take(struct store *s, int64_t id, struct store_link **out,
 /* Frees what store_link_take returned.  Accepts NULL. */
 void store_links_free(struct store_link *links, size_t n);
 
+/* The ties of one actor, as store_ties_list gives them. */
+enum store_tie_kind {
+    STORE_WATCHED_BY, /* name watches the actor (monitors.watcher) */
+    STORE_WATCHING,   /* the actor watches name (monitors.target) */
+    STORE_LINKED_TO,  /* name is linked to the actor */
+};
+
+/* Calls fn for every watch and link actor id is part of: its watchers,
+ * then the actors it watches, then the ones linked to it, each in id
+ * order; name is borrowed for the call.  fn returns 0 to go on or an
+ * ad_err to stop with it. */
+int store_ties_list(struct store *s, int64_t id,
+                    int (*fn)(void *ctx, enum store_tie_kind kind,
+                              const char *name),
+                    void *ctx);
+
 /* Sets whether actor id traps exits. */
 int store_set_trap_exit(struct store *s, int64_t id, int on);
 
@@ -329,6 +369,19 @@ int store_timer_cancel(struct store *s, int64_t id, int64_t owner, int *found);
 /* Deletes every timer of owner. */
 int store_timer_forget(struct store *s, int64_t owner);
 
+/* Calls fn for every timer owner set, in id order; t (owner NULL) is
+ * borrowed for the call.  fn returns 0 to go on or an ad_err. */
+int store_timer_list(struct store *s, int64_t owner,
+                     int (*fn)(void *ctx, const struct store_timer *t),
+                     void *ctx);
+
+/* Adds a timer of owner as store_timer_add does, under the id want when
+ * no timer has it, else under a new one; *id (may be NULL) is the id it
+ * got. */
+int store_timer_restore(struct store *s, int64_t want, int64_t owner,
+                        const char *target, const char *body, int64_t due,
+                        int64_t every, int64_t *id);
+
 /* Sets *out to a new array of up to limit timers due at now, oldest
  * first (free with store_timers_free). */
 int store_timer_due(struct store *s, int64_t now, int limit,
@@ -354,6 +407,12 @@ int store_call_abandon(struct store *s, int64_t actor, const char *call_id,
 /* Sets *found to 1 (and forgets it) when actor abandoned call_id. */
 int store_call_take_abandoned(struct store *s, int64_t actor,
                               const char *call_id, int *found);
+
+/* Calls fn for every call actor abandoned, in call id order; call_id is
+ * borrowed for the call.  fn returns 0 to go on or an ad_err. */
+int store_call_list(struct store *s, int64_t actor,
+                    int (*fn)(void *ctx, const char *call_id, int64_t created),
+                    void *ctx);
 
 /* --- dead letters (dead.c) --- */
 
@@ -383,6 +442,11 @@ int store_dead_letter_list(struct store *s, int64_t after, int limit,
 /* Deletes the dead letters with seq <= upto; *n (may be NULL) counts
  * them. */
 int store_dead_letter_collect(struct store *s, int64_t upto, int64_t *n);
+
+/* Deletes up to limit of the oldest dead letters buried before before
+ * (ms since the epoch); *n (may be NULL) counts them. */
+int store_dead_letter_expire(struct store *s, int64_t before, int limit,
+                             int64_t *n);
 
 /* --- sources (sources.c) --- */
 
@@ -435,21 +499,102 @@ int store_source_next_version(struct store *s, const char *name, int *version);
 int store_source_remove_unused(struct store *s, const char *name,
                                int64_t *removed);
 
-/* ---- stats.c: what the database holds, counted ---- */
+/* Adds src (borrowed) under its own version, as a copy of a row of
+ * another database: the name's last version number becomes at least
+ * src->version.  AD_EEXISTS when that version is there already. */
+int store_source_restore(struct store *s, const struct store_source *src);
 
-#define STORE_STATUSES (STORE_STRANDED + 1)
+/* --- operator tools (ops.c) --- */
 
-struct store_counts {
-    int64_t actors[STORE_STATUSES]; /* by enum store_status; reply boxes
-                                       not counted */
-    int64_t queued;                 /* messages in mailboxes */
-    int64_t timers;                 /* timers not yet fired */
-    int64_t dead_letters;           /* dead letters kept */
-    int64_t db_bytes;               /* the database file: pages * page size */
-    int64_t wal_bytes;              /* its write-ahead log file, 0 when none */
+/*
+ * Copies the database into path with SQLite's online backup, pages pages
+ * a step (<= 0: 256) with pause_ms between steps, all from one read
+ * snapshot held from the first step to the last, so that writers go on
+ * (WAL) and the copy is the database as it was committed when the backup
+ * began.  The copy is written to a temporary file beside path, checked
+ * (PRAGMA integrity_check), synced, and renamed onto path, replacing a
+ * file there.  Refuses (AD_EINVAL) a path that is the database itself or
+ * that has a -wal or -journal beside it (a database in use).  Sets
+ * *bytes (may be NULL) to the size of the copy.  Outside a transaction.
+ */
+int store_backup(struct store *s, const char *path, int pages, int pause_ms,
+                 int64_t *bytes);
+
+/* What store_vacuum may do. */
+enum store_vacuum_mode {
+    STORE_VACUUM_AUTO,        /* incremental when the database is set so
+                                 (auto_vacuum = INCREMENTAL), else full */
+    STORE_VACUUM_FULL,        /* VACUUM */
+    STORE_VACUUM_INCREMENTAL, /* set auto_vacuum = INCREMENTAL, VACUUM */
+    STORE_VACUUM_NONE,        /* set auto_vacuum = NONE, VACUUM */
 };
 
-/* Fills out; inside the caller's read transaction for one snapshot. */
-int store_counts(struct store *s, struct store_counts *out);
+/* What store_vacuum did. */
+struct store_vacuum {
+    int full;             /* 1: rebuilt the file (VACUUM); 0: incremental */
+    int auto_vacuum;      /* after: 0 none, 1 full, 2 incremental */
+    int checkpointed;     /* 1: the WAL was checkpointed and truncated */
+    int64_t bytes_before; /* page_count * page_size */
+    int64_t bytes_after;
+    int64_t free_before; /* pages on the freelist */
+    int64_t free_after;
+};
+
+/*
+ * Gives the free pages of the database back to the file system: VACUUM
+ * (which takes the write lock for as long as it rebuilds the whole file,
+ * and needs free space as large as the database and its WAL), or
+ * PRAGMA incremental_vacuum when the database is set for it (mode).  Then
+ * checkpoints the WAL, truncating it when no reader holds it.  Fills
+ * *out.  Outside a transaction.
+ */
+int store_vacuum(struct store *s, enum store_vacuum_mode mode,
+                 struct store_vacuum *out);
+
+/* The size of things, as store_stats counts them in one read snapshot. */
+struct store_stats {
+    int64_t actors[STORE_STRANDED + 1]; /* by status; the engine's own
+                                           actors (reply boxes) aside */
+    int64_t own;      /* the engine's own actors: pending REST calls */
+    int64_t messages; /* in every mailbox */
+    int64_t dead_letters;
+    int64_t timers;
+    int64_t monitors;   /* rows */
+    int64_t links;      /* links (each is two rows) */
+    int64_t uploaded;   /* behaviours uploaded as source, by name */
+    int64_t versions;   /* their stored versions */
+    int64_t page_size;  /* bytes */
+    int64_t pages;      /* page_count */
+    int64_t free_pages; /* freelist_count */
+    int64_t wal_bytes;  /* size of the -wal file now; 0 when none */
+    int schema;         /* user_version */
+};
+
+/* Fills *out.  Outside a transaction (it opens a read one). */
+int store_stats(struct store *s, struct store_stats *out);
+
+/* One invariant of the database, as store_check reports it. */
+struct store_problem {
+    const char *check;    /* static: a name, e.g. "mailbox_counts" */
+    const char *what;     /* static: what must hold, one sentence */
+    int64_t count;        /* rows breaking it; 0 when it holds */
+    const char *examples; /* borrowed for the call: up to a few of them,
+                             "; "-separated, or "" */
+};
+
+/*
+ * Checks the database: PRAGMA integrity_check, then each of actord's own
+ * invariants (every message, watch, link, timer and abandoned call refers
+ * to an actor that exists; the stored mailbox counts equal the rows;
+ * ended actors hold no mail and no timers; a waiting actor has shapes and
+ * a resume point; the ties bits cover the ties; links go both ways; state
+ * and args are JSON objects and message bodies JSON; no engine's own actor
+ * (a REST call's reply box) was created before own_before, ms since the
+ * epoch).  Calls fn for every check, in that order, whether it holds or
+ * not; fn returns 0 to go on or an ad_err to stop.  All in one read
+ * snapshot.  Returns 0 when the checks ran (whatever they found).
+ */
+int store_check(struct store *s, int64_t own_before,
+                int (*fn)(void *ctx, const struct store_problem *p), void *ctx);
 
 #endif

@@ -16,6 +16,11 @@
  *   calls.c    abandoned calls
  *   dead.c     dead letters
  *   sources.c  behaviours uploaded as source, a row a version
+ *   ops.c      the operator's tools: backup, vacuum, statistics and the
+ *              invariant checks.  Its queries read every table (they
+ *              are about the whole database); it writes none of them.
+ *              Its statements run seldom and are prepared per call, not
+ *              cached.
  *
  * Each file owns the SQL of its statements: a static table of Q_COUNT
  * slots with the text of its own statements at their ids (designated
@@ -64,6 +69,8 @@ enum stmt_id {
     Q_UNSTRAND,
     Q_TIE,
     Q_TIES,
+    Q_ACTOR_EXPIRED,
+    Q_ACTOR_OWN_EXPIRED,
     /* mailbox.c */
     Q_MAILBOX_APPEND,
     Q_MAILBOX_GREW,
@@ -85,6 +92,9 @@ enum stmt_id {
     Q_LINK_FORGET,
     Q_SET_TRAP,
     Q_GET_TRAP,
+    Q_TIES_WATCHERS,
+    Q_TIES_WATCHING,
+    Q_TIES_LINKED,
     /* timers.c */
     Q_TIMER_ADD,
     Q_TIMER_CANCEL,
@@ -93,14 +103,18 @@ enum stmt_id {
     Q_TIMER_RESET,
     Q_TIMER_FORGET,
     Q_FIRE_DUE,
+    Q_TIMER_LIST,
+    Q_TIMER_RESTORE,
     /* calls.c */
     Q_ABANDON_ADD,
     Q_ABANDON_TAKE,
     Q_ABANDON_FORGET,
+    Q_ABANDON_LIST,
     /* dead.c */
     Q_DEAD_ADD,
     Q_DEAD_LIST,
     Q_DEAD_COLLECT,
+    Q_DEAD_EXPIRE,
     /* sources.c */
     Q_SOURCE_ADD,
     Q_SOURCE_GET,
@@ -108,9 +122,7 @@ enum stmt_id {
     Q_SOURCE_LIST,
     Q_SOURCE_REMOVE_UNUSED,
     Q_SOURCE_NEXT,
-    /* stats.c */
-    Q_STATS_ACTORS,
-    Q_STATS_TOTALS,
+    Q_SOURCE_RAISE,
     Q_COUNT
 };
 
@@ -220,8 +232,10 @@ int store__tie(struct store *s, int64_t a, int bit, int64_t b);
  * (the caller deletes the row or zeroes the count). */
 int store__mailbox_clear(struct store *s, int64_t actor);
 
-/* Deletes every watch and link actor id is part of. */
-int store__ties_forget(struct store *s, int64_t id);
+/* Deletes every watch and link actor id is part of; *monitors and
+ * *links (either may be NULL) count the rows deleted. */
+int store__ties_forget(struct store *s, int64_t id, int64_t *monitors,
+                       int64_t *links);
 
 /* Deletes every abandoned call of actor. */
 int store__calls_forget(struct store *s, int64_t actor);

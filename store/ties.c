@@ -1,8 +1,9 @@
 /*
  * ties.c - what ties actors to each other: monitors (a watcher told when
  * its target ends), links (both ended together unless one traps exits)
- * and the trap_exit flag.  Adding a watch or a link also sets the ties
- * bits of the actors' rows (store__tie, actors.c).
+ * and the trap_exit flag, and the list of an actor's ties (export).  Adding a
+ * watch or a link also sets the ties bits of the actors' rows (store__tie,
+ * actors.c).
  */
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -28,13 +29,66 @@ static const char *const sql[Q_COUNT] = {
     [Q_LINK_FORGET] = "DELETE FROM links WHERE a = ?1 OR b = ?1",
     [Q_SET_TRAP] = "UPDATE actors SET trap_exit = ?2 WHERE id = ?1",
     [Q_GET_TRAP] = "SELECT trap_exit FROM actors WHERE id = ?1",
+    [Q_TIES_WATCHERS] = "SELECT a.name FROM monitors m JOIN actors a "
+                        "ON a.id = m.watcher WHERE m.target = ?1 "
+                        "ORDER BY m.watcher",
+    [Q_TIES_WATCHING] = "SELECT a.name FROM monitors m JOIN actors a "
+                        "ON a.id = m.target WHERE m.watcher = ?1 "
+                        "ORDER BY m.target",
+    [Q_TIES_LINKED] = "SELECT x.name FROM links l JOIN actors x "
+                      "ON x.id = l.b WHERE l.a = ?1 ORDER BY l.b",
 };
 
 int
-store__ties_forget(struct store *s, int64_t id)
+store__ties_forget(struct store *s, int64_t id, int64_t *monitors,
+                   int64_t *links)
 {
-    int err = store__run(s, sql, Q_MONITOR_FORGET, 1, &id, NULL);
-    return err == AD_OK ? store__run(s, sql, Q_LINK_FORGET, 1, &id, NULL) : err;
+    int err = store__run(s, sql, Q_MONITOR_FORGET, 1, &id, monitors);
+    return err == AD_OK ? store__run(s, sql, Q_LINK_FORGET, 1, &id, links)
+                        : err;
+}
+
+/* Calls fn with kind for every name the statement id (actor id bound)
+ * selects. */
+static int
+store__ties_each(
+    struct store *s, enum stmt_id q, int64_t id, enum store_tie_kind kind,
+    int (*fn)(void *ctx, enum store_tie_kind kind, const char *name), void *ctx)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, sql, q, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        if (name == NULL) {
+            err = AD_ENOMEM;
+            break;
+        }
+        if ((err = fn(ctx, kind, name)) != AD_OK)
+            break;
+    }
+    if (err == AD_OK && rc != SQLITE_DONE)
+        err = store__err(s, rc);
+    store__finish(st);
+    return err;
+}
+
+int
+store_ties_list(struct store *s, int64_t id,
+                int (*fn)(void *ctx, enum store_tie_kind kind,
+                          const char *name),
+                void *ctx)
+{
+    int err =
+        store__ties_each(s, Q_TIES_WATCHERS, id, STORE_WATCHED_BY, fn, ctx);
+    if (err == AD_OK)
+        err = store__ties_each(s, Q_TIES_WATCHING, id, STORE_WATCHING, fn, ctx);
+    if (err == AD_OK)
+        err = store__ties_each(s, Q_TIES_LINKED, id, STORE_LINKED_TO, fn, ctx);
+    return err;
 }
 
 /* ---- monitors ---- */

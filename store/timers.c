@@ -23,6 +23,10 @@ static const char *const sql[Q_COUNT] = {
     [Q_TIMER_FORGET] = "DELETE FROM timers WHERE owner = ?1",
     [Q_FIRE_DUE] = "UPDATE actors SET status = 'runnable', updated = ?1 "
                    "WHERE deadline <= ?1 AND status = 'waiting'",
+    [Q_TIMER_LIST] = "SELECT id, target, body, due, every FROM timers "
+                     "WHERE owner = ?1 ORDER BY id",
+    [Q_TIMER_RESTORE] = "INSERT OR IGNORE INTO timers (id, owner, target, "
+                        "body, due, every) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
 int
@@ -110,6 +114,63 @@ store_timer_due(struct store *s, int64_t now, int limit,
         *n = 0;
     }
     return err;
+}
+
+int
+store_timer_list(struct store *s, int64_t owner,
+                 int (*fn)(void *ctx, const struct store_timer *t), void *ctx)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, sql, Q_TIMER_LIST, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, owner);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_timer t = {
+            .id = sqlite3_column_int64(st, 0),
+            .target = (char *)sqlite3_column_text(st, 1),
+            .body = (char *)sqlite3_column_text(st, 2),
+            .due = sqlite3_column_int64(st, 3),
+            .every = sqlite3_column_int64(st, 4),
+        };
+        if (t.target == NULL || t.body == NULL) {
+            err = AD_ENOMEM;
+            break;
+        }
+        if ((err = fn(ctx, &t)) != AD_OK)
+            break;
+    }
+    if (err == AD_OK && rc != SQLITE_DONE)
+        err = store__err(s, rc);
+    store__finish(st);
+    return err;
+}
+
+int
+store_timer_restore(struct store *s, int64_t want, int64_t owner,
+                    const char *target, const char *body, int64_t due,
+                    int64_t every, int64_t *id)
+{
+    int err = AD_OK;
+    sqlite3_stmt *st = store__stmt(s, sql, Q_TIMER_RESTORE, &err);
+    if (st == NULL)
+        return err;
+    sqlite3_bind_int64(st, 1, want);
+    sqlite3_bind_int64(st, 2, owner);
+    sqlite3_bind_text(st, 3, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, due);
+    if (every > 0)
+        sqlite3_bind_int64(st, 6, every);
+    err = store__done(s, st);
+    if (err != AD_OK)
+        return err;
+    if (sqlite3_changes64(s->db) == 0) /* the id is taken here */
+        return store_timer_add(s, owner, target, body, due, every, id);
+    if (id)
+        *id = want;
+    return store__tie(s, owner, STORE_TIE_TIMERS, owner);
 }
 
 void

@@ -14,8 +14,8 @@
 START_TEST(test_stats_count_work)
 {
     struct eng *e = open_eng();
-    struct eng_stats before, after;
-    eng_stats(&before);
+    struct eng_process_stats before, after;
+    eng_process_stats(&before);
     spawn(e, "c", "collector", NULL);
     for (int i = 0; i < 3; i++) {
         json_t *m = json_integer(i);
@@ -23,7 +23,7 @@ START_TEST(test_stats_count_work)
         json_decref(m);
     }
     ck_assert_int_eq(eng_run(e, 0, 0, NULL), AD_OK);
-    eng_stats(&after);
+    eng_process_stats(&after);
     /* The collector's first step, then one per message. */
     ck_assert_uint_eq(after.steps - before.steps, 4);
     ck_assert_uint_eq(after.messages - before.messages, 3);

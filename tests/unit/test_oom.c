@@ -17,11 +17,12 @@
  * every one after it until the operation returns (persistent: the error
  * paths themselves then run out of memory).  The operations: spawn, send,
  * a step that spawns and sends (the standard ring), kill of an actor with
- * a watcher and links, a timer firing with the step it wakes, and the
- * four parts of a REST call (begin, the counter's answering step, poll,
- * end).  Each N starts from a copy of a database the operation's build
- * function made once, and from a freshly opened engine, so that the
- * statements the operation uses are prepared under the countdown too.
+ * a watcher and links, a timer firing with the step it wakes, the four
+ * parts of a REST call (begin, the counter's answering step, poll, end),
+ * and an import of two actors with their mail, a timer and ties.  Each N starts
+ * from a copy of a database the operation's build function made once, and from
+ * a freshly opened engine, so that the statements the operation uses are
+ * prepared under the countdown too.
  */
 #include "engine/engine.h"
 
@@ -814,6 +815,81 @@ call_end_done(struct eng *e, sqlite3 *raw)
     return 1;
 }
 
+/* -- import: two actors with mail, a timer, a watch on an actor there
+ * and a link between them, an abandoned call (engine/transfer.c) -- */
+
+static void
+import_build(struct eng *e)
+{
+    spawn(e, "w", "collector", NULL, NULL);
+    run_all(e);
+}
+
+static int
+import_run(struct eng *e)
+{
+    json_t *v[2];
+    v[0] = J("{\"type\": \"actor\", \"name\": \"c\", \"behavior\": "
+             "\"counter\", \"version\": 1, \"status\": \"waiting\", "
+             "\"resume\": 1, \"waiting_for\": [{\"add\": \"$integer\"}], "
+             "\"scanned\": 1, \"args\": {}, \"state\": {\"count\": 4}, "
+             "\"mailbox\": [{\"from\": \"w\", \"body\": {\"x\": 1}, "
+             "\"hops\": 2}, {\"body\": \"two\"}], \"timers\": [{\"id\": 7, "
+             "\"target\": \"c\", \"body\": {\"add\": 1}, \"due\": "
+             "9999999999999, \"every\": 60000}], \"watchers\": [\"w\"], "
+             "\"links\": [\"d\"], \"abandoned_calls\": [{\"call_id\": "
+             "\"k1\", \"created\": 5}]}");
+    v[1] = J("{\"type\": \"actor\", \"name\": \"d\", \"behavior\": "
+             "\"collector\", \"version\": 1, \"status\": \"runnable\", "
+             "\"args\": {}, \"state\": {}, \"trap_exit\": true, "
+             "\"links\": [\"c\"]}");
+    struct eng_import t = {0};
+    size_t bad = 0;
+    char why[256];
+    oom_go();
+    int err = eng_import(e, v, 2, 0, &t, &bad, why, sizeof why);
+    oom_stop();
+    if (err == AD_OK) {
+        ck_assert_int_eq(t.actors, 2);
+        ck_assert_int_eq(t.messages, 2);
+        ck_assert_int_eq(t.timers, 1);
+        ck_assert_int_eq(t.ties, 2);
+    } else {
+        ck_assert_int_eq(t.actors, 0);
+    }
+    json_decref(v[0]);
+    json_decref(v[1]);
+    return err;
+}
+
+static int
+import_done(struct eng *e, sqlite3 *raw)
+{
+    long long rows[] = {
+        raw_int(raw, "SELECT count(*) FROM actors"),
+        raw_int(raw, "SELECT count(*) FROM messages"),
+        raw_int(raw, "SELECT count(*) FROM timers"),
+        raw_int(raw, "SELECT count(*) FROM monitors"),
+        raw_int(raw, "SELECT count(*) FROM links"),
+        raw_int(raw, "SELECT count(*) FROM abandoned_calls"),
+    };
+    if (rows[0] == 1) {
+        for (size_t i = 1; i < sizeof rows / sizeof rows[0]; i++)
+            ck_assert_msg(rows[i] == 0, "import: half done (%zu)", i);
+        return 0;
+    }
+    static const long long want[] = {3, 2, 1, 1, 2, 1};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        ck_assert_msg(rows[i] == want[i], "import: %zu is %lld", i, rows[i]);
+    assert_doc_field(e, "c", "state", "{\"count\": 4}");
+    assert_doc_field(e, "c", "mailbox", "2");
+    ck_assert_int_eq(raw_int(raw, "SELECT id FROM timers"), 7);
+    ck_assert_int_eq(raw_int(raw, "SELECT scanned = (SELECT min(seq) FROM "
+                                  "messages) FROM actors WHERE name = 'c'"),
+                     1);
+    return 1;
+}
+
 /* ---- the loop ---- */
 
 /* Beyond this N, N grows by a stride of N / 64, to keep the run short:
@@ -910,6 +986,7 @@ static const struct op ops[] = {
     {"call step", call_begun_build, call_step_run, call_step_done},
     {"call poll", call_answered_build, call_poll_check_run, call_poll_done},
     {"call end", call_answered_build, call_end_run, call_end_done},
+    {"import", import_build, import_run, import_done},
 };
 
 START_TEST(test_oom_op)

@@ -384,6 +384,73 @@ START_TEST(test_actor_remove_everything)
 }
 END_TEST
 
+/* store_actor_purge removes what store_actor_remove does and counts it,
+ * adding to what the counts held. */
+START_TEST(test_actor_purge_counts)
+{
+    struct store *s = open_store();
+    int64_t gone = add_actor(s, "gone", "counter", STORE_KILLED, 1);
+    int64_t stay = add_actor(s, "stay", "counter", STORE_WAITING, 1);
+    append(s, gone, "1");
+    append(s, gone, "2");
+    ck_assert_int_eq(store_monitor_add(s, stay, gone), AD_OK);
+    ck_assert_int_eq(store_link_add(s, gone, stay), AD_OK);
+    ck_assert_int_eq(store_timer_add(s, gone, "stay", "1", 10, 0, NULL), AD_OK);
+    ck_assert_int_eq(store_call_abandon(s, gone, "c1", 1), AD_OK);
+    struct store_removed r = {.actors = 10};
+    ck_assert_int_eq(store_actor_purge(s, gone, &r), AD_OK);
+    ck_assert_int_eq(r.actors, 11);
+    ck_assert_int_eq(r.messages, 2);
+    ck_assert_int_eq(r.monitors, 1);
+    ck_assert_int_eq(r.links, 2);
+    ck_assert_int_eq(r.timers, 1);
+    ck_assert_int_eq(r.calls, 1);
+    ck_assert_int_eq(db_int("SELECT count(*) FROM actors"), 1);
+    /* Nothing there: nothing counted. */
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(store_actor_purge(s, gone, &r), AD_OK);
+    ck_assert_int_eq(
+        r.actors + r.messages + r.monitors + r.links + r.timers + r.calls, 0);
+    ck_assert_int_eq(store_actor_purge(s, stay, NULL), AD_OK);
+    ck_assert_int_eq(db_int("SELECT count(*) FROM actors"), 0);
+    close_store(s);
+}
+END_TEST
+
+/* store_actor_expired: ended actors updated before the cutoff, oldest
+ * first, up to max; or the engine's own created before it. */
+START_TEST(test_actor_expired)
+{
+    struct store *s = open_store();
+    int64_t e1 = add_actor(s, "e1", "counter", STORE_EXITED, 30);
+    int64_t f1 = add_actor(s, "f1", "counter", STORE_FAILED, 10);
+    int64_t k1 = add_actor(s, "k1", "counter", STORE_KILLED, 20);
+    add_actor(s, "late", "counter", STORE_KILLED, 100);
+    add_actor(s, "w", "counter", STORE_WAITING, 1);
+    add_actor(s, "r", "counter", STORE_RUNNABLE, 1);
+    add_actor(s, "st", "counter", STORE_STRANDED, 1);
+    int64_t box = add_actor(s, "_call-1", "_reply", STORE_WAITING, 1);
+    int64_t ids[8];
+    int n = -1;
+    ck_assert_int_eq(store_actor_expired(s, 0, 100, ids, 8, &n), AD_OK);
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(ids[0], f1);
+    ck_assert_int_eq(ids[1], k1);
+    ck_assert_int_eq(ids[2], e1);
+    ck_assert_int_eq(store_actor_expired(s, 0, 100, ids, 2, &n), AD_OK);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(store_actor_expired(s, 0, 10, ids, 8, &n), AD_OK);
+    ck_assert_int_eq(n, 0);
+    /* The engine's own: by created (1000 for every add_actor). */
+    ck_assert_int_eq(store_actor_expired(s, 1, 1000, ids, 8, &n), AD_OK);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(store_actor_expired(s, 1, 1001, ids, 8, &n), AD_OK);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(ids[0], box);
+    close_store(s);
+}
+END_TEST
+
 /* ---- ties ---- */
 
 /* The ties bits: the owner of a timer, the target of a watch, both ends
@@ -650,6 +717,8 @@ actors_suite(void)
     tcase_add_test(tc, test_actor_set_status);
     tcase_add_test(tc, test_actor_remove);
     tcase_add_test(tc, test_actor_remove_everything);
+    tcase_add_test(tc, test_actor_purge_counts);
+    tcase_add_test(tc, test_actor_expired);
     tcase_add_test(tc, test_actor_unknown_status);
     suite_add_tcase(s, tc);
 

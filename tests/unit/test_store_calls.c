@@ -3,6 +3,8 @@
  * recorded once, found (and forgotten) by its actor and call id only.
  */
 #include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "store/store.h"
 #include "tests/unit/test_store.h"
@@ -35,12 +37,41 @@ START_TEST(test_call_abandon_and_take)
 }
 END_TEST
 
+static int
+call_seen(void *ctx, const char *call_id, int64_t created)
+{
+    char *line = ctx;
+    size_t used = strlen(line);
+    snprintf(line + used, 128 - used, "%s%s@%lld", used ? " " : "", call_id,
+             (long long)created);
+    return AD_OK;
+}
+
+START_TEST(test_call_list)
+{
+    struct store *s = open_store();
+    int64_t a = add_actor(s, "a", "counter", STORE_WAITING, 1);
+    int64_t b = add_actor(s, "b", "counter", STORE_WAITING, 1);
+    ck_assert_int_eq(store_call_abandon(s, a, "z9", 10), AD_OK);
+    ck_assert_int_eq(store_call_abandon(s, a, "a1", 12), AD_OK);
+    ck_assert_int_eq(store_call_abandon(s, b, "b1", 13), AD_OK);
+    char line[128] = "";
+    ck_assert_int_eq(store_call_list(s, a, call_seen, line), AD_OK);
+    ck_assert_str_eq(line, "a1@12 z9@10");
+    line[0] = '\0';
+    ck_assert_int_eq(store_call_list(s, 99, call_seen, line), AD_OK);
+    ck_assert_str_eq(line, "");
+    close_store(s);
+}
+END_TEST
+
 static Suite *
 calls_suite(void)
 {
     Suite *s = suite_create("store_calls");
     TCase *tc = tcase("abandoned");
     tcase_add_test(tc, test_call_abandon_and_take);
+    tcase_add_test(tc, test_call_list);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -124,6 +124,27 @@ START_TEST(test_dead_collect)
 }
 END_TEST
 
+/* store_dead_letter_expire: the oldest buried before the cutoff, up
+ * to limit a call. */
+START_TEST(test_dead_expire)
+{
+    struct store *s = open_store();
+    add_letters(s, 5); /* created 100..104 */
+    int64_t n = -1;
+    ck_assert_int_eq(store_dead_letter_expire(s, 100, 10, &n), AD_OK);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(store_dead_letter_expire(s, 104, 2, &n), AD_OK);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(db_int("SELECT min(created) FROM dead_letters"), 102);
+    ck_assert_int_eq(store_dead_letter_expire(s, 104, 10, &n), AD_OK);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(db_int("SELECT count(*) FROM dead_letters"), 1);
+    ck_assert_int_eq(store_dead_letter_expire(s, 1000, 10, NULL), AD_OK);
+    ck_assert_int_eq(db_int("SELECT count(*) FROM dead_letters"), 0);
+    close_store(s);
+}
+END_TEST
+
 static Suite *
 dead_suite(void)
 {
@@ -132,6 +153,7 @@ dead_suite(void)
     tcase_add_test(tc, test_dead_add_and_list);
     tcase_add_test(tc, test_dead_list_pages);
     tcase_add_test(tc, test_dead_collect);
+    tcase_add_test(tc, test_dead_expire);
     suite_add_tcase(s, tc);
     return s;
 }

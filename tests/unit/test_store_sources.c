@@ -115,6 +115,36 @@ START_TEST(test_sources_versions_list_remove)
 }
 END_TEST
 
+/* store_source_restore keeps the version it is given and raises the
+ * name's last number to it, never lowers it. */
+START_TEST(test_sources_restore)
+{
+    struct store *s = open_store();
+    struct store_source src = {.name = (char *)"moved",
+                               .version = 4,
+                               .language = (char *)"lua",
+                               .source = (char *)"v4",
+                               .source_len = 2,
+                               .created = 7};
+    ck_assert_int_eq(store_begin(s), AD_OK);
+    ck_assert_int_eq(store_source_restore(s, &src), AD_OK);
+    ck_assert_int_eq(store_source_restore(s, &src), AD_EEXISTS);
+    src.version = 2;
+    src.source = (char *)"v2";
+    ck_assert_int_eq(store_source_restore(s, &src), AD_OK);
+    int next = 0;
+    ck_assert_int_eq(store_source_next_version(s, "moved", &next), AD_OK);
+    ck_assert_int_eq(next, 5);
+    ck_assert_int_eq(store_commit(s), AD_OK);
+    struct store_source got = {0};
+    ck_assert_int_eq(store_source_get(s, "moved", 2, &got), AD_OK);
+    ck_assert_str_eq(got.source, "v2");
+    ck_assert_int_eq(got.created, 7);
+    store_source_release(&got);
+    close_store(s);
+}
+END_TEST
+
 static Suite *
 sources_suite(void)
 {
@@ -122,6 +152,7 @@ sources_suite(void)
     TCase *tc = tcase("sources");
     tcase_add_test(tc, test_sources_add_get);
     tcase_add_test(tc, test_sources_versions_list_remove);
+    tcase_add_test(tc, test_sources_restore);
     suite_add_tcase(s, tc);
     return s;
 }

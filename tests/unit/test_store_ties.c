@@ -133,6 +133,52 @@ START_TEST(test_trap_exit)
 }
 END_TEST
 
+/* What store_ties_list saw: "KIND:name" joined, W watcher, T
+ * watching, L linked. */
+static int
+tie_seen(void *ctx, enum store_tie_kind kind, const char *name)
+{
+    char *line = ctx;
+    size_t used = strlen(line);
+    snprintf(line + used, 256 - used, "%s%c:%s", used ? " " : "",
+             kind == STORE_WATCHED_BY ? 'W'
+             : kind == STORE_WATCHING ? 'T'
+                                      : 'L',
+             name);
+    return strcmp(name, "stop") == 0 ? AD_EINVAL : AD_OK;
+}
+
+START_TEST(test_ties_list)
+{
+    struct store *s = open_store();
+    int64_t a = add_actor(s, "a", "counter", STORE_WAITING, 1);
+    int64_t w2 = add_actor(s, "w2", "counter", STORE_WAITING, 1);
+    int64_t w1 = add_actor(s, "w1", "counter", STORE_WAITING, 1);
+    int64_t t = add_actor(s, "t", "counter", STORE_WAITING, 1);
+    int64_t l = add_actor(s, "l", "counter", STORE_WAITING, 1);
+    int64_t stop = add_actor(s, "stop", "counter", STORE_WAITING, 1);
+    ck_assert_int_eq(store_monitor_add(s, a, w1), AD_OK);
+    ck_assert_int_eq(store_monitor_add(s, a, w2), AD_OK);
+    ck_assert_int_eq(store_monitor_add(s, t, a), AD_OK);
+    ck_assert_int_eq(store_link_add(s, a, l), AD_OK);
+    char line[256] = "";
+    ck_assert_int_eq(store_ties_list(s, a, tie_seen, line), AD_OK);
+    ck_assert_str_eq(line, "W:w2 W:w1 T:t L:l");
+    line[0] = '\0';
+    ck_assert_int_eq(store_ties_list(s, l, tie_seen, line), AD_OK);
+    ck_assert_str_eq(line, "L:a");
+    line[0] = '\0';
+    ck_assert_int_eq(store_ties_list(s, w1, tie_seen, line), AD_OK);
+    ck_assert_str_eq(line, "T:a");
+    /* The callback's error stops the list. */
+    ck_assert_int_eq(store_monitor_add(s, stop, a), AD_OK);
+    line[0] = '\0';
+    ck_assert_int_eq(store_ties_list(s, a, tie_seen, line), AD_EINVAL);
+    ck_assert_str_eq(line, "W:w2 W:w1 T:t T:stop");
+    close_store(s);
+}
+END_TEST
+
 static Suite *
 ties_suite(void)
 {
@@ -146,6 +192,7 @@ ties_suite(void)
     tc = tcase("links");
     tcase_add_test(tc, test_link_add_and_remove);
     tcase_add_test(tc, test_link_take);
+    tcase_add_test(tc, test_ties_list);
     tcase_add_test(tc, test_trap_exit);
     suite_add_tcase(s, tc);
     return s;

@@ -174,6 +174,49 @@ START_TEST(test_fire_due)
 }
 END_TEST
 
+/* What store_timer_list saw: "id:target:body:due:every" joined. */
+static int
+timer_seen(void *ctx, const struct store_timer *t)
+{
+    char *line = ctx;
+    size_t used = strlen(line);
+    ck_assert_ptr_null(t->owner);
+    snprintf(line + used, 256 - used, "%s%lld:%s:%s:%lld:%lld", used ? " " : "",
+             (long long)t->id, t->target, t->body, (long long)t->due,
+             (long long)t->every);
+    return AD_OK;
+}
+
+START_TEST(test_timer_list_and_restore)
+{
+    struct store *s = open_store();
+    int64_t a = add_actor(s, "a", "counter", STORE_WAITING, 1);
+    int64_t b = add_actor(s, "b", "counter", STORE_WAITING, 1);
+    int64_t t1 = 0, id = 0;
+    ck_assert_int_eq(store_timer_add(s, a, "x", "1", 300, 0, &t1), AD_OK);
+    ck_assert_int_eq(store_timer_add(s, b, "y", "2", 100, 50, NULL), AD_OK);
+    /* A free id is kept; the owner's ties bit is set. */
+    ck_assert_int_eq(store_timer_restore(s, 40, b, "z", "3", 500, 0, &id),
+                     AD_OK);
+    ck_assert_int_eq(id, 40);
+    ck_assert_int_eq(db_int("SELECT ties & 1 FROM actors WHERE name = 'b'"), 1);
+    /* A taken one gets a new id, above every other (AUTOINCREMENT). */
+    ck_assert_int_eq(store_timer_restore(s, t1, b, "w", "4", 600, 70, &id),
+                     AD_OK);
+    ck_assert_int_gt(id, 40);
+    char line[256] = "";
+    ck_assert_int_eq(store_timer_list(s, b, timer_seen, line), AD_OK);
+    char want[256];
+    snprintf(want, sizeof want, "%lld:y:2:100:50 40:z:3:500:0 %lld:w:4:600:70",
+             (long long)t1 + 1, (long long)id);
+    ck_assert_str_eq(line, want);
+    line[0] = '\0';
+    ck_assert_int_eq(store_timer_list(s, a, timer_seen, line), AD_OK);
+    ck_assert_str_eq(line, "1:x:1:300:0");
+    close_store(s);
+}
+END_TEST
+
 static Suite *
 timers_suite(void)
 {
@@ -185,6 +228,7 @@ timers_suite(void)
     tcase_add_test(tc, test_timer_fired);
     tcase_add_test(tc, test_timer_cancel_and_forget);
     tcase_add_test(tc, test_timer_due_owner_gone);
+    tcase_add_test(tc, test_timer_list_and_restore);
     suite_add_tcase(s, tc);
 
     tc = tcase("deadlines");

@@ -303,12 +303,31 @@ START_TEST(test_transaction_read)
 }
 END_TEST
 
+/* Every COMMIT is timed into the process's histogram (/metrics). */
+START_TEST(test_commit_seconds)
+{
+    struct store *s = open_store();
+    struct ad_hist before, after;
+    store_commit_seconds(&before);
+    ck_assert_int_eq(store_begin(s), AD_OK);
+    add_actor(s, "a", "counter", STORE_WAITING, 1);
+    ck_assert_int_eq(store_commit(s), AD_OK);
+    store_commit_seconds(&after);
+    ck_assert_uint_eq(after.count, before.count + 1);
+    uint64_t sum = 0;
+    for (int i = 0; i <= AD_HIST_BOUNDS; i++)
+        sum += after.bucket[i];
+    ck_assert_uint_eq(sum, after.count);
+}
+END_TEST
+
 static Suite *
 tx_suite(void)
 {
     Suite *s = suite_create("store_tx");
     TCase *tc = tcase("transactions");
     tcase_add_test(tc, test_txn_rollback_discards);
+    tcase_add_test(tc, test_commit_seconds);
     tcase_add_test(tc, test_txn_commit_keeps);
     tcase_add_test(tc, test_txn_close_rolls_back);
     tcase_add_test(tc, test_txn_second_connection);

@@ -1,0 +1,32 @@
+/*
+ * cli.h - what the files of actorctl share: the shape of a command, and
+ * the tables of commands that live outside actorctl.c.  actorctl.c holds
+ * the program (options, dispatch, help) and the commands on actors;
+ * ops.c the operator's tools on the whole database.
+ */
+#ifndef ACTORD_CLI_H
+#define ACTORD_CLI_H
+
+#include <stddef.h>
+
+struct eng;
+
+/* One command of actorctl. */
+struct command {
+    const char *name;     /* as typed: argv[0] of run */
+    const char *synopsis; /* name and arguments, for the command list */
+    const char *help;     /* one line for the command list */
+    const char *usage;    /* the whole text of `actorctl NAME --help` */
+    int open_db;          /* 1 when run needs the database */
+    /* Runs the command with argv[0] the command's name, on e (NULL when
+     * open_db is 0).  Returns the exit status: 0 done, 1 refused or
+     * failed, 2 usage (usage_error prints cmd->usage). */
+    int (*run)(const struct command *cmd, struct eng *e, int argc, char **argv);
+};
+
+/* The operator's tools (ops.c): backup, gc, vacuum, stats, export,
+ * import, check; listed after actorctl.c's own commands. */
+extern const struct command cli_ops_commands[];
+extern const size_t cli_ops_ncommands;
+
+#endif
