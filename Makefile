@@ -274,7 +274,7 @@ format-check:
 # test's).  The Debian package passes PREFIX=/usr and
 # SYSTEMDUNITDIR=/lib/systemd/system (debian/rules).  VERSION is also
 # debian/changelog's.
-VERSION        := 0.1.0
+VERSION        := $(shell sed -n 's/^#define ACTORD_VERSION "\(.*\)"$$/\1/p' util/version.h)
 PREFIX         ?= /usr/local
 BINDIR         ?= $(PREFIX)/bin
 INCLUDEDIR     ?= $(PREFIX)/include
