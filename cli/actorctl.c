@@ -55,8 +55,8 @@ static const char *const usage_tail =
     "Run `actorctl COMMAND --help` for one command.  Exit status: 0 done,\n"
     "1 refused or failed (the reason is on standard error), 2 usage.\n";
 
-static int
-fail(int err, const char *what)
+int
+cli_fail(int err, const char *what)
 {
     fprintf(stderr, "actorctl: %s: %s%s%s\n", ad_errcode(err), ad_strerror(err),
             what ? ": " : "", what ? what : "");
@@ -65,8 +65,8 @@ fail(int err, const char *what)
 
 /* Prints the usage of cmd on standard error; returns 2, the exit status
  * of a usage error. */
-static int
-usage_error(const struct command *cmd)
+int
+cli_usage(const struct command *cmd)
 {
     fputs(cmd->usage, stderr);
     return 2;
@@ -85,8 +85,8 @@ print_json(json_t *v)
 
 /* Parses optarg as a whole decimal integer from lo to hi into *out.
  * Returns 0, or -1. */
-static int
-parse_ll(const char *s, long long lo, long long hi, long long *out)
+int
+cli_parse_ll(const char *s, long long lo, long long hi, long long *out)
 {
     char *end;
     errno = 0;
@@ -103,14 +103,14 @@ static int
 cmd_spawn(const struct command *cmd, struct eng *e, int argc, char **argv)
 {
     if (argc < 3 || argc > 4)
-        return usage_error(cmd);
+        return cli_usage(cmd);
     json_t *args = NULL;
     if (argc == 4) {
         json_error_t je;
         args = json_loads(argv[3], 0, &je);
         if (!json_is_object(args)) {
             json_decref(args);
-            return fail(AD_EBADJSON, "ARGS_JSON must be a JSON object");
+            return cli_fail(AD_EBADJSON, "ARGS_JSON must be a JSON object");
         }
     }
     const char *name = strcmp(argv[1], "-") == 0 ? NULL : argv[1];
@@ -119,7 +119,7 @@ cmd_spawn(const struct command *cmd, struct eng *e, int argc, char **argv)
     int err = eng_spawn(e, name, argv[2], args, &doc, &why);
     json_decref(args);
     if (err != AD_OK)
-        return fail(err, why ? why : argv[1]);
+        return cli_fail(err, why ? why : argv[1]);
     print_json(doc);
     return 0;
 }
@@ -184,7 +184,7 @@ send_batch(struct eng *e, const char *to)
                 lines = nl;
             if (!nn || !nm || !nl) {
                 json_decref(v);
-                fail(AD_ENOMEM, NULL);
+                cli_fail(AD_ENOMEM, NULL);
                 goto out;
             }
         }
@@ -196,7 +196,7 @@ send_batch(struct eng *e, const char *to)
     }
     int *errs = calloc(n ? n : 1, sizeof *errs);
     if (errs == NULL) {
-        fail(AD_ENOMEM, NULL);
+        cli_fail(AD_ENOMEM, NULL);
         goto out;
     }
     /* With bad lines already, a dry run still reports the others. */
@@ -209,7 +209,7 @@ send_batch(struct eng *e, const char *to)
                         ad_errcode(errs[i]), ad_strerror(errs[i]), names[i]);
         fprintf(stderr, "actorctl: nothing sent: fix the lines above\n");
     } else if (err != AD_OK) {
-        fail(err, "nothing sent");
+        cli_fail(err, "nothing sent");
     } else {
         printf("sent %zu messages\n", n);
         rc = 0;
@@ -231,17 +231,17 @@ static int
 cmd_send(const struct command *cmd, struct eng *e, int argc, char **argv)
 {
     if (argc > 3)
-        return usage_error(cmd);
+        return cli_usage(cmd);
     if (argc == 3) {
         json_error_t je;
         json_t *msg = json_loads(argv[2], JSON_DECODE_ANY, &je);
         if (msg == NULL)
-            return fail(AD_EBADJSON, je.text);
+            return cli_fail(AD_EBADJSON, je.text);
         int64_t seq = 0;
         int err = eng_send(e, argv[1], msg, &seq);
         json_decref(msg);
         if (err != AD_OK)
-            return fail(err, argv[1]);
+            return cli_fail(err, argv[1]);
         printf("{\"accepted\": true, \"seq\": %lld}\n", (long long)seq);
         return 0;
     }
@@ -252,11 +252,11 @@ static int
 cmd_get(const struct command *cmd, struct eng *e, int argc, char **argv)
 {
     if (argc != 2)
-        return usage_error(cmd);
+        return cli_usage(cmd);
     json_t *doc = NULL;
     int err = eng_get(e, argv[1], &doc);
     if (err != AD_OK)
-        return fail(err, argv[1]);
+        return cli_fail(err, argv[1]);
     print_json(doc);
     return 0;
 }
@@ -265,11 +265,11 @@ static int
 cmd_kill(const struct command *cmd, struct eng *e, int argc, char **argv)
 {
     if (argc != 2)
-        return usage_error(cmd);
+        return cli_usage(cmd);
     json_t *doc = NULL;
     int err = eng_kill(e, argv[1], &doc);
     if (err != AD_OK)
-        return fail(err, argv[1]);
+        return cli_fail(err, argv[1]);
     print_json(doc);
     return 0;
 }
@@ -278,12 +278,12 @@ static int
 cmd_mailbox(const struct command *cmd, struct eng *e, int argc, char **argv)
 {
     if (argc != 2)
-        return usage_error(cmd);
+        return cli_usage(cmd);
     json_t *doc = NULL;
     /* Limit 0: every unread message. */
     int err = eng_mailbox(e, argv[1], 0, 0, &doc);
     if (err != AD_OK)
-        return fail(err, argv[1]);
+        return cli_fail(err, argv[1]);
     print_json(doc);
     return 0;
 }
@@ -314,19 +314,19 @@ cmd_list(const struct command *cmd, struct eng *e, int argc, char **argv)
             after = optarg;
             break;
         case 'l':
-            if (parse_ll(optarg, 1, 1000000, &limit) != 0)
-                return usage_error(cmd);
+            if (cli_parse_ll(optarg, 1, 1000000, &limit) != 0)
+                return cli_usage(cmd);
             break;
         default:
-            return usage_error(cmd);
+            return cli_usage(cmd);
         }
     }
     if (optind != argc)
-        return usage_error(cmd);
+        return cli_usage(cmd);
     json_t *out = NULL;
     int err = eng_list(e, behavior, status, after, (int)limit, &out);
     if (err != AD_OK)
-        return fail(err, status);
+        return cli_fail(err, status);
     print_json(out);
     return 0;
 }
@@ -349,25 +349,25 @@ cmd_run(const struct command *cmd, struct eng *e, int argc, char **argv)
         case 'n':
             max_steps = strtol(optarg, &end, 10);
             if (*end || max_steps < 0)
-                return usage_error(cmd);
+                return cli_usage(cmd);
             break;
         case 's':
             seconds = strtod(optarg, &end);
             if (*end || seconds < 0)
-                return usage_error(cmd);
+                return cli_usage(cmd);
             break;
         default:
-            return usage_error(cmd);
+            return cli_usage(cmd);
         }
     }
     if (optind != argc)
-        return usage_error(cmd);
+        return cli_usage(cmd);
     eng_unstrand(e);
     long steps = 0;
     int err = eng_run(e, max_steps, (int64_t)(seconds * 1000), &steps);
     printf("ran %ld steps\n", steps);
     if (err != AD_OK)
-        return fail(err, eng_errmsg(e));
+        return cli_fail(err, eng_errmsg(e));
     return 0;
 }
 
@@ -384,18 +384,18 @@ cmd_dead_letters(const struct command *cmd, struct eng *e, int argc,
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        if (c == 'l' && parse_ll(optarg, 1, 1000000, &limit) == 0)
+        if (c == 'l' && cli_parse_ll(optarg, 1, 1000000, &limit) == 0)
             continue;
-        if (c == 'a' && parse_ll(optarg, 0, INT64_MAX, &after) == 0)
+        if (c == 'a' && cli_parse_ll(optarg, 0, INT64_MAX, &after) == 0)
             continue;
-        return usage_error(cmd);
+        return cli_usage(cmd);
     }
     if (optind != argc)
-        return usage_error(cmd);
+        return cli_usage(cmd);
     json_t *out = NULL;
     int err = eng_dead_letters(e, after, (int)limit, &out);
     if (err != AD_OK)
-        return fail(err, NULL);
+        return cli_fail(err, NULL);
     print_json(out);
     return 0;
 }
@@ -411,16 +411,16 @@ cmd_collect(const struct command *cmd, struct eng *e, int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        if (c == 'u' && parse_ll(optarg, 0, INT64_MAX, &upto) == 0)
+        if (c == 'u' && cli_parse_ll(optarg, 0, INT64_MAX, &upto) == 0)
             continue;
-        return usage_error(cmd);
+        return cli_usage(cmd);
     }
     if (optind != argc)
-        return usage_error(cmd);
+        return cli_usage(cmd);
     int64_t n = 0;
     int err = eng_dead_letters_collect(e, upto, &n);
     if (err != AD_OK)
-        return fail(err, NULL);
+        return cli_fail(err, NULL);
     printf("collected %lld dead letters\n", (long long)n);
     return 0;
 }
@@ -431,7 +431,7 @@ cmd_behaviors(const struct command *cmd, struct eng *e, int argc, char **argv)
     (void)e;
     (void)argv;
     if (argc != 1)
-        return usage_error(cmd);
+        return cli_usage(cmd);
     print_json(eng_behaviors());
     return 0;
 }
@@ -636,7 +636,7 @@ read_options(int argc, char **argv, struct conf *c, int *cmd)
         errors = -1;
     conf_free(&cli);
     if (errors < 0)
-        return fail(AD_ENOMEM, NULL);
+        return cli_fail(AD_ENOMEM, NULL);
     if (errors > 0) {
         fprintf(stderr, "actorctl: fix the configuration in %s\n", file);
         return 1;

@@ -29,34 +29,6 @@
 /* gc's default age: a week. */
 #define GC_AGE_DEFAULT_S (7 * 24 * 3600)
 
-static int
-ops_fail(int err, const char *what)
-{
-    fprintf(stderr, "actorctl: %s: %s%s%s\n", ad_errcode(err), ad_strerror(err),
-            what ? ": " : "", what ? what : "");
-    return 1;
-}
-
-static int
-ops_usage(const struct command *cmd)
-{
-    fputs(cmd->usage, stderr);
-    return 2;
-}
-
-/* Parses s as a whole decimal integer from lo to hi into *out; 0 or -1. */
-static int
-ops_parse_ll(const char *s, long long lo, long long hi, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* Parses a duration: whole seconds, or a number followed by s, m, h or
  * d.  Sets *ms; 0 or -1. */
 static int
@@ -83,7 +55,7 @@ ops_parse_age(const char *s, int64_t *ms)
         break;
     }
     long long v;
-    if (ops_parse_ll(num, 0, INT64_MAX / 1000 / unit, &v) != 0)
+    if (cli_parse_ll(num, 0, INT64_MAX / 1000 / unit, &v) != 0)
         return -1;
     *ms = (int64_t)(v * unit * 1000);
     return 0;
@@ -120,19 +92,19 @@ cmd_backup(const struct command *cmd, struct eng *e, int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        if (c == 'p' && ops_parse_ll(optarg, 1, 1 << 20, &pages) == 0)
+        if (c == 'p' && cli_parse_ll(optarg, 1, 1 << 20, &pages) == 0)
             continue;
-        if (c == 'w' && ops_parse_ll(optarg, 0, 10000, &pause) == 0)
+        if (c == 'w' && cli_parse_ll(optarg, 0, 10000, &pause) == 0)
             continue;
-        return ops_usage(cmd);
+        return cli_usage(cmd);
     }
     if (optind != argc - 1)
-        return ops_usage(cmd);
+        return cli_usage(cmd);
     const char *path = argv[optind];
     int64_t t0 = ad_mono_ms(), bytes = 0;
     int err = eng_backup(e, path, (int)pages, (int)pause, &bytes);
     if (err != AD_OK)
-        return ops_fail(err, eng_errmsg(e));
+        return cli_fail(err, eng_errmsg(e));
     printf("backup %s: %lld bytes in %lld ms\n", path, (long long)bytes,
            (long long)(ad_mono_ms() - t0));
     return 0;
@@ -156,16 +128,16 @@ cmd_gc(const struct command *cmd, struct eng *e, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         if (c == 'a' && ops_parse_age(optarg, &age) == 0)
             continue;
-        if (c == 'b' && ops_parse_ll(optarg, 1, 100000, &batch) == 0)
+        if (c == 'b' && cli_parse_ll(optarg, 1, 100000, &batch) == 0)
             continue;
         if (c == 'j') {
             json = 1;
             continue;
         }
-        return ops_usage(cmd);
+        return cli_usage(cmd);
     }
     if (optind != argc)
-        return ops_usage(cmd);
+        return cli_usage(cmd);
     json_t *out = NULL;
     int err = eng_gc(e, age, (int64_t)CALL_WAIT_MAX_S * 1000, (int)batch, &out);
     if (out && json)
@@ -181,7 +153,7 @@ cmd_gc(const struct command *cmd, struct eng *e, int argc, char **argv)
                ops_int(out, "transactions"));
     json_decref(out);
     if (err != AD_OK)
-        return ops_fail(err, eng_errmsg(e));
+        return cli_fail(err, eng_errmsg(e));
     return 0;
 }
 
@@ -208,15 +180,15 @@ cmd_vacuum(const struct command *cmd, struct eng *e, int argc, char **argv)
         else if (c == 'n')
             mode = ENG_VACUUM_NONE;
         else
-            return ops_usage(cmd);
+            return cli_usage(cmd);
     }
     if (optind != argc || modes > 1)
-        return ops_usage(cmd);
+        return cli_usage(cmd);
     json_t *out = NULL;
     int64_t t0 = ad_mono_ms();
     int err = eng_vacuum(e, mode, &out);
     if (err != AD_OK)
-        return ops_fail(err, eng_errmsg(e));
+        return cli_fail(err, eng_errmsg(e));
     printf("vacuum %s: %lld -> %lld bytes, free pages %lld -> %lld, "
            "auto_vacuum %s, WAL %s, %lld ms\n",
            json_string_value(json_object_get(out, "vacuum")),
@@ -238,11 +210,11 @@ cmd_stats(const struct command *cmd, struct eng *e, int argc, char **argv)
 {
     int json = argc == 2 && strcmp(argv[1], "--json") == 0;
     if (argc != 1 && !json)
-        return ops_usage(cmd);
+        return cli_usage(cmd);
     json_t *out = NULL;
     int err = eng_stats(e, &out);
     if (err != AD_OK)
-        return ops_fail(err, eng_errmsg(e));
+        return cli_fail(err, eng_errmsg(e));
     if (json) {
         ops_print_json(out);
     } else {
@@ -281,11 +253,11 @@ cmd_export(const struct command *cmd, struct eng *e, int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         if (c != 'b')
-            return ops_usage(cmd);
+            return cli_usage(cmd);
         behavior = optarg;
     }
     if (argc - optind > 1)
-        return ops_usage(cmd);
+        return cli_usage(cmd);
     const char *path =
         optind < argc && strcmp(argv[optind], "-") != 0 ? argv[optind] : NULL;
     /* A file is written beside its name and renamed into place once
@@ -330,7 +302,7 @@ cmd_export(const struct command *cmd, struct eng *e, int argc, char **argv)
         return 1;
     }
     if (err != AD_OK)
-        return ops_fail(err, why);
+        return cli_fail(err, why);
     /* Not on the stream the values went to. */
     fprintf(path && tmp[0] ? stdout : stderr,
             "exported %lld actors and %lld behaviour versions to %s\n",
@@ -363,12 +335,12 @@ cmd_import(const struct command *cmd, struct eng *e, int argc, char **argv)
             replace = 1;
             continue;
         }
-        if (c == 'b' && ops_parse_ll(optarg, 1, 100000, &batch) == 0)
+        if (c == 'b' && cli_parse_ll(optarg, 1, 100000, &batch) == 0)
             continue;
-        return ops_usage(cmd);
+        return cli_usage(cmd);
     }
     if (argc - optind > 1)
-        return ops_usage(cmd);
+        return cli_usage(cmd);
     const char *path =
         optind < argc && strcmp(argv[optind], "-") != 0 ? argv[optind] : NULL;
     FILE *in = stdin;
@@ -385,7 +357,7 @@ cmd_import(const struct command *cmd, struct eng *e, int argc, char **argv)
     ssize_t len;
     int rc = 1, eof = 0;
     if (values == NULL || lines == NULL) {
-        ops_fail(AD_ENOMEM, NULL);
+        cli_fail(AD_ENOMEM, NULL);
         goto out;
     }
     while (!eof) {
@@ -474,14 +446,14 @@ cmd_check(const struct command *cmd, struct eng *e, int argc, char **argv)
             json = 1;
             continue;
         }
-        return ops_usage(cmd);
+        return cli_usage(cmd);
     }
     if (optind != argc)
-        return ops_usage(cmd);
+        return cli_usage(cmd);
     json_t *out = NULL;
     int err = eng_check(e, call_max, &out);
     if (err != AD_OK)
-        return ops_fail(err, eng_errmsg(e));
+        return cli_fail(err, eng_errmsg(e));
     int ok = json_is_true(json_object_get(out, "ok"));
     if (json) {
         ops_print_json(out);
