@@ -23,7 +23,7 @@ it_start
 STAGE=$IT_DIR/stage
 WORK=$IT_DIR/work
 mkdir -p "$WORK"
-VERSION=$(sed -n 's/^VERSION *:= *//p' "$IT_ROOT/Makefile")
+VERSION=$(sed -n 's/^#define ACTORD_VERSION "\(.*\)"$/\1/p' "$IT_ROOT/util/version.h")
 ABI=$(sed -n 's/^#define ACTOR_ABI_VERSION \([0-9]*\)$/\1/p' \
     "$IT_ROOT/include/actord/behavior.h")
 
