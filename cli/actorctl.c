@@ -72,14 +72,20 @@ cli_usage(const struct command *cmd)
     return 2;
 }
 
-/* Prints v (stolen) as JSON on standard output. */
-static void
-print_json(json_t *v)
+void
+cli_print_json(const json_t *v)
 {
     char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
     if (s)
         puts(s);
     free(s);
+}
+
+/* Prints v (stolen) as JSON on standard output. */
+static void
+print_json(json_t *v)
+{
+    cli_print_json(v);
     json_decref(v);
 }
 

@@ -7,6 +7,7 @@
 #ifndef ACTORD_CLI_H
 #define ACTORD_CLI_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 struct eng;
@@ -31,6 +32,9 @@ int cli_fail(int err, const char *what);
 /* Prints the usage of cmd on standard error; returns 2, the exit status
  * of a usage error. */
 int cli_usage(const struct command *cmd);
+
+/* Prints v (borrowed) as indented JSON on standard output. */
+void cli_print_json(const json_t *v);
 
 /* Parses s as a whole decimal integer from lo to hi into *out; 0 or -1. */
 int cli_parse_ll(const char *s, long long lo, long long hi, long long *out);

@@ -61,16 +61,6 @@ ops_parse_age(const char *s, int64_t *ms)
     return 0;
 }
 
-/* Prints v (borrowed) as indented JSON on standard output. */
-static void
-ops_print_json(const json_t *v)
-{
-    char *s = json_dumps(v, JSON_INDENT(2));
-    if (s)
-        puts(s);
-    free(s);
-}
-
 /* Returns the integer at key of o. */
 static long long
 ops_int(const json_t *o, const char *key)
@@ -141,7 +131,7 @@ cmd_gc(const struct command *cmd, struct eng *e, int argc, char **argv)
     json_t *out = NULL;
     int err = eng_gc(e, age, (int64_t)CALL_WAIT_MAX_S * 1000, (int)batch, &out);
     if (out && json)
-        ops_print_json(out);
+        cli_print_json(out);
     else if (out)
         printf("removed %lld actors (with %lld messages, %lld monitor rows, "
                "%lld link rows, %lld timers, %lld abandoned calls), %lld "
@@ -216,7 +206,7 @@ cmd_stats(const struct command *cmd, struct eng *e, int argc, char **argv)
     if (err != AD_OK)
         return cli_fail(err, eng_errmsg(e));
     if (json) {
-        ops_print_json(out);
+        cli_print_json(out);
     } else {
         const char *key;
         json_t *v;
@@ -456,7 +446,7 @@ cmd_check(const struct command *cmd, struct eng *e, int argc, char **argv)
         return cli_fail(err, eng_errmsg(e));
     int ok = json_is_true(json_object_get(out, "ok"));
     if (json) {
-        ops_print_json(out);
+        cli_print_json(out);
     } else {
         const json_t *checks = json_object_get(out, "checks"), *ch;
         size_t i;
