@@ -25,7 +25,8 @@
  *     shape.c     the shape matcher (shape.h)
  *     watchdog.c  the step watchdog (watchdog.h)
  *     ops.c       the operator's tools: backup, vacuum, stats, check, gc
- *     transfer.c  export and import: actors moved between databases
+ *     export.c    export: actors written out to move between databases
+ *     import.c    import: those actors put into this database
  *
  * Every eng__ function that writes does so inside the caller's
  * transaction; none begins or ends one.

@@ -356,7 +356,7 @@ int eng_ended(struct eng *e, const char *const *names, size_t n,
 /* The name of status i of eng_counts ("runnable", ...); static. */
 const char *eng_status_name(int i);
 
-/* ---- the operator's tools (ops.c, transfer.c) ----
+/* ---- the operator's tools (ops.c, export.c, import.c) ----
  *
  * For actorctl: each works beside running actord processes on the same
  * database, in transactions short enough that actord goes on serving.

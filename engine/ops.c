@@ -2,7 +2,7 @@
  * ops.c - the operator's tools that look at or tidy the whole database:
  * backup, vacuum, statistics, the invariant checks and the collection
  * of what nobody will read again (gc).  Moving actors between databases
- * is transfer.c.  Each is the store's work (store/ops.c) put into
+ * is export.c and import.c.  Each is the store's work (store/ops.c) put into
  * documents, plus what only the engine knows: the registered behaviours
  * and what counts as the engine's own actors.
  */

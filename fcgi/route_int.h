@@ -4,6 +4,7 @@
  * parsers of numbers and bodies (route.c).
  *
  *     response.c   statuses, headers and JSON error bodies
+ *     parse.c      names, queries, numbers and bodies, parsed
  *     route.c      the routes of actors, dead letters, health; the dispatch
  *     behaviors.c  the routes of /behaviors/NAME
  *     metrics.c    GET /metrics, and the count of answers it reports
@@ -42,7 +43,26 @@ void route__fail(struct fcgi_response *resp, int err, const char *what);
 void route__not_allowed(struct fcgi_response *resp, const char *method,
                         const char *allow);
 
-/* ---- route.c ---- */
+/* ---- parse.c ---- */
+
+/* Percent-decodes the n bytes at s into out (size outlen, NUL-terminated);
+ * plus_space turns '+' into ' ' (queries).  Returns the decoded length, or
+ * -1 when the input is malformed or too long (a decoded NUL is kept: a
+ * caller that needs a C string checks the length). */
+long route__decode(const char *s, size_t n, char *out, size_t outlen,
+                   int plus_space);
+
+/* Decodes an actor name from the n bytes at s into out (AD_NAME_MAX + 1
+ * bytes).  Returns 0 or AD_EBADNAME. */
+int route__name(const char *s, size_t n, char *out);
+
+/* Parses query (may be NULL) into q.  Returns 0, or AD_EINVAL with *bad
+ * set to what is wrong. */
+int route__query(const char *query, struct query *q, const char **bad);
+
+/* Parses a decimal number in [min, max] from s into *out: 0 or
+ * AD_EINVAL. */
+int route__number(const char *s, double min, double max, double *out);
 
 /* Parses a whole decimal number in [min, max] from s into *out: 0 or
  * AD_EINVAL. */

@@ -1,7 +1,7 @@
 /*
- * test_eng_transfer.c - the Check suite of engine/transfer.c: eng_export
- * and eng_import.  Actors in every state move to an empty database that
- * then exports the same values and, given the same messages, reaches the
+ * test_eng_transfer.c - the Check suite of engine/export.c and engine/import.c:
+ * eng_export and eng_import.  Actors in every state move to an empty database
+ * that then exports the same values and, given the same messages, reaches the
  * same states (selective receive over mail it had looked at, timers with
  * their ids, watches, links, abandoned calls, a Lua behaviour with its
  * source); import refuses what it must, a batch at a time, keeping

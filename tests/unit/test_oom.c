@@ -816,7 +816,7 @@ call_end_done(struct eng *e, sqlite3 *raw)
 }
 
 /* -- import: two actors with mail, a timer, a watch on an actor there
- * and a link between them, an abandoned call (engine/transfer.c) -- */
+ * and a link between them, an abandoned call (engine/import.c) -- */
 
 static void
 import_build(struct eng *e)
