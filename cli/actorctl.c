@@ -657,6 +657,9 @@ main(int argc, char **argv)
     struct eng_opts opts = {0};
     int i, rc;
     conf_init(&conf);
+    /* actorctl reports on its own terms; actord's log (util.h) is for
+     * the daemon. */
+    ad_log_set_level(AD_LOG_OFF);
     /* The standard behaviours first, so that they keep their names; then
      * the plugins in the order given; eng_init once they are loaded. */
     if (behaviors_register_standard() != 0) {

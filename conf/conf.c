@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/util.h"
+
 /* The largest file conf_load reads, and the longest line, bytes. */
 #define CONF_FILE_MAX (1024 * 1024)
 #define CONF_LINE_MAX 4096
@@ -40,6 +42,7 @@ const struct conf_key conf_keys[CONF_NKEYS] = {
     [CONF_MAX_HOPS] = {"max-hops", CONF_K_INT, 0, LLONG_MAX, CONF_CTL},
     [CONF_STEP_LIMIT] = {"step-limit", CONF_K_INT, 0, 3600 * 1000, CONF_CTL},
     [CONF_MAX_DB_SIZE] = {"max-db-size", CONF_K_INT, 0, LLONG_MAX, CONF_CTL},
+    [CONF_LOG_LEVEL] = {"log-level", CONF_K_LEVEL, 0, 0, 0},
 };
 
 void
@@ -158,6 +161,14 @@ conf__check(const struct conf_key *k, const char *value, long long *num,
         else if (strcmp(value, "normal") != 0)
             bad = "is neither normal nor full";
         break;
+    case CONF_K_LEVEL: {
+        int level = ad_log_level_parse(value);
+        if (level >= 0)
+            *num = level;
+        else
+            bad = "is not debug, info, warn or error";
+        break;
+    }
     case CONF_K_MODE:
         if (conf__digits(value, 8, num) == 0 && *num <= k->max)
             return 0;

@@ -46,6 +46,7 @@ enum conf_id {
     CONF_MAX_HOPS,
     CONF_STEP_LIMIT,
     CONF_MAX_DB_SIZE,
+    CONF_LOG_LEVEL,
     CONF_NKEYS
 };
 
@@ -57,6 +58,7 @@ enum conf_kind {
     CONF_K_BOOL,   /* yes or no (also true/false, on/off, 1/0) */
     CONF_K_SYNC,   /* normal or full */
     CONF_K_MODE,   /* an octal file mode from 0 to 0777 */
+    CONF_K_LEVEL,  /* a log level: debug, info, warn or error */
 };
 
 /* conf_key.flags */
@@ -80,6 +82,7 @@ struct conf_item {
     char *text;      /* owned: the value as written, blanks trimmed */
     long long num;   /* the value as a number: CONF_K_INT its value,
                         CONF_K_BOOL 1 or 0, CONF_K_SYNC 1 for full,
+                        CONF_K_LEVEL the enum ad_log_level,
                         CONF_K_MODE the mode; 0 for the others */
     const char *src; /* borrowed from the struct conf that holds the item
                         (its file name), or NULL: the command line */

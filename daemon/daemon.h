@@ -39,6 +39,7 @@ struct options {
     long long lua_instructions; /* per step; 0: the default */
     long long lua_memory;       /* bytes per Lua state; 0: the default */
     long max_waiters;           /* parked requests at most */
+    int log_level;              /* enum ad_log_level: the least written */
 };
 
 /* What the threads of one process share. */
@@ -57,9 +58,6 @@ struct hub {
 extern struct hub hub;
 
 /* ---- main.c ---- */
-
-/* Writes one line to stderr with a timestamp. */
-void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * Opens an engine on o->db with o->eng into *out (eng_open_why).  When
@@ -109,6 +107,11 @@ int park_init(const struct options *o);
 
 /* Requests parked now. */
 long park_count(void);
+
+/* The requests that may wait at once (--max-waiters, or fewer when open
+ * files are short), and the open files allowed; set by park_init. */
+long park_capacity(void);
+long park_open_files(void);
 
 /* 1 when no more requests may park. */
 int park_full(void);

@@ -39,6 +39,7 @@
 #include "daemon/daemon.h"
 #include "lua/luab.h"
 #include "plugin/plugin.h"
+#include "util/version.h"
 
 #define POLL_MS 100
 
@@ -58,19 +59,6 @@ struct hub hub = {
  * main before any thread starts. */
 static int listen_from_systemd;
 
-void
-daemon_log(const char *fmt, ...)
-{
-    char ts[AD_TIME_LEN];
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "%s actord[%d]: %s\n", ad_time_iso(ad_now_ms(), ts),
-            (int)getpid(), line);
-}
-
 int
 daemon_open(const struct options *o, struct eng **out, char *msg, size_t len)
 {
@@ -79,7 +67,8 @@ daemon_open(const struct options *o, struct eng **out, char *msg, size_t len)
     if (err != AD_OK) {
         snprintf(msg, len, "cannot open the database %s: %s", o->db, why);
         ad_utf8_scrub(msg);
-        daemon_log("%s", msg);
+        ad_log(AD_LOG_ERROR, "db_open_failed", "file=%s error=%s reason=%s",
+               o->db, ad_errcode(err), why);
     }
     return err;
 }
@@ -100,7 +89,8 @@ scheduler_main(void *arg)
         long steps = 0;
         int err = eng_run(e, 0, 200, &steps);
         if (err != AD_OK && err != AD_EBUSY)
-            daemon_log("scheduler: %s (%s)", ad_strerror(err), eng_errmsg(e));
+            ad_log(AD_LOG_ERROR, "scheduler_failed", "error=%s reason=%s",
+                   ad_errcode(err), eng_errmsg(e));
         if (steps > 0 || eng_changed(e))
             park_changed();
         if (steps > 0 && err == AD_OK)
@@ -142,7 +132,7 @@ wake_accept(int fd)
     /* Its failure leaves the threads in accept: systemd's stop timeout
      * then ends the process, as it would a hung one. */
     if (connect(c, (struct sockaddr *)&sa, len) != 0)
-        daemon_log("cannot wake the request threads: %s", strerror(errno));
+        ad_log(AD_LOG_WARN, "wake_failed", "reason=%s", strerror(errno));
     close(c);
 }
 
@@ -153,7 +143,10 @@ signal_main(void *arg)
     sigset_t *set = arg;
     int sig = 0;
     sigwait(set, &sig);
-    daemon_log("signal %d: stopping", sig);
+    ad_log(AD_LOG_INFO, "signal", "signal=%s",
+           sig == SIGTERM  ? "SIGTERM"
+           : sig == SIGINT ? "SIGINT"
+                           : "other");
     hub.stop = 1;
     /* Wakes threads blocked in accept(). */
     if (listen_from_systemd)
@@ -179,7 +172,8 @@ open_listener(const struct options *o)
     if (strncmp(addr, "unix:", 5) != 0) {
         int fd = strchr(addr, ':') ? FCGX_OpenSocket(addr, LISTEN_BACKLOG) : -1;
         if (fd < 0)
-            daemon_log("cannot listen on %s: %s", addr, strerror(errno));
+            ad_log(AD_LOG_ERROR, "listen_failed", "listen=%s reason=%s", addr,
+                   strerror(errno));
         return fd;
     }
     const char *path = addr + 5;
@@ -188,17 +182,19 @@ open_listener(const struct options *o)
         unlink(path);
     int fd = FCGX_OpenSocket(path, LISTEN_BACKLOG);
     if (fd < 0) {
-        daemon_log("cannot listen on %s: %s", addr, strerror(errno));
+        ad_log(AD_LOG_ERROR, "listen_failed", "listen=%s reason=%s", addr,
+               strerror(errno));
         return -1;
     }
     if (o->socket_gid >= 0 && chown(path, (uid_t)-1, (gid_t)o->socket_gid)) {
-        daemon_log("cannot give %s to group %ld: %s", path, o->socket_gid,
-                   strerror(errno));
+        ad_log(AD_LOG_ERROR, "socket_group_failed", "file=%s gid=%ld reason=%s",
+               path, o->socket_gid, strerror(errno));
         goto fail;
     }
     if (o->socket_mode >= 0 && chmod(path, (mode_t)o->socket_mode) != 0) {
-        daemon_log("cannot set the mode of %s to %04o: %s", path,
-                   (unsigned)o->socket_mode, strerror(errno));
+        ad_log(AD_LOG_ERROR, "socket_mode_failed",
+               "file=%s mode=%04o reason=%s", path, (unsigned)o->socket_mode,
+               strerror(errno));
         goto fail;
     }
     return fd;
@@ -231,7 +227,8 @@ serve_fastcgi(struct options *o, int fd)
     struct eng *probe = NULL;
     char msg[512];
     if (daemon_open(o, &probe, msg, sizeof msg) != AD_OK) {
-        daemon_log("not starting");
+        ad_log(AD_LOG_ERROR, "not_starting", "reason=%s",
+               "the database did not open");
         eng_group_free(group);
         return 1;
     }
@@ -253,11 +250,15 @@ serve_fastcgi(struct options *o, int fd)
     pthread_create(&waiter, NULL, park_main, we);
     for (int i = 0; i < o->threads; i++)
         pthread_create(&workers[i], NULL, worker_main, NULL);
-    daemon_log("serving FastCGI on %s, database %s, %d threads",
-               o->listen             ? o->listen
-               : listen_from_systemd ? "the socket from systemd (fd 3)"
-                                     : "standard input",
-               o->db, o->threads);
+    ad_log(AD_LOG_INFO, "start",
+           "version=%s listen=%s db=%s threads=%d waiters=%ld open_files=%ld "
+           "sync=%s",
+           ACTORD_VERSION,
+           o->listen             ? o->listen
+           : listen_from_systemd ? "systemd:fd3"
+                                 : "stdin",
+           o->db, o->threads, park_capacity(), park_open_files(),
+           o->eng.sync_full ? "full" : "normal");
     for (int i = 0; i < o->threads; i++)
         pthread_join(workers[i], NULL);
     /* The waiter answers what is parked with what there is, then ends. */
@@ -276,7 +277,7 @@ serve_fastcgi(struct options *o, int fd)
     eng_group_free(group);
     if (o->listen && strncmp(o->listen, "unix:", 5) == 0)
         unlink(o->listen + 5);
-    daemon_log("stopped");
+    ad_log(AD_LOG_INFO, "stop", NULL);
     return 0;
 }
 
@@ -302,11 +303,12 @@ systemd_listener(void)
         if (*end == '\0' && n == 0)
             fd = -1;
         else if (*end != '\0' || n != 1)
-            daemon_log("systemd passed %s sockets (LISTEN_FDS); actord "
-                       "serves one: give its socket unit one ListenStream=",
-                       fds);
+            ad_log(AD_LOG_ERROR, "not_starting", "listen_fds=%s reason=%s", fds,
+                   "systemd passed that many sockets (LISTEN_FDS); actord "
+                   "serves one: give its socket unit one ListenStream=");
         else if (fstat(3, &sb) != 0 || !S_ISSOCK(sb.st_mode))
-            daemon_log("fd 3, which systemd passed, is not a socket");
+            ad_log(AD_LOG_ERROR, "not_starting", "reason=%s",
+                   "fd 3, which systemd passed, is not a socket");
         else
             fd = 3;
     }
@@ -323,11 +325,13 @@ main(int argc, char **argv)
 {
     struct options o = {0};
     options_parse(argc, argv, &o);
+    ad_log_set_level(o.log_level);
     /* Before any plugin runs, so that none sees systemd's variables. */
     int sd = systemd_listener();
     if (sd == -2 || (sd >= 0 && o.listen)) {
         if (sd >= 0)
-            daemon_log("both --listen and a socket from systemd: give one");
+            ad_log(AD_LOG_ERROR, "not_starting", "reason=%s",
+                   "both --listen and a socket from systemd: give one");
         free(o.plugins);
         return 1;
     }
@@ -335,7 +339,8 @@ main(int argc, char **argv)
      * the plugins, in the order given; then eng_init freezes the
      * registry. */
     if (behaviors_register_standard() != 0) {
-        daemon_log("the engine did not initialise");
+        ad_log(AD_LOG_ERROR, "not_starting", "reason=%s",
+               "the engine did not initialise");
         return 1;
     }
     for (int i = 0; i < o.nplugins; i++) {
@@ -344,7 +349,10 @@ main(int argc, char **argv)
         int rc = p->is_dir ? plugin_load_dir(p->path, err, sizeof err)
                            : plugin_load(p->path, err, sizeof err);
         if (rc != AD_OK) {
-            daemon_log("%s; not starting", err);
+            ad_log(AD_LOG_ERROR, "plugin_refused", "file=%s reason=%s", p->path,
+                   err);
+            ad_log(AD_LOG_ERROR, "not_starting", "reason=%s",
+                   "a plugin was refused");
             free(o.plugins);
             return 1;
         }
@@ -355,11 +363,12 @@ main(int argc, char **argv)
      * those uploaded before still run. */
     luab_set_limits(o.lua_instructions, o.lua_memory);
     if (eng_set_language(luab_language()) != AD_OK || eng_init() != 0) {
-        daemon_log("the engine did not initialise");
+        ad_log(AD_LOG_ERROR, "not_starting", "reason=%s",
+               "the engine did not initialise");
         return 1;
     }
     if (FCGX_Init() != 0) {
-        daemon_log("FCGX_Init failed");
+        ad_log(AD_LOG_ERROR, "not_starting", "reason=%s", "FCGX_Init failed");
         return 1;
     }
     if (sd >= 0) {

@@ -98,7 +98,12 @@ usage(FILE *f)
         "  --step-limit MS      CPU time of one step before it is cut off\n"
         "                       and its actor fails (2000)\n"
         "  --max-db-size BYTES  the database may not grow past this (none);\n"
-        "                       writes beyond answer 507\n");
+        "                       writes beyond answer 507\n"
+        "\n"
+        "logging (one line per event on standard error; see\n"
+        "docs/logging.md):\n"
+        "  --log-level LEVEL  debug, info (default), warn or error: the\n"
+        "                     least level written\n");
 }
 
 /*
@@ -205,6 +210,8 @@ options_fill(const struct conf *c, struct options *o)
     o->lua_instructions = it ? it->num : 0;
     it = conf_get(c, CONF_LUA_MEMORY);
     o->lua_memory = it ? it->num : 0;
+    it = conf_get(c, CONF_LOG_LEVEL);
+    o->log_level = it ? (int)it->num : AD_LOG_INFO;
     conf_eng_opts(c, &o->eng);
     for (size_t i = 0; i < c->n; i++) {
         it = &c->items[i];

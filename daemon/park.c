@@ -47,6 +47,7 @@ static struct {
     int wakefd;    /* an eventfd in epfd: written to wake the waiter */
     atomic_long n; /* parked now (fresh and the waiter's) */
     long max;      /* the cap: --max-waiters, or fewer by fds */
+    long fds;      /* the open files allowed (RLIMIT_NOFILE) */
 } park = {.mu = PTHREAD_MUTEX_INITIALIZER, .epfd = -1, .wakefd = -1};
 
 int
@@ -76,13 +77,27 @@ park_init(const struct options *o)
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
     if (park.epfd < 0 || park.wakefd < 0 ||
         epoll_ctl(park.epfd, EPOLL_CTL_ADD, park.wakefd, &ev) != 0) {
-        daemon_log("cannot set up the waiter: %s", strerror(errno));
+        ad_log(AD_LOG_ERROR, "waiter_failed", "reason=%s", strerror(errno));
         return -1;
     }
-    daemon_log("open files: %ld; up to %ld requests may wait "
-               "(--max-waiters %ld)",
-               fds, park.max, o->max_waiters);
+    park.fds = fds;
+    if (park.max < o->max_waiters)
+        ad_log(AD_LOG_WARN, "limit_waiters",
+               "waiters=%ld max_waiters=%ld open_files=%ld reason=%s", park.max,
+               o->max_waiters, fds, "too few open files for --max-waiters");
     return 0;
+}
+
+long
+park_capacity(void)
+{
+    return park.max;
+}
+
+long
+park_open_files(void)
+{
+    return park.fds;
 }
 
 long

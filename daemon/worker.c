@@ -179,10 +179,11 @@ log_failure(struct eng *e, const struct fcgi_request *req,
             const struct fcgi_response *resp)
 {
     if (resp->status >= 500)
-        daemon_log("%s %s: %d %s (%s)", req->method ? req->method : "-",
-                   req->path, resp->status,
-                   json_string_value(json_object_get(resp->body, "error")),
-                   eng_errmsg(e));
+        ad_log(AD_LOG_ERROR, "request_failed",
+               "method=%s path=%s status=%d error=%s reason=%s", req->method,
+               req->path, resp->status,
+               json_string_value(json_object_get(resp->body, "error")),
+               eng_errmsg(e));
 }
 
 void
@@ -255,7 +256,8 @@ worker_main(void *arg)
     FCGX_Request *fr = NULL;
     while (!hub.stop) {
         if (fr == NULL && (fr = new_fcgx()) == NULL) {
-            daemon_log("out of memory for a request");
+            ad_log(AD_LOG_ERROR, "request_failed", "reason=%s",
+                   "out of memory for a request");
             break;
         }
         pthread_mutex_lock(&accept_mu);

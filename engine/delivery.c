@@ -52,6 +52,9 @@ eng__deliver(struct eng *e, const char *to, const char *sender,
         }
     }
     if (e->opts.max_mailbox > 0 && queued >= e->opts.max_mailbox) {
+        /* The sender's problem, answered to it: debug only. */
+        ad_log(AD_LOG_DEBUG, "limit_hit", "limit=max_mailbox to=%s max=%lld",
+               to, (long long)e->opts.max_mailbox);
         err = AD_EMAILBOX;
         goto out;
     }
@@ -63,6 +66,9 @@ eng__deliver(struct eng *e, const char *to, const char *sender,
     size_t len = strlen(body);
     int wake = 0;
     if (e->opts.max_message > 0 && len > (size_t)e->opts.max_message) {
+        ad_log(AD_LOG_DEBUG, "limit_hit",
+               "limit=max_message to=%s bytes=%zu max=%lld", to, len,
+               (long long)e->opts.max_message);
         err = AD_ETOOLARGE;
     } else {
         if (status == STORE_WAITING && waiting != NULL) {

@@ -111,4 +111,8 @@ eng__abort(struct eng *e, int64_t id, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(e->abort_msg, sizeof e->abort_msg, fmt, ap);
     va_end(ap);
+    /* A limit an actor's own step hit (its CPU time, memory, state or a
+     * message it made): the actor fails, logged as actor_failed too. */
+    ad_log(AD_LOG_WARN, "limit_hit", "limit=%s actor_id=%lld reason=%s", code,
+           (long long)id, e->abort_msg);
 }

@@ -201,6 +201,8 @@ eng_behavior_put(struct eng *e, const char *name, const char *source,
     if (err != AD_OK)
         return err;
     *created = pc.created;
+    ad_log(AD_LOG_INFO, "behavior_uploaded", "name=%s language=%s version=%d",
+           name, language->name, pc.version);
     *doc = json_pack("{s:s, s:s, s:i}", "name", name, "language",
                      language->name, "version", pc.version);
     return *doc ? AD_OK : AD_ENOMEM;

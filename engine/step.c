@@ -98,6 +98,9 @@ eng__strand(struct eng *e, struct step *s, const char *code,
     row->status = STORE_STRANDED;
     row->updated = ad_now_ms();
     s->done = 1;
+    ad_log(AD_LOG_WARN, "actor_stranded",
+           "name=%s behavior=%s version=%d error=%s message=%s", row->name,
+           row->behavior, row->version, code, message);
     return store_actor_save(e->st, row);
 }
 

@@ -149,6 +149,18 @@ eng__end(struct eng *e, struct store_actor *row, enum store_status status,
     if (err == AD_OK && status == STORE_KILLED && b != NULL &&
         b->version == row->version && b->terminate != NULL)
         err = eng__queue_push(&e->terminates, row->id);
+    if (err == AD_OK && !exited) {
+        /* Logged in the transaction: a rollback after it undoes the end
+         * but not the line (docs/logging.md). */
+        const json_t *code = json_object_get(value, "error");
+        const json_t *msg = json_object_get(value, "message");
+        ad_log(status == STORE_KILLED ? AD_LOG_INFO : AD_LOG_WARN,
+               status == STORE_KILLED ? "actor_killed" : "actor_failed",
+               "name=%s behavior=%s version=%d error=%s message=%s", row->name,
+               row->behavior, row->version,
+               json_is_string(code) ? json_string_value(code) : "-",
+               json_is_string(msg) ? json_string_value(msg) : "-");
+    }
     return err;
 }
 

@@ -155,6 +155,7 @@ plugin_load(const char *path, char *err, size_t errlen)
                      path, name, ret);
         return AD_EINVAL;
     }
+    ad_log(AD_LOG_INFO, "plugin_loaded", "file=%s plugin=%s", path, name);
     return AD_OK;
 }
 

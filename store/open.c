@@ -19,6 +19,7 @@
 #include "store/migrations.h"
 #include "store/store.h"
 #include "store/store_int.h"
+#include "util/util.h"
 
 static pthread_once_t store_once = PTHREAD_ONCE_INIT;
 
@@ -144,13 +145,19 @@ store__exec(struct store *s, const char *sql)
     return store__err(s, rc);
 }
 
-/* The body of store__migrate's transaction (ctx unused): applies every
- * migration newer than the database's user_version. */
+/* The schema versions before and after store__migrate. */
+struct migrate_ctx {
+    int from, to;
+};
+
+/* The body of store__migrate's transaction (ctx a struct migrate_ctx):
+ * applies every migration newer than the database's user_version. */
 static int
 store__migrate_all(struct store *s, void *ctx)
 {
-    (void)ctx;
+    struct migrate_ctx *mc = ctx;
     int version = store_schema_version(s);
+    mc->from = mc->to = version;
     int newest = store_migrations[store_migration_count - 1].version;
     if (version > newest)
         return AD_ESCHEMA;
@@ -165,6 +172,7 @@ store__migrate_all(struct store *s, void *ctx)
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", m->version);
         if ((err = store__exec(s, pragma)) != AD_OK)
             return err;
+        mc->to = m->version;
     }
     return AD_OK;
 }
@@ -174,10 +182,19 @@ store__migrate_all(struct store *s, void *ctx)
  * store_open it waits for other writers in SQLite's busy handler, never
  * on the process's mutex, which the opening thread may hold. */
 static int
-store__migrate(struct store *s)
+store__migrate(struct store *s, const char *path)
 {
     assert(s->write_mu == NULL);
-    return store_transaction(s, store__migrate_all, NULL);
+    struct migrate_ctx mc = {0, 0};
+    int err = store_transaction(s, store__migrate_all, &mc);
+    if (err == AD_OK && mc.to != mc.from)
+        ad_log(AD_LOG_INFO, "migrated", "file=%s from=%d to=%d", path, mc.from,
+               mc.to);
+    else if (err == AD_ESCHEMA)
+        ad_log(AD_LOG_ERROR, "schema_newer", "file=%s version=%d newest=%d",
+               path, mc.from,
+               store_migrations[store_migration_count - 1].version);
+    return err;
 }
 
 /*
@@ -281,7 +298,7 @@ store_open_why(const char *path, const struct store_opts *opts,
                                                : "PRAGMA synchronous = NORMAL");
     if (err != AD_OK)
         goto fail;
-    err = store__migrate(s);
+    err = store__migrate(s, path);
     if (err == AD_OK)
         err = store__tx_prepare(s);
     if (err != AD_OK)

@@ -102,4 +102,58 @@ void ad_hist_observe(struct ad_hist *h, double secs);
 /* Copies h into out consistently enough for a scrape. */
 void ad_hist_read(const struct ad_hist *h, struct ad_hist *out);
 
+/* ---- the log (util/log.c) ---- */
+
+/*
+ * One line per event on stderr, logfmt style:
+ *   2026-12-01T09:10:44.123Z actord[PID] level=warn event=NAME k=v k2="v 2"
+ * (no timestamp when stderr is the journal's stream: JOURNAL_STREAM).
+ * Lines below the process-wide level (AD_LOG_INFO unless set) are
+ * dropped.  docs/logging.md lists the events.
+ */
+enum ad_log_level {
+    AD_LOG_DEBUG = 0,
+    AD_LOG_INFO = 1,
+    AD_LOG_WARN = 2,
+    AD_LOG_ERROR = 3,
+    AD_LOG_OFF = 4, /* nothing is written */
+};
+
+/* Sets the least level written (from any thread). */
+void ad_log_set_level(int level);
+
+/* Returns 1 when a line at level would be written. */
+int ad_log_enabled(int level);
+
+/* Returns the level named name ("debug", "info", "warn", "error"), or -1. */
+int ad_log_level_parse(const char *name);
+
+/* Returns the name of level ("info"), or "?". */
+const char *ad_log_level_name(int level);
+
+/*
+ * Writes one event at level: its name (a word), then the fields of fmt,
+ * "key=%s key2=%d ...": the text of fmt is copied as is, and each value
+ * a conversion makes (%s, %d, %u, %x, %o, %c with flags, width,
+ * precision and the h, l, ll, z, j modifiers) is quoted when it is
+ * empty or holds a blank, a control character, '"', '=' or '\\', with
+ * '"', '\\' and control characters escaped, so that one event is always
+ * one line.  A NULL %s is written "-".  Lines longer than AD_LOG_LINE
+ * bytes are cut and end in "...".
+ */
+void ad_log(int level, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The longest line ad_log writes, newline included. */
+#define AD_LOG_LINE 4096
+
+/*
+ * What ad_log writes, into buf (len bytes, at least 16), without the
+ * newline: the time ms (none when ms < 0), the pid, the level, the event
+ * and the fields of fmt.  Returns the length written.  For the tests.
+ */
+size_t ad_log_format(char *buf, size_t len, int64_t ms, int pid, int level,
+                     const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
 #endif

@@ -387,7 +387,7 @@ expect_json "... naming the file and the reason" \
     '.message == "cannot open the database \($f): unable to open database file (\($w))"' \
     --arg f "$ro_db" --arg w "$ro_why"
 expect_true "... also in Apache's error log" \
-    grep -qF "cannot open the database $ro_db" "$A/error.log"
+    grep -qF "event=db_open_failed file=$ro_db " "$A/error.log"
 
 it_stop_pid "$APACHE_PID"
 expect_true "Apache stopped by its pid" test ! -e "/proc/$APACHE_PID/stat"

@@ -72,7 +72,7 @@ expect_error 503 storage_error "CGI on a database it cannot open: 503 storage_er
 expect_json "... naming the file and the reason" \
     '.message == "cannot open the database \($f): unable to open database file (\($d): No such file or directory)"' \
     --arg f "$CGI_DB" --arg d "$IT_DIR/missing"
-expect_true "... and logging it" grep -qF "cannot open the database $CGI_DB: unable" "$IT_DIR/cgi.err"
+expect_true "... and logging it" grep -qF "event=db_open_failed file=$CGI_DB " "$IT_DIR/cgi.err"
 CGI_DB=$IT_DB
 
 # An early answer reads the whole body first: what actord leaves unread

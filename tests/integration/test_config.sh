@@ -201,7 +201,7 @@ expect_true "... naming FILE:LINE and the key" \
 rc=$?
 expect_true "actord on a database it cannot open: exit 1 ($rc)" test "$rc" -eq 1
 expect_true "... logging the file and the reason" \
-    grep -qF "cannot open the database $IT_DIR/no/such/dir/a.db: unable to open database file ($IT_DIR/no/such/dir: No such file or directory)" \
+    grep -qF "level=error event=db_open_failed file=$IT_DIR/no/such/dir/a.db error=storage_error reason=\"unable to open database file ($IT_DIR/no/such/dir: No such file or directory)\"" \
     "$IT_DIR/nodb.log"
 
 it_finish

@@ -31,7 +31,7 @@ count_nonempty() {
 }
 
 expect_true "actord logs how many requests may wait" \
-    grep -q 'requests may wait' "$IT_DIR/actord.log"
+    grep -q 'level=info event=start .* waiters=[0-9]' "$IT_DIR/actord.log"
 
 # ---- 300 long-polls on one actor, then its kill --------------------------
 it_req PUT /actors/w '{"behavior":"counter"}'
@@ -139,7 +139,7 @@ done
 expect_true "SIGTERM answers all 20 parked long-polls 200 with the document ($ok did)" \
     test "$ok" -eq 20
 expect_true "and promptly ($((t1 - t0)) s)" test $((t1 - t0)) -le 5
-expect_true "actord stopped cleanly" grep -q 'stopped' "$IT_DIR/actord.log"
+expect_true "actord stopped cleanly" grep -q 'level=info event=stop$' "$IT_DIR/actord.log"
 
 # ---- beyond --max-waiters: 503 busy, Retry-After: 1 ---------------------
 IT_ACTORD_ARGS=(--threads 4 --max-waiters 2)

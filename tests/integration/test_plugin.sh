@@ -282,7 +282,9 @@ expect_refused() {
     fi
     wait "$pid"
     rc=$?
-    if [ "$rc" -ne 0 ] && grep -qF -- "$want; not starting" "$log" &&
+    # The log quotes the reason, its quotes escaped (docs/logging.md).
+    if [ "$rc" -ne 0 ] && grep -qF -- "event=plugin_refused " "$log" &&
+        grep -qF -- "${want//\"/\\\"}\"" "$log" &&
         [ ! -S "$IT_DIR/refused.sock" ]; then
         it_pass "$desc"
     else

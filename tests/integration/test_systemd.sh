@@ -157,7 +157,7 @@ logged() {
     return 1
 }
 expect_true "it says so in its log" \
-    logged "actord\[$pid1\]: serving FastCGI on the socket from systemd (fd 3)"
+    logged "actord\[$pid1\] level=info event=start .* listen=systemd:fd3 "
 it_req PUT /actors/c1 '{"behavior":"counter","args":{"start":1}}'
 expect_status 201 "spawn c1 through actord 1"
 it_req POST /actors/c1 '{"add":41}'

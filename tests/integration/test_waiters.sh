@@ -44,7 +44,7 @@ if [ "$hard" != unlimited ] && [ "$hard" -lt "$NEED" ]; then
     it_fail "the hard limit of open files is $hard; this test needs $NEED"
     it_finish
 fi
-cap=$(sed -n 's/.*up to \([0-9]*\) requests may wait.*/\1/p' "$IT_DIR/actord.log")
+cap=$(sed -n 's/.* event=start .* waiters=\([0-9]*\).*/\1/p' "$IT_DIR/actord.log")
 expect_true "actord lets $((POLLS + CALLS)) requests wait (up to ${cap:-?})" \
     test "${cap:-0}" -ge $((POLLS + CALLS))
 
