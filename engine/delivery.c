@@ -84,8 +84,11 @@ eng__deliver(struct eng *e, const char *to, const char *sender,
         if (err == AD_OK)
             err = store_mailbox_append(e->st, id, sender, body, len,
                                        ad_now_ms(), hops, wake, seq);
-        if (err == AD_OK)
+        if (err == AD_OK) {
             eng__stat_message();
+            if (id == e->running)
+                e->running_self++;
+        }
     }
     free(body);
 out:

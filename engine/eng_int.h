@@ -73,6 +73,7 @@ struct eng {
     struct eng_opts opts; /* with defaults filled in */
     int64_t running;      /* id of the actor whose step runs, or 0 */
     int running_killed;   /* 1 when a link killed it during its step */
+    long running_self;    /* messages it sent itself during its step */
     /* The step to undo: eng__step returns ENG__ABORTED after
      * eng__abort, and eng_run rolls back and fails the actor. */
     int64_t abort_id;    /* the actor, or 0 */

@@ -22,7 +22,15 @@
 #include "engine/shape.h"
 #include "engine/watchdog.h"
 
-/* The first message after some seq that matches a list of shapes. */
+/* Messages read past a match in the same scan (see struct match_ctx). */
+#define MATCH_AHEAD 4
+
+/*
+ * The first message after some seq that matches a list of shapes.  The
+ * scan that finds it reads on up to MATCH_AHEAD messages past it, so that
+ * when the step waits again with the same shapes the next match can be
+ * looked for in memory, without another statement, if those were all.
+ */
 struct match_ctx {
     const json_t *shapes; /* borrowed */
     int64_t last;         /* last seq looked at that did not match */
@@ -30,6 +38,10 @@ struct match_ctx {
     json_t *msg;          /* new: the matched message, or NULL */
     int index;            /* the shape that matched */
     int64_t hops;         /* the matched message's hops */
+    int ahead_n;          /* messages read past the match, in seq order */
+    int64_t ahead_seq[MATCH_AHEAD];
+    json_t *ahead[MATCH_AHEAD]; /* new; NULL: not JSON (matches nothing) */
+    int ahead_more;             /* 1: the mailbox holds more than those */
 };
 
 /* One step in the making: what the phases hand each other. */
@@ -53,10 +65,19 @@ eng__match_one(void *ctx, int64_t seq, const char *sender, const char *body,
     (void)sender;
     struct match_ctx *mc = ctx;
     json_t *m = NULL;
+    if (mc->seq != 0 && mc->ahead_n == MATCH_AHEAD) {
+        mc->ahead_more = 1;
+        return 1;
+    }
     /* Out of memory is not "does not match": the scan would go past the
      * message for good. */
     if (eng__parse(body, len, JSON_DECODE_ANY, &m) == AD_ENOMEM)
         return AD_ENOMEM;
+    if (mc->seq != 0) {
+        mc->ahead_seq[mc->ahead_n] = seq;
+        mc->ahead[mc->ahead_n++] = m;
+        return AD_OK;
+    }
     int i = m ? shape_match_any(mc->shapes, m) : -1;
     if (i < 0) {
         json_decref(m);
@@ -67,7 +88,16 @@ eng__match_one(void *ctx, int64_t seq, const char *sender, const char *body,
     mc->msg = m;
     mc->index = i;
     mc->hops = hops;
-    return 1;
+    return AD_OK; /* read on past it */
+}
+
+/* Frees the messages mc read past its match. */
+static void
+eng__match_release(struct match_ctx *mc)
+{
+    for (int i = 0; i < mc->ahead_n; i++)
+        json_decref(mc->ahead[i]);
+    mc->ahead_n = 0;
 }
 
 /* Looks through the mailbox of actor id after seq after for the first
@@ -79,7 +109,13 @@ eng__find(struct eng *e, int64_t id, const json_t *shapes, int64_t after,
     memset(mc, 0, sizeof *mc);
     mc->shapes = shapes;
     mc->last = after;
-    return store_mailbox_scan(e->st, id, after, 0, eng__match_one, mc);
+    int err = store_mailbox_scan(e->st, id, after, 0, eng__match_one, mc);
+    if (err != AD_OK) {
+        json_decref(mc->msg);
+        mc->msg = NULL;
+        eng__match_release(mc);
+    }
+    return err;
 }
 
 /* ---- load ---- */
@@ -189,6 +225,7 @@ eng__step_run(struct eng *e, struct step *s)
     struct actor *a = &s->a;
     e->running = s->row.id;
     e->running_killed = 0;
+    e->running_self = 0;
     s->r = ACTOR_FAIL;
     if (wd_run(s->b->step, a, &s->r) != 0) {
         /* Cut off: what the step was building may be half made, so its
@@ -273,9 +310,28 @@ eng__step_wait(struct eng *e, struct step *s)
     row->waiting_for = text;
     row->waiting_inline = eng__shapes_inline(text);
     row->resume = s->a.point;
-    struct match_ctx next;
-    int err = eng__find(e, row->id, s->a.shapes, from, &next);
-    json_decref(next.msg);
+    /* What is left to look at is known without a statement when the
+     * mailbox is left empty (none were there but the one taken, and the
+     * step sent itself none), or, with the same shapes, when the match's
+     * scan read every message past it. */
+    struct match_ctx next = {.last = from};
+    int err = AD_OK;
+    if (row->mailbox - row->taken + e->running_self == 0) {
+        /* nothing */
+    } else if (from != 0 && from == s->mc.seq && !s->mc.ahead_more &&
+               e->running_self == 0) {
+        for (int i = 0; i < s->mc.ahead_n && next.seq == 0; i++) {
+            if (s->mc.ahead[i] != NULL &&
+                shape_match_any(s->a.shapes, s->mc.ahead[i]) >= 0)
+                next.seq = s->mc.ahead_seq[i];
+            else
+                next.last = s->mc.ahead_seq[i];
+        }
+    } else {
+        err = eng__find(e, row->id, s->a.shapes, from, &next);
+        json_decref(next.msg);
+        eng__match_release(&next);
+    }
     if (err != AD_OK)
         return err;
     row->deadline = s->a.deadline;
@@ -367,6 +423,7 @@ eng__step(struct eng *e, int64_t id)
     e->terminates.n = 0;
     json_decref(s.shapes);
     json_decref(s.mc.msg);
+    eng__match_release(&s.mc);
     json_decref(s.a.args);
     json_decref(s.a.state);
     json_decref(s.a.msg);

@@ -29,10 +29,11 @@ static const char *const sql[Q_COUNT] = {
         "updated, deadline) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
         "?11, ?12, ?13, ?14, ?15)",
     [Q_ACTOR_SAVE] =
-        "UPDATE actors SET version = ?2, status = ?3, resume = ?4, "
+        "UPDATE actors SET status = ?3, resume = ?4, "
         "waiting_for = ?5, scanned = ?6, state = ?7, result = ?8, "
         "error = ?9, spawned = ?10, updated = ?11, deadline = ?12, "
         "mailbox = mailbox - ?13 WHERE id = ?1",
+    [Q_ACTOR_SET_VERSION] = "UPDATE actors SET version = ?2 WHERE id = ?1",
     [Q_ACTOR_SET_STATUS] =
         "UPDATE actors SET status = ?2, updated = ?3 WHERE id = ?1",
     [Q_ACTOR_REMOVE] = "DELETE FROM actors WHERE id = ?1",
@@ -109,7 +110,7 @@ store__row_actor(struct store *s, sqlite3_stmt *st, struct store_actor *a)
     a->id = sqlite3_column_int64(st, 0);
     a->name = store__dup(st, 1, &err);
     a->behavior = store__dup(st, 2, &err);
-    a->version = sqlite3_column_int(st, 3);
+    a->version = a->stored_version = sqlite3_column_int(st, 3);
     const char *status = (const char *)sqlite3_column_text(st, 4);
     if (status == NULL || store_status_parse(status, &a->status) != AD_OK)
         a->status = STORE_STRANDED;
@@ -246,7 +247,6 @@ store_actor_save(struct store *s, const struct store_actor *a)
     if (st == NULL)
         return err;
     sqlite3_bind_int64(st, 1, a->id);
-    sqlite3_bind_int(st, 2, a->version);
     sqlite3_bind_text(st, 3, store_status_name(a->status), -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, a->resume);
     err = store__shapes_bind(s, st, 5, a->waiting_for, a->waiting_inline);
@@ -263,7 +263,12 @@ store_actor_save(struct store *s, const struct store_actor *a)
     if (a->deadline > 0)
         sqlite3_bind_int64(st, 12, a->deadline);
     sqlite3_bind_int64(st, 13, a->taken);
-    return store__done(s, st);
+    err = store__done(s, st);
+    if (err == AD_OK && a->version != a->stored_version) {
+        int64_t v[2] = {a->id, a->version};
+        err = store__run(s, sql, Q_ACTOR_SET_VERSION, 2, v, NULL);
+    }
+    return err;
 }
 
 int

@@ -10,7 +10,7 @@
 #include "store/store.h"
 #include "store/store_int.h"
 
-/* A live actor: runnable, waiting or stranded (migration 010's index). */
+/* A live actor: runnable, waiting or stranded. */
 #define LIVE "status IN ('runnable', 'waiting', 'stranded')"
 
 static const char *const sql[Q_COUNT] = {

@@ -166,6 +166,9 @@ struct store_actor {
     int64_t mailbox;    /* messages in its mailbox, when loaded */
     int taken;          /* messages taken since loaded; store_actor_save
                            subtracts them from the stored count */
+    int stored_version; /* version as loaded: store_actor_save writes
+                           version only when it differs (an upgrade), so
+                           that a step leaves its index alone */
 };
 
 /* Frees the strings of a (not a itself) and zeroes it.  Accepts NULL. */

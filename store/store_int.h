@@ -64,6 +64,7 @@ enum stmt_id {
     Q_ACTOR_INSERT,
     Q_ACTOR_SAVE,
     Q_ACTOR_SET_STATUS,
+    Q_ACTOR_SET_VERSION,
     Q_ACTOR_REMOVE,
     Q_RUNNABLE,
     Q_UNSTRAND,

@@ -2,7 +2,8 @@
  * test_eng_step.c - the Check suite of engine/step.c: receives with
  * several shapes and selective receive, state kept on disk, failures and
  * receives gone wrong, stranded actors, and steps undone for going over
- * a limit (message_too_large, state_too_large).
+ * a limit (message_too_large, state_too_large), and the step's
+ * shortcuts: self-sends, reading ahead, messages made in one batch.
  */
 #include "engine/engine.h"
 
@@ -369,6 +370,152 @@ START_TEST(test_limit_timer_message_size)
 }
 END_TEST
 
+/* ---- the step's shortcuts (engine/step.c) ---- */
+
+/* A step that sends itself a message and waits again finds it: the
+ * mailbox it took its only message from is not empty after all. */
+START_TEST(test_fast_self_send)
+{
+    struct eng *e = open_eng();
+    spawn(e, "c", "collector", NULL);
+    spawn(e, "p", "puppet", NULL);
+    run(e);
+    send(e, "p",
+         "{\"op\": \"send\", \"to\": \"p\", \"msg\": {\"op\": \"send\", "
+         "\"to\": \"p\", \"msg\": {\"op\": \"send\", \"to\": \"c\", "
+         "\"msg\": \"third\"}}}");
+    /* One run: p runs three times in a row, then c once. */
+    ck_assert_int_eq(run(e), 4);
+    assert_status(e, "p", "waiting");
+    assert_mailbox(e, "p", "[]");
+    assert_actor(e, "c", "state", "{\"messages\": [\"third\"]}");
+    assert_mailbox_counts();
+    close_eng(e);
+}
+END_TEST
+
+/*
+ * A step's scan reads a few messages past its match; when the actor
+ * waits again with the same shapes the next match is looked for among
+ * them.  Matches inside that window, past it, and none at all (the
+ * unmatched ones stay, in order, and a later match still wakes it).
+ */
+START_TEST(test_fast_read_ahead)
+{
+    static const char *const bodies[] = {
+        "{\"inc\": 1}", "{\"n\": 1}", "{\"inc\": 2}", "{\"n\": 2}",
+        "{\"n\": 3}",   "{\"n\": 4}", "{\"n\": 5}",   "{\"n\": 6}",
+        "{\"dec\": 3}", "{\"n\": 7}",
+    };
+    struct eng *e = open_eng();
+    spawn(e, "t", "twoshape", NULL);
+    run(e);
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
+        send(e, "t", bodies[i]);
+    long steps = 0;
+    /* inc 1: inc 2 is next but one, inside the window. */
+    ck_assert_int_eq(eng_run(e, 1, 0, &steps), AD_OK);
+    assert_status(e, "t", "runnable");
+    /* inc 2: dec 3 is five messages on, past the window. */
+    ck_assert_int_eq(eng_run(e, 1, 0, &steps), AD_OK);
+    assert_status(e, "t", "runnable");
+    /* dec 3: only n 7 is left, inside the window: it waits. */
+    ck_assert_int_eq(eng_run(e, 1, 0, &steps), AD_OK);
+    assert_status(e, "t", "waiting");
+    ck_assert_int_eq(run(e), 0);
+    json_t *doc = get_doc(e, "t");
+    assert_field(doc, "state", "{\"total\": 0, \"matched\": [0, 0, 1]}");
+    json_decref(doc);
+    assert_mailbox(e, "t",
+                   "[{\"n\": 1}, {\"n\": 2}, {\"n\": 3}, {\"n\": 4}, "
+                   "{\"n\": 5}, {\"n\": 6}, {\"n\": 7}]");
+    send(e, "t", "{\"inc\": 9}");
+    ck_assert_int_eq(run(e), 1);
+    assert_actor(e, "t", "state", "{\"total\": 9, \"matched\": [0, 0, 1, 0]}");
+    assert_status(e, "t", "waiting");
+    assert_mailbox_counts();
+    close_eng(e);
+}
+END_TEST
+
+/* Messages made inside one transaction of eng_run, some that match and
+ * some that do not, are received in the order they were sent; those
+ * that match nothing stay. */
+START_TEST(test_fast_selective_in_batch)
+{
+    struct eng *e = open_eng();
+    spawn(e, "t", "twoshape", NULL);
+    spawn(e, "p", "puppet", NULL);
+    run(e);
+    static const char *const msgs[] = {"{\"n\": 1}", "{\"inc\": 5}",
+                                       "{\"n\": 2}", "{\"dec\": 2}",
+                                       "{\"n\": 3}", "{\"inc\": 1}"};
+    char body[128];
+    for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
+        snprintf(body, sizeof body,
+                 "{\"op\": \"send\", \"to\": \"t\", \"msg\": %s}", msgs[i]);
+        send(e, "p", body);
+    }
+    /* One transaction: p's six steps, t's three. */
+    long steps = 0;
+    ck_assert_int_eq(eng_run(e, 0, 0, &steps), AD_OK);
+    ck_assert_int_eq(steps, 9);
+    assert_actor(e, "t", "state", "{\"total\": 4, \"matched\": [0, 1, 0]}");
+    assert_mailbox(e, "t", "[{\"n\": 1}, {\"n\": 2}, {\"n\": 3}]");
+    assert_status(e, "t", "waiting");
+    assert_mailbox_counts();
+    close_eng(e);
+}
+END_TEST
+
+/* A step undone for its state, in the same transaction as the steps
+ * that sent it the message and the ones read ahead of it: the message
+ * goes back, the actor fails, and every message left is a dead letter,
+ * in order. */
+START_TEST(test_fast_undo_in_batch)
+{
+    struct eng_opts o = {.busy_timeout_ms = 50, .max_state = 60};
+    struct eng *e = open_eng_opts(&o);
+    spawn(e, "c", "collector", NULL);
+    spawn(e, "p", "puppet", NULL);
+    run(e);
+    static const char *const msgs[] = {"\"first-0123456789\"",
+                                       "\"second-0123456789\"",
+                                       "\"third-0123456789\"", "\"fourth\""};
+    char body[128];
+    for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
+        snprintf(body, sizeof body,
+                 "{\"op\": \"send\", \"to\": \"c\", \"msg\": %s}", msgs[i]);
+        send(e, "p", body);
+    }
+    run(e);
+    json_t *doc = get_doc(e, "c");
+    assert_field(json_object_get(doc, "error"), "error", "\"state_too_large\"");
+    assert_field(doc, "state",
+                 "{\"messages\": [\"first-0123456789\", "
+                 "\"second-0123456789\"]}");
+    json_decref(doc);
+    /* fourth was in c's mailbox when it failed, or sent after (the
+     * order of p's and c's steps within the transaction is the run
+     * queue's). */
+    json_t *out = NULL;
+    ck_assert_int_eq(eng_dead_letters(e, 0, 1000, &out), AD_OK);
+    json_t *dead = json_object_get(out, "dead_letters");
+    ck_assert_int_eq(json_array_size(dead), 2);
+    assert_field(json_array_get(dead, 0), "body", "\"third-0123456789\"");
+    assert_field(json_array_get(dead, 0), "reason", "\"unread at failure\"");
+    assert_field(json_array_get(dead, 1), "body", "\"fourth\"");
+    const char *why =
+        json_string_value(json_object_get(json_array_get(dead, 1), "reason"));
+    ck_assert(strcmp(why, "unread at failure") == 0 ||
+              strcmp(why, "actor ended") == 0);
+    json_decref(out);
+    assert_mailbox(e, "c", "[]");
+    assert_mailbox_counts();
+    close_eng(e);
+}
+END_TEST
+
 static Suite *
 eng_step_suite(void)
 {
@@ -397,6 +544,13 @@ eng_step_suite(void)
     tcase_add_test(tc, test_user_unknown_behaviour_stranded);
     tcase_add_test(tc, test_user_bad_stored_state);
     tcase_add_test(tc, test_user_bad_stored_shapes_id);
+    suite_add_tcase(s, tc);
+
+    tc = tcase("fast");
+    tcase_add_test(tc, test_fast_self_send);
+    tcase_add_test(tc, test_fast_read_ahead);
+    tcase_add_test(tc, test_fast_selective_in_batch);
+    tcase_add_test(tc, test_fast_undo_in_batch);
     suite_add_tcase(s, tc);
 
     tc = tcase("undo");
