@@ -152,12 +152,38 @@ ad_realtime_in(struct timespec *ts, int64_t ms)
 char *
 ad_time_iso(int64_t ms, char *buf)
 {
-    time_t s = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    snprintf(buf, AD_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    /* Every actor document carries two or three of these: written digit
+     * by digit (gmtime_r and snprintf were 7% of a spawn).  The civil
+     * date of a day number is Howard Hinnant's civil_from_days. */
+    if (ms < 0 || ms >= 253402300800000LL) { /* outside years 1970-9999 */
+        time_t s = (time_t)(ms / 1000);
+        struct tm tm;
+        gmtime_r(&s, &tm);
+        snprintf(buf, AD_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+        return buf;
+    }
+    int64_t secs = ms / 1000, days = secs / 86400, sod = secs % 86400;
+    int64_t z = days + 719468, era = z / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    int y = (int)(yoe + era * 400 + (m <= 2));
+    int f[] = {y / 1000, y / 100 % 10, y / 10 % 10, y % 10, -1,
+               m / 10,   m % 10,       -1,          d / 10, d % 10,
+               -2,       (int)(sod / 36000), (int)(sod / 3600 % 10), -3,
+               (int)(sod % 3600 / 600), (int)(sod % 3600 / 60 % 10), -3,
+               (int)(sod % 60 / 10), (int)(sod % 10), -4,
+               (int)(ms % 1000 / 100), (int)(ms % 100 / 10), (int)(ms % 10),
+               -5};
+    static const char sep[] = {0, '-', 'T', ':', '.', 'Z'};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        buf[i] = f[i] >= 0 ? (char)('0' + f[i]) : sep[-f[i]];
+    buf[sizeof f / sizeof f[0]] = '\0';
     return buf;
 }
 
