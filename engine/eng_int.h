@@ -68,6 +68,22 @@ struct eng__kill_queue {
     size_t n, cap;
 };
 
+/*
+ * Parsed spawn args, kept across steps (they never change while an actor
+ * lives, and parsing them was a tenth of a step): a direct-mapped table
+ * by actor id, each entry checked against the stored text before use, so
+ * a stale one (a name spawned again) is only a miss.  Args over
+ * ENG__ARGS_MAX bytes are not kept.
+ */
+#define ENG__ARGS_SLOTS 1024
+#define ENG__ARGS_MAX 1024
+
+struct eng__args_slot {
+    int64_t id;   /* 0: empty */
+    char *text;   /* owned: the stored args text */
+    json_t *args; /* owned reference: the parsed args */
+};
+
 struct eng {
     struct store *st;     /* owned */
     struct eng_opts opts; /* with defaults filled in */
@@ -88,6 +104,8 @@ struct eng {
     struct behavior **compiled;   /* owned: uploaded behaviours compiled
                                      on this connection (sources.c) */
     size_t ncompiled;
+    struct eng__args_slot *args_cache; /* owned, ENG__ARGS_SLOTS, or NULL
+                                          until first used */
     struct eng__kill_queue terminates; /* killed actors whose terminate
                                           handler is still to run; empty
                                           between engine calls */
@@ -189,6 +207,17 @@ char *eng__dump(const json_t *v);
  * (new).  Returns 0, AD_ENOMEM when an allocation failed on the way, or
  * AD_EBADJSON when the text is not JSON (edited behind our back). */
 int eng__parse(const char *text, size_t len, size_t flags, json_t **out);
+
+/* Sets *out to a new reference to the args of actor id, stored as text:
+ * from the args cache, or parsed (and kept).  Returns as eng__parse. */
+int eng__args(struct eng *e, int64_t id, const char *text, json_t **out);
+
+/* Drops the cache's entry for id without releasing its object (the step
+ * watchdog keeps it: see wd_abandon). */
+void eng__args_abandon(struct eng *e, int64_t id);
+
+/* Frees the args cache. */
+void eng__args_free(struct eng *e);
 
 /* Returns a new reference to the JSON in text, or, should the stored
  * text not be JSON, the text as a JSON string, so a document still shows

@@ -1,7 +1,7 @@
 /*
  * helpers.c - small things every file of the engine uses: JSON text in
- * and out of the store, random names and ids, and marking a step to be
- * undone.  Touches no database.
+ * and out of the store, the cache of parsed args, random names and ids,
+ * and marking a step to be undone.  Touches no database.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,6 +42,57 @@ eng__parse(const char *text, size_t len, size_t flags, json_t **out)
         return AD_ENOMEM;
     }
     return *out != NULL ? AD_OK : AD_EBADJSON;
+}
+
+int
+eng__args(struct eng *e, int64_t id, const char *text, json_t **out)
+{
+    size_t len = strlen(text);
+    if (e->args_cache == NULL && len <= ENG__ARGS_MAX)
+        e->args_cache = calloc(ENG__ARGS_SLOTS, sizeof *e->args_cache);
+    struct eng__args_slot *slot =
+        e->args_cache ? &e->args_cache[(uint64_t)id % ENG__ARGS_SLOTS] : NULL;
+    if (slot && slot->id == id && strcmp(slot->text, text) == 0) {
+        *out = json_incref(slot->args);
+        return AD_OK;
+    }
+    int err = eng__parse(text, len, 0, out);
+    if (err != AD_OK || slot == NULL || len > ENG__ARGS_MAX)
+        return err;
+    char *copy = strdup(text);
+    if (copy == NULL)
+        return AD_OK; /* not kept, still parsed */
+    free(slot->text);
+    json_decref(slot->args);
+    slot->id = id;
+    slot->text = copy;
+    slot->args = json_incref(*out);
+    return AD_OK;
+}
+
+void
+eng__args_abandon(struct eng *e, int64_t id)
+{
+    if (e->args_cache == NULL)
+        return;
+    struct eng__args_slot *slot = &e->args_cache[(uint64_t)id % ENG__ARGS_SLOTS];
+    if (slot->id != id)
+        return;
+    free(slot->text);
+    memset(slot, 0, sizeof *slot);
+}
+
+void
+eng__args_free(struct eng *e)
+{
+    if (e->args_cache == NULL)
+        return;
+    for (size_t i = 0; i < ENG__ARGS_SLOTS; i++) {
+        free(e->args_cache[i].text);
+        json_decref(e->args_cache[i].args);
+    }
+    free(e->args_cache);
+    e->args_cache = NULL;
 }
 
 /* Returns a new reference to the JSON in text, or, should the stored

@@ -75,6 +75,7 @@ eng_close(struct eng *e)
     free(e->terminates.ids);
     if (e->compiled != NULL)
         eng__compiled_free(e);
+    eng__args_free(e);
     free(e->path);
     free(e);
 }

@@ -162,7 +162,7 @@ eng__step_load(struct eng *e, int64_t id, struct step *s)
     /* Only text that is not JSON strands the actor; out of memory is an
      * error, and the step runs again later. */
     const char *args = s->row.args, *state = s->row.state;
-    int args_err = eng__parse(args, strlen(args), 0, &s->a.args);
+    int args_err = eng__args(e, id, args, &s->a.args);
     int state_err = eng__parse(state, strlen(state), 0, &s->a.state);
     if (args_err == AD_ENOMEM || state_err == AD_ENOMEM)
         return AD_ENOMEM;
@@ -235,6 +235,7 @@ eng__step_run(struct eng *e, struct step *s)
                    "a step of %s ran for over %d ms of CPU time and was "
                    "cut off",
                    s->row.behavior, e->opts.step_limit_ms);
+        eng__args_abandon(e, s->row.id); /* a->args may be the cache's */
         json_t **objs[] = {&a->args,   &a->state,  &a->msg,
                            &a->shapes, &a->result, &a->error};
         for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
