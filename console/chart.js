@@ -64,40 +64,50 @@ function el(name, attrs) {
 function tick(v) {
   if (v >= 1000) return (v / 1000).toFixed(v >= 10000 ? 0 : 1) + 'k';
   if (v >= 10 || v === 0) return v.toFixed(0);
-  return v.toFixed(v >= 1 ? 1 : 2);
+  return String(Number(v.toPrecision(2)));
+}
+
+// A round step (1, 2 or 5 times a power of ten) that cuts 0..top into at
+// most four parts.
+function niceStep(top) {
+  const raw = top / 4;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
+  return 10 * p;
 }
 
 /*
  * Draws into svg (its children replaced) a line chart of series, each
- * {name, cls, points: [[t ms, value or null], ...]}, over the last span
- * ms ending at now; the y axis from 0 to the largest value (at least
- * minTop), with unit after its top label.  Each series is one
- * <polyline class="series CLS" points="x,y ..."> (a null value breaks
- * the line into several), and a legend under it.
+ * {name, cls, points: [[t ms, value or null], ...]}, over the span ms
+ * ending at now; the y axis from 0 to a round value above the largest
+ * (at least minTop).  The drawing is as wide as the svg is on the
+ * screen, so that its text is never stretched.  Each series is one
+ * <polyline class="series CLS" data-series=NAME points="x,y ..."> (a
+ * null value breaks the line into several).
  */
-export function drawChart(svg, series, {now, span, unit, minTop = 1}) {
-  const W = 600, H = 200, L = 44, R = 8, T = 10, B = 22;
+export function drawChart(svg, series, {now, span, minTop = 1}) {
+  const W = Math.max(240, Math.round(svg.clientWidth || 600));
+  const H = 200, L = 40, R = 10, T = 10, B = 22;
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
-  svg.setAttribute('preserveAspectRatio', 'none');
   svg.replaceChildren();
-  let top = minTop;
+  let max = minTop;
   for (const s of series) {
-    for (const [, v] of s.points) if (v !== null && v > top) top = v;
+    for (const [, v] of s.points) if (v !== null && v > max) max = v;
   }
-  top *= 1.1;
+  const step = niceStep(max);
+  const top = Math.ceil(max / step) * step;
   const x = (t) => L + ((t - (now - span)) / span) * (W - L - R);
   const y = (v) => T + (1 - v / top) * (H - T - B);
-  for (let i = 0; i <= 4; i++) {
-    const v = (top * i) / 4;
+  for (let v = 0; v <= top + step / 2; v += step) {
     svg.append(el('line', {class: 'gridline', x1: L, x2: W - R, y1: y(v), y2: y(v)}));
-    const label = el('text', {class: 'axis', x: L - 4, y: y(v) + 4, 'text-anchor': 'end'});
-    label.textContent = tick(v) + (i === 4 && unit ? ' ' + unit : '');
+    const label = el('text', {class: 'axis', x: L - 6, y: y(v) + 4, 'text-anchor': 'end'});
+    label.textContent = tick(v);
     svg.append(label);
   }
-  for (const sec of [60, 30, 0]) {
-    const t = now - sec * 1000;
-    if (t < now - span) continue;
-    const label = el('text', {class: 'axis', x: x(t), y: H - 6,
+  const secs = span / 1000;
+  const every = secs > 60 ? 30 : secs > 20 ? 10 : 5;
+  for (let sec = 0; sec <= secs; sec += every) {
+    const label = el('text', {class: 'axis', x: x(now - sec * 1000), y: H - 6,
       'text-anchor': sec === 0 ? 'end' : 'middle'});
     label.textContent = sec === 0 ? 'now' : `-${sec}s`;
     svg.append(label);

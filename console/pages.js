@@ -5,7 +5,7 @@
 import {ApiError, get, path, query, write} from './api.js';
 import {writeError} from './actors.js';
 import {drawChart, labelled, parseMetrics, rates, sum} from './chart.js';
-import {bytes, confirmAction, field, fill, h, jsonBlock, link, pretty,
+import {bytes, confirmAction, field, fill, h, link, pretty,
   statusLine, when} from './ui.js';
 
 function fail(line, e) {
@@ -194,13 +194,15 @@ export async function servicePage(main, signal) {
 
   const draw = () => {
     const now = Date.now();
+    // The history shown: what there is, from 20 s to SPAN.
+    const span = Math.min(SPAN, Math.max(20000, samples.length ? now - samples[0].t : 0));
     const pts = (k) => samples.map((s) => [s.t, s.r[k]]);
     drawChart(rateSvg, [{name: 'steps', cls: 'c1', points: pts('steps')},
-      {name: 'messages', cls: 'c2', points: pts('messages')}], {now, span: SPAN, unit: '/s'});
+      {name: 'messages', cls: 'c2', points: pts('messages')}], {now, span});
     drawChart(reqSvg, [{name: 'requests', cls: 'c3', points: pts('requests')}],
-        {now, span: SPAN, unit: '/s'});
+        {now, span});
     drawChart(comSvg, [{name: 'commit', cls: 'c4', points: pts('commit_ms')}],
-        {now, span: SPAN, unit: 'ms', minTop: 0.1});
+        {now, span, minTop: 0.1});
   };
 
   while (!signal.aborted) {
@@ -241,7 +243,8 @@ function renderStats(box, m) {
   h('p.by-status', {}, statuses.map((s) =>
     h('span', {}, link(`#/actors?status=${s}`, s), ' ',
         String(labelled(m, 'actord_actors', 'status', s))))),
-  jsonBlock({up: sum(m, 'actord_up') === 1,
-    behaviors: {c: labelled(m, 'actord_behaviors', 'language', 'c'),
-      lua: labelled(m, 'actord_behaviors', 'language', 'lua')}}, 'small'));
+  h('p.hint', {}, `database ${sum(m, 'actord_up') === 1 ? 'answers' : 'does not answer'} · ` +
+    `behaviours: ${labelled(m, 'actord_behaviors', 'language', 'c')} in C, ` +
+    `${labelled(m, 'actord_behaviors', 'language', 'lua')} in Lua · ` +
+    `${(sum(m, 'actord_commit_duration_seconds_count'))} commits since actord started`));
 }

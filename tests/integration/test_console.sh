@@ -77,6 +77,59 @@ seed DELETE /actors/gone
 expect_poll 5 "the counter c1 is spawned and waits, its hello unread" /actors/c1 \
     '.status == "waiting" and .state.count == 1 and .mailbox == 1'
 
+# ---- the production site, under /actord/ -----------------------------------
+# nginx/actord-site.conf laid out as test_nginx_errors.sh does, on another
+# loopback port, its console alias pointed at the tree's console/.
+
+S=$IT_DIR/site
+mkdir -p "$S/snippets" "$S/sites-enabled" "$S/client_body_temp" "$S/fastcgi_temp"
+cp "$IT_ROOT/nginx/actord-errors.conf" "$S/snippets/actord-errors.conf"
+for p in QUERY_STRING:query_string REQUEST_METHOD:request_method \
+    CONTENT_TYPE:content_type CONTENT_LENGTH:content_length \
+    REQUEST_URI:request_uri DOCUMENT_URI:document_uri \
+    SERVER_PROTOCOL:server_protocol REMOTE_ADDR:remote_addr \
+    SERVER_NAME:server_name; do
+    echo "fastcgi_param ${p%%:*} \$${p#*:};"
+done >"$S/fastcgi_params"
+: >"$S/actord-operators.htpasswd"
+SITE_PORT=$(it_free_port)
+SITE_BASE=http://127.0.0.1:$SITE_PORT/actord
+sed -e "/^[[:space:]]*#/!s|unix:/run/actord/actord.sock|unix:$IT_SOCK|" \
+    -e "/^[[:space:]]*#/!s|^\([[:space:]]*\)listen 80;|\1listen 127.0.0.1:$SITE_PORT;|" \
+    -e '/^[[:space:]]*#/!{/listen \[::\]:80;/d}' \
+    -e "/^[[:space:]]*#/!s|/etc/nginx/actord-operators.htpasswd|$S/actord-operators.htpasswd|" \
+    -e "/^[[:space:]]*#/!s|/usr/share/actord/console/|$IT_ROOT/console/|" \
+    "$IT_ROOT/nginx/actord-site.conf" >"$S/sites-enabled/actord"
+{
+    [ "$(id -u)" -ne 0 ] || echo "user root;"
+    cat <<EOF
+worker_processes 1;
+pid $S/nginx.pid;
+error_log $S/error.log warn;
+events { worker_connections 64; }
+http {
+    access_log $S/access.log;
+    client_body_temp_path $S/client_body_temp;
+    fastcgi_temp_path $S/fastcgi_temp;
+    proxy_temp_path $S/proxy_temp;
+    include sites-enabled/actord;
+}
+EOF
+} >"$S/nginx.conf"
+"$NGINX_BIN" -p "$S/" -c "$S/nginx.conf" -e "$S/error.log" -g 'daemon off;' \
+    </dev/null >>"$S/nginx.out" 2>&1 &
+IT_OTHER_PIDS+=("$!")
+for ((i = 0; i < 100 * IT_SLOW; i++)); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$SITE_BASE/healthz")" = 200 ] && break
+    sleep 0.1
+done
+r=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$SITE_BASE/console")
+expect_true "site: /actord/console redirects to /actord/console/ ($r)" \
+    test "$r" = "301 http://127.0.0.1:$SITE_PORT/actord/console/"
+r=$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "$SITE_BASE/console/app.js")
+expect_true "site: /actord/console/app.js is JavaScript ($r)" \
+    test "$r" = "200 text/javascript; charset=utf-8"
+
 # ---- the browser -----------------------------------------------------------
 
 mkdir -p "$SHOTS"
@@ -84,7 +137,7 @@ rm -f "$SHOTS"/*.png
 out=$IT_DIR/console.out
 start=$SECONDS
 (cd "$BROWSER_DIR" && CHROMIUM="$CHROMIUM" timeout -k 5 90 \
-    node console.mjs "$IT_BASE" "$SHOTS") >"$out" 2>&1
+    node console.mjs "$IT_BASE" "$SHOTS" "$SITE_BASE") >"$out" 2>&1
 rc=$?
 # Its lines: "ok DESC", "FAIL DESC: WHY", "shot PATH: WHAT".
 while IFS= read -r line; do
