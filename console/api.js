@@ -89,7 +89,7 @@ export async function get(url, signal) {
   for (let attempt = 0; ; attempt++) {
     try {
       const r = await once('GET', url, undefined, undefined, signal);
-      if (attempt > 0) serviceState('ok');
+      serviceState('ok');
       return r;
     } catch (e) {
       if (!transient(e) || attempt >= 12) throw e;

@@ -14,6 +14,7 @@ let current = null;
 let moved = false;
 
 onServiceState((s) => {
+  if (banner.hidden === (s === 'ok')) return;
   banner.hidden = s === 'ok';
   fill(banner, s === 'ok' ? '' : 'The service does not answer (restarting?): retrying reads…');
 });

@@ -4,14 +4,18 @@
 // headless through playwright-core.  Prints one line a result, read by
 // the shell test: "ok DESC", "FAIL DESC: WHY", "shot PATH: WHAT".
 //
-//   node console.mjs BASE SHOTS_DIR [PREFIX_BASE]
+//   [CONSOLE_FLAGS=DIR] node console.mjs BASE SHOTS_DIR [PREFIX_BASE]
 //
 // PREFIX_BASE (optional) is the same service mounted under a prefix
 // (http://127.0.0.1:PORT/actord): the console is opened there too.
 
+import fs from 'node:fs';
 import {chromium} from 'playwright-core';
 
 const [BASE, SHOTS, PREFIX_BASE] = process.argv.slice(2);
+// A folder where this test asks test_console.sh to kill actord
+// (kill-actord) and to start it again (start-actord), or undefined.
+const FLAGS = process.env.CONSOLE_FLAGS;
 const T = 10000; // ms any one thing may take
 let failed = 0;
 
@@ -143,14 +147,6 @@ try {
       try { return s && JSON.parse(s.textContent).count === 42; } catch (e) { return false; }
     }, null, {timeout: T});
   });
-  await step('calling get answers 42', async () => {
-    await page.fill('#call-method', 'get');
-    await page.click('#call-btn');
-    await confirm(page);
-    await page.locator('#call-reply').waitFor({timeout: T});
-    assert((await page.textContent('#call-reply')) === '42', 'reply ' +
-      (await page.textContent('#call-reply')));
-  });
   await step('the API\'s error is shown as it gives it: a call of no method', async () => {
     await page.fill('#call-method', 'nosuch');
     await page.click('#call-btn');
@@ -159,6 +155,14 @@ try {
     const t = await page.textContent('#call-form .status');
     assert(t.includes('404 invalid_method'), t);
   });
+  await step('calling get answers 42', async () => {
+    await page.fill('#call-method', 'get');
+    await page.click('#call-btn');
+    await confirm(page);
+    await page.locator('#call-reply').waitFor({timeout: T});
+    assert((await page.textContent('#call-reply')) === '42', 'reply ' +
+      (await page.textContent('#call-reply')));
+  });
   await shot(page, 'actor', 'counter c1 after the console sent {"add": 41} and called get: state, mailbox, actions');
   await step('killing c1 from the console: its status becomes killed', async () => {
     await page.click('#kill-btn');
@@ -166,6 +170,31 @@ try {
     await page.waitForFunction(() =>
       document.querySelector('#actor-status')?.textContent === 'killed', null, {timeout: T});
   });
+
+  // ---- the service restarts underneath ---------------------------------------
+  if (FLAGS) {
+    await step('actord killed under the page: reads wait and retry, a send says what to check', async () => {
+      await page.goto(BASE + '/console/#/actor/p-02', {timeout: T});
+      await page.locator('#actor-status').waitFor({timeout: T});
+      fs.writeFileSync(FLAGS + '/kill-actord', '');
+      await page.waitForFunction(() => /not live|trying again|retrying/.test(
+        document.body.textContent), null, {timeout: T});
+      await page.fill('#send-body', '{"add": 100}');
+      await page.click('#send-btn');
+      await confirm(page);
+      await page.locator('#send-form .status.warn, #send-form .status.error').waitFor({timeout: T});
+      const t = await page.textContent('#send-form .status');
+      assert(/unavailable|No answer/.test(t), t);
+      assert(/mailbox and state/.test(t) || /nothing was stored/.test(t), 'no advice: ' + t);
+      fs.writeFileSync(FLAGS + '/start-actord', '');
+      await page.waitForFunction(() => /^live/.test(document.querySelector('#live')?.textContent),
+          null, {timeout: 20000});
+      await page.locator('#banner').waitFor({state: 'hidden', timeout: T});
+      const state = JSON.parse(await page.textContent('pre.state'));
+      assert(state.count === 2, 'p-02 counts ' + state.count + ': the lost send was done after all?');
+    });
+    await shot(page, 'restart', 'p-02 after actord was killed and started again under the page: the send refused while it was down, with what to check');
+  }
 
   // ---- an actor with ties and timers -----------------------------------------
   await step('the supervisor shows its link, the ticker its watcher, the timer its timer', async () => {

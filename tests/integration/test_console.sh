@@ -136,9 +136,31 @@ mkdir -p "$SHOTS"
 rm -f "$SHOTS"/*.png
 out=$IT_DIR/console.out
 start=$SECONDS
-(cd "$BROWSER_DIR" && CHROMIUM="$CHROMIUM" timeout -k 5 90 \
-    node console.mjs "$IT_BASE" "$SHOTS" "$SITE_BASE") >"$out" 2>&1
+flags=$IT_DIR/flags
+mkdir -p "$flags"
+(cd "$BROWSER_DIR" && CHROMIUM="$CHROMIUM" CONSOLE_FLAGS="$flags" timeout -k 5 90 \
+    node console.mjs "$IT_BASE" "$SHOTS" "$SITE_BASE") >"$out" 2>&1 &
+node_pid=$!
+IT_OTHER_PIDS+=("$node_pid")
+# The browser asks for actord to be killed (kill -9, by pid) under the
+# page it shows, then started again on the same database.
+restarted=0
+while it_alive "$node_pid"; do
+    if [ -e "$flags/kill-actord" ] && [ -n "$ACTORD_PID" ]; then
+        it_kill9_actord
+        rm -f "$flags/kill-actord"
+    fi
+    if [ -e "$flags/start-actord" ] && [ -z "$ACTORD_PID" ]; then
+        it_start_actord || break
+        rm -f "$flags/start-actord"
+        restarted=1
+    fi
+    sleep 0.1
+done
+wait "$node_pid"
 rc=$?
+IT_OTHER_PIDS=()
+expect_true "actord was killed and started again under the browser" test "$restarted" -eq 1
 # Its lines: "ok DESC", "FAIL DESC: WHY", "shot PATH: WHAT".
 while IFS= read -r line; do
     case $line in
