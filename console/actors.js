@@ -230,7 +230,8 @@ export async function actorPage(main, name, signal) {
   const live = h('span.live#live', {'aria-live': 'off'}, 'loading…');
   const box = h('div#actor', {});
   const top = statusLine();
-  fill(main, h('div.title', {}, title, live), top, box, actionsFor(name, refresh));
+  const actions = actionsFor(name, refresh);
+  fill(main, h('div.title', {}, title, live), top, box, actions);
 
   let doc = null;
   let seen = '';
@@ -247,6 +248,10 @@ export async function actorPage(main, name, signal) {
       if (e.name === 'AbortError') return;
     }
     renderActor(d, box, mail);
+    // An ended actor takes no message, call, kill or upgrade (410).
+    const ended = ['exited', 'failed', 'killed'].includes(d.status);
+    actions.classList.toggle('ended', ended);
+    for (const b of actions.querySelectorAll('button')) b.disabled = ended;
   }
   // Reads the document now (after an action, say).
   async function refresh() {
@@ -373,6 +378,7 @@ function actionsFor(name, refresh) {
 
   return h('section.card.actions', {'aria-labelledby': 'act-h'},
       h('h2#act-h', {}, 'Actions'),
+      h('p.hint.ended-note', {}, 'This actor has ended: it takes no more messages. A spawn under its name starts a new one.'),
       h('div.grid', {},
           h('form#send-form', {onsubmit: send}, h('h3', {}, 'Send a message'),
               field('Message (JSON)', msg),
