@@ -48,6 +48,8 @@ export async function actorsPage(main, params, signal) {
       STATUSES.map((s) => h('option', {value: s}, s)));
   const prefix = h('input#f-prefix', {type: 'search', placeholder: 'name starts with…',
     autocomplete: 'off', spellcheck: 'false', maxlength: 128});
+  // Actors a page: 50, or ?limit=N in the address (1 to 1000).
+  const limit = Math.min(1000, Math.max(1, Number(params.get('limit')) || PAGE));
   behavior.value = params.get('behavior') || '';
   status.value = params.get('status') || '';
   prefix.value = params.get('prefix') || '';
@@ -61,7 +63,7 @@ export async function actorsPage(main, params, signal) {
 
   async function load() {
     const q = {behavior: behavior.value, status: status.value,
-      prefix: prefix.value, limit: PAGE, after: cursors[cursors.length - 1]};
+      prefix: prefix.value, limit, after: cursors[cursors.length - 1]};
     line.show(null);
     let r;
     try {
@@ -101,6 +103,7 @@ export async function actorsPage(main, params, signal) {
     if (behavior.value) q.set('behavior', behavior.value);
     if (status.value) q.set('status', status.value);
     if (prefix.value) q.set('prefix', prefix.value);
+    if (limit !== PAGE) q.set('limit', limit);
     history.replaceState(null, '', '#/actors' + (q.toString() ? '?' + q : ''));
     cursors = [null];
     load();

@@ -90,7 +90,26 @@ try {
     assert(await page.evaluate(() => document.activeElement.textContent) === 'Actors',
         'the second Tab stop is not the Actors link');
   });
-  await step('the name prefix filter keeps p-0… and pages by cursor', async () => {
+  await step('pages of 5 go forward by cursor and back', async () => {
+    const names = () => page.evaluate(() =>
+      [...document.querySelectorAll('#actors-table tbody tr')].map((r) => r.dataset.name).join(' '));
+    await page.goto(BASE + '/console/#/actors?limit=5', {timeout: T});
+    await page.waitForFunction(() =>
+      document.querySelectorAll('#actors-table tbody tr').length === 5, null, {timeout: T});
+    const first = await names();
+    await page.click('#page-next');
+    await page.waitForFunction((f) => [...document.querySelectorAll('#actors-table tbody tr')]
+      .map((r) => r.dataset.name).join(' ') !== f, first, {timeout: T});
+    const second = await names();
+    assert(second.split(' ')[0] > first.split(' ')[4], `page 2 (${second}) is not after page 1 (${first})`);
+    assert((await page.textContent('.page')) === 'page 2', 'not page 2');
+    await page.click('#page-prev');
+    await page.waitForFunction((f) => [...document.querySelectorAll('#actors-table tbody tr')]
+      .map((r) => r.dataset.name).join(' ') === f, first, {timeout: T});
+    await page.goto(BASE + '/console/#/actors', {timeout: T});
+    await page.locator('#actors-table tr[data-name="tick"]').waitFor({timeout: T});
+  });
+  await step('the name prefix filter keeps the eight p-0…', async () => {
     await page.fill('#f-prefix', 'p-0');
     await page.waitForFunction(() => {
       const rows = [...document.querySelectorAll('#actors-table tbody tr')];
