@@ -11,8 +11,13 @@
 #   make tsan       integration tests against build/tsan/actord (TSan)
 #   make valgrind-integration   integration tests with actord under
 #                   valgrind memcheck (not test_kill9, test_crashloop)
-#   make check-all  check, valgrind, integration-asan, tsan and
-#                   valgrind-integration (what .ci/run runs)
+#   make check-console  the web console in a real browser: installs
+#                   chromium and tests/browser's npm packages (scripts/deps.sh
+#                   browser-test), then tests/integration/test_console.sh;
+#                   screenshots in build/console-shots/
+#   make check-all  check, valgrind, integration-asan, tsan,
+#                   valgrind-integration, check-deb and check-console (what
+#                   .ci/run runs)
 #   IT_TESTS="test_x.sh ..." limits the last three to those tests.
 #   make bench      benchmarks
 #   make examples   the example plugins (examples/*/: bank.so)
@@ -86,7 +91,7 @@ UNIT_BIN := $(patsubst %.c,$(B)/%,$(UNIT_SRC))
         soak format format-check \
         fuzz fuzz-short examples plugin-fixtures \
         check-all integration-asan tsan valgrind-integration \
-        install uninstall deb check-deb
+        install uninstall deb check-deb check-console
 
 all: $(B)/actord $(B)/actorctl
 
@@ -223,12 +228,22 @@ tsan: all examples plugin-fixtures $(WAITERS)
 VALGRIND_IT := valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
                --errors-for-leak-kinds=definite,indirect --num-callers=30
 VALGRIND_IT_SKIP := test_kill9.sh test_crashloop.sh
+# and the browser test, which make check-console runs.
+VALGRIND_IT_SKIP += test_console.sh
 valgrind-integration: all examples plugin-fixtures $(WAITERS)
 	ACTORD_WRAP="$(VALGRIND_IT)" IT_TIMEOUT=900 \
 	  bash tests/integration/run.sh $(or $(IT_TESTS),$(filter-out \
 	    $(VALGRIND_IT_SKIP),$(notdir $(wildcard tests/integration/test_*.sh))))
 
-check-all: check valgrind integration-asan tsan valgrind-integration check-deb
+check-all: check valgrind integration-asan tsan valgrind-integration check-deb \
+           check-console
+
+# The console's browser test: Debian's chromium driven by playwright-core
+# (tests/browser/package-lock.json, npm ci), against nginx and actord
+# started by the test.  Not in make check, which needs no browser.
+check-console: all
+	bash scripts/deps.sh browser-test
+	bash tests/integration/run.sh test_console.sh
 
 run: deps
 	$(MAKE) all

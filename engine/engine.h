@@ -185,8 +185,16 @@ int eng_send(struct eng *e, const char *name, const json_t *msg, int64_t *seq);
 int eng_send_many(struct eng *e, const char *const *names, json_t *const *msgs,
                   size_t n, int dry_run, int *errs, int64_t *seqs);
 
-/* Sets *doc to a new reference to the actor document of name, or returns
- * AD_ENOTFOUND. */
+/*
+ * Sets *doc to a new reference to the actor document of name, or returns
+ * AD_ENOTFOUND.  Beyond the document every route answers (eng__doc:
+ * name, behavior, version, status, state, mailbox, waiting_for, deadline,
+ * result, error, created, updated), it holds what ties the actor, read in
+ * the same snapshot: "links" (names linked to it), "monitors" (names it
+ * watches), "monitored_by" (names watching it), "trap_exit" (a boolean)
+ * and "timers" ([{"id", "to", "message", "due", "every_ms"}, ...], in id
+ * order; every_ms null for a one-shot timer).
+ */
 int eng_get(struct eng *e, const char *name, json_t **doc);
 
 /* Ends the live actor name with status killed.  *doc as eng_get.
@@ -201,6 +209,14 @@ int eng_kill(struct eng *e, const char *name, json_t **doc);
  */
 int eng_list(struct eng *e, const char *behavior, const char *status,
              const char *after, int limit, json_t **out);
+
+/* As eng_list, and only the actors whose name starts with prefix (NULL
+ * or "": every name; otherwise 1 to AD_NAME_MAX characters of names,
+ * AD_EINVAL else).  Each page is a range of an index, whatever the
+ * filters: as fast among a million actors as among ten. */
+int eng_list_prefix(struct eng *e, const char *behavior, const char *status,
+                    const char *prefix, const char *after, int limit,
+                    json_t **out);
 
 /* Sets *out to {"messages": [{"seq": N, "from": NAME|null,
  * "body": ...}, ...]}, up to limit after seq after. */

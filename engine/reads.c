@@ -17,8 +17,8 @@ eng__doc(const struct store_actor *a)
 {
     char created[AD_TIME_LEN], updated[AD_TIME_LEN], deadline[AD_TIME_LEN];
     return json_pack(
-        "{s:s, s:s, s:s, s:o, s:I, s:o, s:s?, s:o, s:o, s:s, s:s}", "name",
-        a->name, "behavior", a->behavior, "status",
+        "{s:s, s:s, s:i, s:s, s:o, s:I, s:o, s:s?, s:o, s:o, s:s, s:s}", "name",
+        a->name, "behavior", a->behavior, "version", a->version, "status",
         store_status_name(a->status), "state", eng__load(a->state), "mailbox",
         (json_int_t)(a->mailbox - a->taken), "waiting_for",
         eng__load(a->waiting_for), "deadline",
@@ -56,12 +56,87 @@ struct get_ctx {
     json_t **doc;
 };
 
+/* What eng__ties_one adds to: the three lists of names in the document,
+ * borrowed from it. */
+struct ties_ctx {
+    json_t *list[3]; /* by enum store_tie_kind */
+};
+
+static int
+eng__ties_one(void *ctx, enum store_tie_kind kind, const char *name)
+{
+    struct ties_ctx *tc = ctx;
+    return json_array_append_new(tc->list[kind], json_string(name)) == 0
+               ? AD_OK
+               : AD_ENOMEM;
+}
+
+static int
+eng__timer_one(void *ctx, const struct store_timer *t)
+{
+    json_t *timers = ctx;
+    char due[AD_TIME_LEN];
+    json_t *msg = NULL;
+    if (eng__parse(t->body, strlen(t->body), JSON_DECODE_ANY, &msg) ==
+        AD_ENOMEM)
+        return AD_ENOMEM;
+    json_t *v =
+        json_pack("{s:I, s:s, s:o, s:s, s:o}", "id", (json_int_t)t->id, "to",
+                  t->target, "message", msg ? msg : json_string(t->body), "due",
+                  ad_time_iso(t->due, due), "every_ms",
+                  t->every > 0 ? json_integer(t->every) : json_null());
+    return v != NULL && json_array_append_new(timers, v) == 0 ? AD_OK
+                                                              : AD_ENOMEM;
+}
+
+/* Adds to doc (the document of actor id, in the caller's read
+ * transaction) its links, monitors both ways, trap_exit and timers. */
+static int
+eng__doc_ties(struct store *st, int64_t id, json_t *doc)
+{
+    _Static_assert(STORE_WATCHED_BY == 0 && STORE_WATCHING == 1 &&
+                       STORE_LINKED_TO == 2,
+                   "ties_ctx's lists");
+    static const char *const keys[3] = {"monitored_by", "monitors", "links"};
+    struct ties_ctx tc;
+    json_t *timers = json_array();
+    if (timers == NULL || json_object_set_new(doc, "timers", timers) != 0)
+        return AD_ENOMEM;
+    for (int i = 0; i < 3; i++) {
+        tc.list[i] = json_array();
+        if (tc.list[i] == NULL ||
+            json_object_set_new(doc, keys[i], tc.list[i]) != 0)
+            return AD_ENOMEM;
+    }
+    int trap = 0;
+    int err = store_ties_list(st, id, eng__ties_one, &tc);
+    if (err == AD_OK)
+        err = store_trap_exit(st, id, &trap);
+    if (err == AD_OK &&
+        json_object_set_new(doc, "trap_exit", json_boolean(trap)) != 0)
+        err = AD_ENOMEM;
+    if (err == AD_OK)
+        err = store_timer_list(st, id, eng__timer_one, timers);
+    return err;
+}
+
 static int
 eng__get_tx(struct store *st, void *ctx)
 {
-    (void)st;
     struct get_ctx *gc = ctx;
-    return eng__doc_by_name(gc->e, gc->name, gc->doc);
+    struct store_actor a = {0};
+    int err = store_actor_by_name(st, gc->name, &a);
+    if (err != AD_OK)
+        return err;
+    json_t *doc = eng__doc(&a);
+    err = doc ? eng__doc_ties(st, a.id, doc) : AD_ENOMEM;
+    store_actor_release(&a);
+    if (err != AD_OK) {
+        json_decref(doc);
+        return err;
+    }
+    *gc->doc = doc;
+    return AD_OK;
 }
 
 int
@@ -74,7 +149,7 @@ eng_get(struct eng *e, const char *name, json_t **doc)
 /* ---- lists ---- */
 
 struct list_ctx {
-    const char *behavior, *status, *after; /* borrowed filters */
+    const char *behavior, *status, *prefix, *after; /* borrowed filters */
     int limit;
     json_t *actors;   /* borrowed */
     const char *last; /* name of the last actor added, borrowed from list */
@@ -96,21 +171,44 @@ static int
 eng__list_tx(struct store *st, void *ctx)
 {
     struct list_ctx *lc = ctx;
-    return store_actor_list(st, lc->behavior, lc->status, lc->after, lc->limit,
-                            eng__list_one, lc, &lc->more);
+    return store_actor_list_prefix(st, lc->behavior, lc->status, lc->prefix,
+                                   lc->after, lc->limit, eng__list_one, lc,
+                                   &lc->more);
 }
 
 int
 eng_list(struct eng *e, const char *behavior, const char *status,
          const char *after, int limit, json_t **out)
 {
+    return eng_list_prefix(e, behavior, status, NULL, after, limit, out);
+}
+
+/* Returns 1 when prefix may begin a name: 1 to AD_NAME_MAX of its
+ * characters ("." and ".." included, which begin names such as ".a"). */
+static int
+eng__prefix_valid(const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return ad_name_valid(prefix, n) || strcmp(prefix, ".") == 0 ||
+           strcmp(prefix, "..") == 0;
+}
+
+int
+eng_list_prefix(struct eng *e, const char *behavior, const char *status,
+                const char *prefix, const char *after, int limit, json_t **out)
+{
     enum store_status st;
     if (status && store_status_parse(status, &st) != AD_OK)
         return AD_EINVAL;
     if (limit <= 0)
         return AD_EINVAL;
+    if (prefix != NULL && *prefix == '\0')
+        prefix = NULL;
+    if (prefix != NULL && !eng__prefix_valid(prefix))
+        return AD_EINVAL;
     struct list_ctx lc = {.behavior = behavior,
                           .status = status,
+                          .prefix = prefix,
                           .after = after,
                           .limit = limit,
                           .actors = json_array()};

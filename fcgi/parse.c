@@ -95,6 +95,8 @@ route__query(const char *query, struct query *q, const char **bad)
             slot = &q->behavior;
         else if (klen == 6 && memcmp(p, "status", 6) == 0)
             slot = &q->status;
+        else if (klen == 6 && memcmp(p, "prefix", 6) == 0)
+            slot = &q->prefix;
         else if (klen == 7 && memcmp(p, "timeout", 7) == 0)
             slot = &q->timeout;
         else if (klen == 7 && memcmp(p, "version", 7) == 0)

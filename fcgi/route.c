@@ -223,8 +223,19 @@ route__list(struct eng *e, struct fcgi_response *resp, const struct query *q)
     if (route__page(q, LIST_LIMIT_DEFAULT, PAGE_AFTER_NAME,
                     "an actor name (the \"next\" cursor)", resp, &pg) != 0)
         return;
+    /* An empty prefix (a cleared search box) lists every name. */
+    const char *prefix = q->prefix && *q->prefix ? q->prefix : NULL;
+    if (prefix != NULL && !ad_name_valid(prefix, strlen(prefix)) &&
+        strcmp(prefix, ".") != 0 && strcmp(prefix, "..") != 0) {
+        route__error(resp, 400, "bad_request",
+                     "prefix must be the start of an actor name: 1 to %d "
+                     "of A-Z a-z 0-9 . _ ~ -",
+                     AD_NAME_MAX);
+        return;
+    }
     json_t *out = NULL;
-    int err = eng_list(e, q->behavior, q->status, pg.after, pg.limit, &out);
+    int err = eng_list_prefix(e, q->behavior, q->status, prefix, pg.after,
+                              pg.limit, &out);
     if (err == AD_EINVAL) {
         route__error(resp, 400, "bad_request",
                      "status must be one of runnable, waiting, exited, "

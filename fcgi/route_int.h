@@ -21,6 +21,7 @@
 struct query {
     char storage[1024];
     const char *wait, *limit, *after, *behavior, *status, *timeout;
+    const char *prefix;           /* GET /actors */
     const char *version, *source; /* GET /behaviors/NAME */
 };
 

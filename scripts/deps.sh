@@ -12,10 +12,42 @@
 # tests/integration/test_apache.sh, which starts its own on loopback) need, plus
 # any package named on the command line (.ci/run adds valgrind, make bench
 # adds wrk for the HTTP rows of bench/http.sh, make deb adds debhelper and
-# build-essential for dpkg-buildpackage).  When all
+# build-essential for dpkg-buildpackage).  One name is not a package:
+# browser-test (make check-console) stands for chromium, and node and npm
+# (nodejs and npm, unless an npm is there already), then runs `npm ci` in
+# tests/browser when its node_modules is missing or older than its
+# package-lock.json (playwright-core, from the npm registry; it downloads
+# no browser: the test drives Debian's chromium).  When all
 # are there it prints nothing and exits 0.  Otherwise it says in one line
 # what is missing and installs it with apt-get, as root or through sudo.
 set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+browser_test=0
+args=()
+for a in "$@"; do
+    if [ "$a" = browser-test ]; then
+        browser_test=1
+        args+=(chromium)
+        command -v npm >/dev/null 2>&1 || args+=(nodejs npm)
+    else
+        args+=("$a")
+    fi
+done
+set -- "${args[@]}"
+
+# npm_ci: tests/browser's packages, as its package-lock.json pins them.
+npm_ci() {
+    local dir=$root/tests/browser
+    [ "$browser_test" -eq 1 ] || return 0
+    if [ -d "$dir/node_modules/playwright-core" ] &&
+        [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+        return 0
+    fi
+    echo "deps.sh: installing tests/browser's npm packages (npm ci)"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) ||
+        { echo "deps.sh: npm ci in $dir failed" >&2; exit 1; }
+}
 
 build_pkgs=(gcc make pkg-config libfcgi-dev libjansson-dev libsqlite3-dev
     liblua5.4-dev check
@@ -41,6 +73,7 @@ nginx_missing=0
 [ -x /usr/sbin/nginx ] || nginx_missing=1
 
 if [ ${#missing[@]} -eq 0 ] && [ $nginx_missing -eq 0 ]; then
+    npm_ci
     exit 0
 fi
 
@@ -109,4 +142,5 @@ if ! "${apt[@]}" -q -y -o Dpkg::Use-Pty=0 --no-install-recommends \
 fi
 
 [ -x /usr/sbin/nginx ] || fail "/usr/sbin/nginx is still missing"
+npm_ci
 exit 0

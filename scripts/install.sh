@@ -93,6 +93,12 @@ manifest() {
     if [ $apache -eq 1 ]; then
         "$@" dir - - "$SHAREDIR/apache"
     fi
+
+    # The web console: static files the sites above serve at /console/.
+    for f in console/*; do
+        [ -f "$f" ] && "$@" file 644 "$f" "$SHAREDIR/console/${f##*/}"
+    done
+    "$@" dir - - "$SHAREDIR/console"
     "$@" dir - - "$SHAREDIR"
 
     if [ -f etc/actord.conf ]; then

@@ -57,7 +57,7 @@ nofile_limit() {
 }
 
 # Writes the nginx configuration for port $1, run folder $2 and socket $3 to
-# standard output.
+# standard output; the console is served from the tree's console/.
 print_config() {
     # Comment lines keep their placeholders, so they still read as such.
     local nofile
@@ -65,10 +65,12 @@ print_config() {
     local -a edits=(-e "/^[[:space:]]*#/!s|@PORT@|$1|g"
         -e "/^[[:space:]]*#/!s|@RUNDIR@|$2|g"
         -e "/^[[:space:]]*#/!s|@SOCKET@|$3|g"
-        -e "/^[[:space:]]*#/!s|@NOFILE@|$nofile|g")
+        -e "/^[[:space:]]*#/!s|@NOFILE@|$nofile|g"
+        -e "/^[[:space:]]*#/!s|@CONSOLE@|$root/console|g")
     local features
     check_path RUNDIR "$2"
     check_path SOCKET "$3"
+    check_path "the tree's console folder" "$root/console"
     [ -r "$template" ] || die "missing $template"
     [ -r "$errors_snippet" ] || die "missing $errors_snippet"
     # Running as root, nginx would switch its workers to nobody, who may not
@@ -223,6 +225,7 @@ if [ $up -eq 0 ]; then
 fi
 
 echo "actord is up at $url/ (database $DB, logs in $RUNDIR); Ctrl-C stops it."
+echo "The console: $url/console/"
 echo "try: curl -X PUT -H 'Content-Type: application/json' -d '{\"behavior\":\"counter\",\"args\":{\"start\":1}}' $url/actors/c1"
 
 # Stay in the foreground until a signal or until nginx ends.  When actord

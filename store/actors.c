@@ -379,14 +379,74 @@ store_actor_list(struct store *s, const char *behavior, const char *status,
                  int (*fn)(void *ctx, struct store_actor *a), void *ctx,
                  int *more)
 {
-    /* Built per call (the filters vary) from fixed text only: every value
-     * is a bound parameter. */
-    char text[512];
-    snprintf(text, sizeof text,
+    return store_actor_list_prefix(s, behavior, status, NULL, after, limit, fn,
+                                   ctx, more);
+}
+
+/* Sets above to the first string after every name that starts with prefix
+ * (its last byte raised by one), so that name >= prefix AND name < above
+ * is a range of an index.  prefix holds bytes below 0x7f (the characters
+ * of names); above has room for AD_NAME_MAX + 1 bytes. */
+static void
+store__prefix_above(const char *prefix, char *above)
+{
+    size_t n = strlen(prefix);
+    memcpy(above, prefix, n + 1);
+    above[n - 1] = (char)(above[n - 1] + 1);
+}
+
+/* Built per call (the filters vary) from fixed text only: every value
+ * is a bound parameter.  Each filter is a range of an index: name (the
+ * unique index), behavior (actors_by_behavior) or status
+ * (actors_by_status), all in name order, so that a page costs its rows
+ * whatever page it is.  With a prefix and a cursor there is one lower
+ * bound, the cursor: store_actor_list_prefix drops a cursor below the
+ * prefix. */
+void
+store__list_sql(char *buf, size_t len, int flags)
+{
+    int after = flags & STORE_LIST_AFTER;
+    snprintf(buf, len,
              "SELECT " ACTOR_COLS " FROM actors WHERE behavior NOT GLOB "
-             "'_*'%s%s%s ORDER BY name LIMIT ?4",
-             behavior ? " AND behavior = ?1" : "",
-             status ? " AND status = ?2" : "", after ? " AND name > ?3" : "");
+             "'_*'%s%s%s%s ORDER BY name LIMIT ?4",
+             flags & STORE_LIST_BEHAVIOR ? " AND behavior = ?1" : "",
+             flags & STORE_LIST_STATUS ? " AND status = ?2" : "",
+             after ? " AND name > ?3" : "",
+             !(flags & STORE_LIST_PREFIX) ? ""
+             : after                      ? " AND name < ?6"
+                                          : " AND name >= ?5 AND name < ?6");
+}
+
+int
+store_actor_list_prefix(struct store *s, const char *behavior,
+                        const char *status, const char *prefix,
+                        const char *after, int limit,
+                        int (*fn)(void *ctx, struct store_actor *a), void *ctx,
+                        int *more)
+{
+    char above[AD_NAME_MAX + 1];
+    *more = 0;
+    if (prefix != NULL && *prefix == '\0')
+        prefix = NULL;
+    if (prefix != NULL) {
+        size_t n = strlen(prefix);
+        if (n > AD_NAME_MAX)
+            return AD_EINVAL;
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)prefix[i] >= 0x7f)
+                return AD_EINVAL;
+        store__prefix_above(prefix, above);
+        /* One lower bound, so that the index range starts where the page
+         * does: a cursor inside the prefix's range, or the prefix. */
+        if (after != NULL && strcmp(after, prefix) < 0)
+            after = NULL;
+    }
+    char text[512];
+    store__list_sql(text, sizeof text,
+                    (behavior ? STORE_LIST_BEHAVIOR : 0) |
+                        (status ? STORE_LIST_STATUS : 0) |
+                        (after ? STORE_LIST_AFTER : 0) |
+                        (prefix ? STORE_LIST_PREFIX : 0));
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(s->db, text, -1, &st, NULL);
     if (rc != SQLITE_OK)
@@ -398,8 +458,12 @@ store_actor_list(struct store *s, const char *behavior, const char *status,
     if (after)
         sqlite3_bind_text(st, 3, after, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, (int64_t)limit + 1);
+    if (prefix) {
+        if (!after)
+            sqlite3_bind_text(st, 5, prefix, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, above, -1, SQLITE_STATIC);
+    }
     int err = AD_OK, n = 0;
-    *more = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (n == limit) {
             *more = 1;

@@ -250,6 +250,19 @@ int store_actor_list(struct store *s, const char *behavior, const char *status,
                      int (*fn)(void *ctx, struct store_actor *a), void *ctx,
                      int *more);
 
+/*
+ * As store_actor_list, and only the actors whose name starts with prefix
+ * (NULL or "": every name).  Every filter is a range of an index (name,
+ * actors_by_behavior, actors_by_status), so that a page costs the same
+ * among a million actors as among ten.  AD_EINVAL for a prefix longer
+ * than AD_NAME_MAX or holding a byte outside ASCII's printable range.
+ */
+int store_actor_list_prefix(struct store *s, const char *behavior,
+                            const char *status, const char *prefix,
+                            const char *after, int limit,
+                            int (*fn)(void *ctx, struct store_actor *a),
+                            void *ctx, int *more);
+
 /* What may point at an actor, as bits of actors.ties: set by
  * store_timer_add (the owner), store_monitor_add (the target) and
  * store_link_add (both), never cleared. */

@@ -227,6 +227,18 @@ void store__shapes_free(struct store *s);
 /* Sets bit (STORE_TIE_*) in the ties of actors a and b (may be equal). */
 int store__tie(struct store *s, int64_t a, int bit, int64_t b);
 
+/* Flags of store__list_sql: which filters a listing has. */
+#define STORE_LIST_BEHAVIOR 1 /* behavior = ?1 */
+#define STORE_LIST_STATUS 2   /* status = ?2 */
+#define STORE_LIST_AFTER 4    /* name > ?3 (the cursor) */
+#define STORE_LIST_PREFIX 8   /* name >= ?5 (unless AFTER) AND name < ?6 */
+
+/* Writes into buf (len bytes) the text of the listing's query for the
+ * filters in flags (STORE_LIST_*); ?4 is the row limit.  Its one caller
+ * is store_actor_list_prefix; tests/unit/test_store_listing.c checks
+ * each text's query plan. */
+void store__list_sql(char *buf, size_t len, int flags);
+
 /* --- mailbox.c, ties.c, calls.c: what an actor leaves behind --- */
 
 /* Deletes every message of actor; its stored count is left as it is

@@ -87,6 +87,8 @@ printf '#!/bin/sh\nexec %s/cgi-bin/actord --db %s\n' "$A" "$ro_db" \
     >"$A/cgi-bin/actord-ro.cgi"
 chmod 755 "$A/cgi-bin/"*
 
+cp -r "$IT_ROOT/console" "$A/console"
+
 # site PORT PREFIX: apache/actord-site.conf on 127.0.0.1:PORT, mounted at
 # PREFIX ("" for the root, or /actord as written), pointed at this test's
 # socket and files.  Comment lines are left as they are.
@@ -95,7 +97,8 @@ site() {
         -e "/^[[:space:]]*#/!s|<VirtualHost \*:80>|<VirtualHost 127.0.0.1:$1>|"
         -e "/^[[:space:]]*#/!s|ServerName actord.example.org|ServerName 127.0.0.1|"
         -e "/^[[:space:]]*#/!s|unix:/run/actord/actord.sock|unix:$IT_SOCK|"
-        -e "/^[[:space:]]*#/!s|/etc/apache2/actord-operators.htpasswd|$A/operators.htpasswd|")
+        -e "/^[[:space:]]*#/!s|/etc/apache2/actord-operators.htpasswd|$A/operators.htpasswd|"
+        -e "/^[[:space:]]*#/!s|/usr/share/actord/console/|$A/console/|")
     if [ -z "$2" ]; then
         # At the root, as the site's comment says.
         edits+=(-e '/^[[:space:]]*#/!s|ProxyPass "/actord/"|ProxyPass "/"|'
@@ -129,7 +132,7 @@ EOF
         fi
         local m
         for m in mpm_event authz_core authz_user authn_core authn_file \
-            auth_basic proxy proxy_fcgi setenvif headers alias cgid; do
+            auth_basic proxy proxy_fcgi setenvif headers alias mime dir cgid; do
             echo "LoadModule ${m}_module $APACHE_MODS/mod_$m.so"
         done
         cat <<EOF
@@ -143,6 +146,9 @@ MaxSpareThreads 32
 # it for long-polls.
 Timeout 3
 ScriptSock $A/cgid.sock
+# mod_mime (for the console's files) without Debian's /etc/mime.types:
+# the site's AddType lines are all the types it needs.
+TypesConfig /dev/null
 # As Debian's apache2.conf: nothing but the document root is served.
 # mod_proxy_fcgi looks PATH_INFO up below it (for PATH_TRANSLATED).
 <Directory />
@@ -346,6 +352,21 @@ down_and_up() {
 
 rest "$ROOT" "" root
 rest "$PREFIXED" /actord prefix
+
+# The console's files, from the site's Alias (a copy of console/ that
+# Apache's workers may read), beside the API under the prefix.
+creq "$PREFIXED/console"
+expect_status 301 "prefix: GET /actord/console redirects"
+expect_header Location '/actord/console/$' "... to /actord/console/"
+creq "$PREFIXED/console/"
+expect_status 200 "prefix: GET /actord/console/ answers"
+expect_header Content-Type '^text/html' "... the console's page, as HTML"
+expect_true "... its title says so" grep -q '<title>actord console</title>' "$IT_DIR/resp.body"
+creq "$PREFIXED/console/app.js"
+expect_header Content-Type '^text/javascript' "prefix: the console's app.js is JavaScript"
+expect_header Content-Security-Policy "default-src 'self'" "... and may load nothing from elsewhere"
+creq "$PREFIXED/console/console.css"
+expect_header Content-Type '^text/css' "prefix: the console's console.css is CSS"
 
 json "$ROOT/actors/w" PUT '{"behavior":"counter"}'
 creq "$ROOT/actors/w?wait=4"

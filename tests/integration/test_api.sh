@@ -15,7 +15,7 @@ it_log "nginx on $IT_BASE, actord pid $ACTORD_PID"
 ISO='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}'
 # The keys of an actor document, and what each holds.
 DOC='(keys | contains(["behavior","created","error","mailbox","name","result",
-      "state","status","updated","waiting_for"]))
+      "state","status","updated","version","waiting_for"]))
      and (.name | type == "string") and (.behavior | type == "string")
      and (.status | IN("runnable","waiting","exited","failed","killed"))
      and (.mailbox | type == "number")
@@ -407,6 +407,41 @@ it_req GET /actors/maxbox/mailbox
 expect_ok 200 "the mailbox holds it intact" \
     '.messages | length == 1 and (.[0].body | length) == 1048574'
 
+# ---- the actor document: version, links, monitors, timers ---------------
+
+it_req PUT /actors/tw '{"behavior":"collector"}'
+expect_status 201 "spawn tw, a collector"
+it_req PUT /actors/tt '{"behavior":"timer","args":{"to":{"$address":"tw"},"message":"tick","after_ms":600000,"every_ms":600000},"monitors":["tw"]}'
+expect_status 201 "spawn tt, a repeating timer to tw that tw watches"
+expect_poll 5 "GET /actors/tt lists its timer: to, message, due, every_ms" /actors/tt \
+    '(.timers | length) == 1 and .timers[0].to == "tw" and .timers[0].message == "tick"
+     and .timers[0].every_ms == 600000 and (.timers[0].due | test($iso))
+     and (.timers[0].id | type == "number")' --arg iso "$ISO"
+expect_json "... its version, who watches it, no links, no trap" \
+    '.version == 1 and .monitored_by == ["tw"] and .monitors == [] and .links == []
+     and .trap_exit == false'
+it_req GET /actors/tw
+expect_ok 200 "GET /actors/tw: it monitors tt" \
+    '.monitors == ["tt"] and .monitored_by == [] and .timers == []'
+it_req PUT /actors/sv '{"behavior":"supervisor","args":{"children":[{"name":"sv-c","behavior":"counter"}]}}'
+expect_status 201 "spawn sv, a supervisor of sv-c"
+expect_poll 5 "GET /actors/sv-c: linked to its supervisor" /actors/sv-c \
+    '.links == ["sv"] and .trap_exit == false'
+it_req GET /actors/sv
+expect_ok 200 "GET /actors/sv: linked to sv-c, trapping exits" \
+    '.links == ["sv-c"] and .trap_exit == true'
+# A long-poll answers the same document.
+it_req GET '/actors/tt?wait=0'
+expect_ok 200 "GET /actors/tt?wait=0 has the timers too" '(.timers | length) == 1'
+it_req DELETE /actors/tt
+expect_ok 200 "killing tt" '.status == "killed"'
+it_req GET /actors/tt
+expect_ok 200 "a killed actor has no timers nor watchers left" \
+    '.timers == [] and .monitored_by == []'
+for a in tw sv; do
+    it_req DELETE "/actors/$a"
+done
+
 # ---- GET /actors: listing, filters, paging -------------------------------
 
 for i in $(seq -w 0 24); do
@@ -508,6 +543,35 @@ expect_ok 200 "an unknown behavior filter lists nothing" \
 it_req GET "/actors?after=$(tail -n 1 "$IT_DIR/all.txt")"
 expect_ok 200 "after the last name: nothing, next null" \
     '.actors == [] and .next == null'
+
+# prefix=P: the names that start with P, paged like the rest.
+it_req GET '/actors?prefix=p-1&limit=100'
+expect_ok 200 "prefix=p-1 lists p-10 to p-19, in order" \
+    '[.actors[].name] == ["p-10","p-11","p-12","p-13","p-14","p-15","p-16","p-17","p-18","p-19"] and .next == null'
+if walk "$IT_DIR/pp.txt" 'prefix=p-&limit=4'; then
+    expect_true "prefix=p- in pages of 4 sees the 25 p- counters once, nothing else" \
+        test "$(grep -c '^p-' "$IT_DIR/pp.txt")" = 25 -a \
+        "$(wc -l <"$IT_DIR/pp.txt")" = 25 -a -z "$(sort "$IT_DIR/pp.txt" | uniq -d)"
+fi
+it_req GET '/actors?prefix=p-2&behavior=counter&status=waiting&after=p-22'
+expect_ok 200 "prefix with behavior, status and after: p-23, p-24" \
+    '[.actors[].name] == ["p-23","p-24"] and .next == null'
+it_req GET '/actors?prefix=p-2&after=a'
+expect_ok 200 "a cursor before the prefix starts at the prefix" \
+    '.actors[0].name == "p-20"'
+it_req GET '/actors?prefix=zzz'
+expect_ok 200 "a prefix no name has lists nothing" '.actors == [] and .next == null'
+it_req GET '/actors?prefix=&limit=1000'
+expect_ok 200 "an empty prefix lists every name" \
+    "(.actors | length) == $(wc -l <"$IT_DIR/all.txt")"
+it_req GET '/actors?prefix=p-1&limit=1'
+expect_json "listed documents give the version, not the ties" \
+    '.actors[0].version == 1 and (.actors[0] | has("timers") or has("links") | not)'
+for q in 'prefix=a%20b' 'prefix=a%2Fb' "prefix=$(printf 'x%.0s' $(seq 1 129))"; do
+    it_req GET "/actors?$q"
+    expect_ok 400 "GET /actors?${q:0:20} is 400 bad_request about the prefix" \
+        '.error == "bad_request" and (.message | test("prefix"))'
+done
 
 for q in limit=0 limit=abc limit=100000 limit=-1 limit= status=bogus; do
     it_req GET "/actors?$q"

@@ -62,6 +62,9 @@ EOF
     for f in "$IT_ROOT"/apache/*; do
         [ -f "$f" ] && echo "644 $p/share/actord/apache/${f##*/}"
     done
+    for f in "$IT_ROOT"/console/*; do
+        [ -f "$f" ] && echo "644 $p/share/actord/console/${f##*/}"
+    done
     [ -f "$IT_ROOT/etc/actord.conf" ] && echo "644 $etc/actord.conf"
     return 0
 }

@@ -1,7 +1,9 @@
 /*
  * test_eng_reads.c - the Check suite of engine/reads.c: eng_get and the
- * actor document, eng_list with its paging and filters, eng_mailbox,
- * eng_dead_letters with paging and eng_dead_letters_collect.
+ * actor document (version, links, monitors both ways, trap_exit, timers),
+ * eng_list and eng_list_prefix with their paging and filters,
+ * eng_mailbox, eng_dead_letters with paging and
+ * eng_dead_letters_collect.
  */
 #include "engine/engine.h"
 
@@ -246,6 +248,159 @@ START_TEST(test_list_paging_all)
 }
 END_TEST
 
+START_TEST(test_list_prefix)
+{
+    struct eng *e = open_eng();
+    json_t *out = NULL;
+    static const char *const names[] = {"a",   "ab",  "ab.1", "ab.2",
+                                        "ab~", "abc", "ac",   "b"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        spawn(e, names[i], i == 5 ? "collector" : "counter", NULL);
+    run(e);
+
+    /* Every name that starts with "ab", in name order (bytes): "ab~"
+     * last, since '~' is the greatest character of names, and "ac" not. */
+    ck_assert_int_eq(eng_list_prefix(e, NULL, NULL, "ab", NULL, 10, &out),
+                     AD_OK);
+    json_t *actors = json_object_get(out, "actors");
+    ck_assert_int_eq(json_array_size(actors), 5);
+    assert_field(json_array_get(actors, 0), "name", "\"ab\"");
+    assert_field(json_array_get(actors, 3), "name", "\"abc\"");
+    assert_field(json_array_get(actors, 4), "name", "\"ab~\"");
+    assert_field(out, "next", "null");
+    json_decref(out);
+
+    /* Paged: the cursor continues inside the prefix's range. */
+    ck_assert_int_eq(eng_list_prefix(e, NULL, NULL, "ab", NULL, 2, &out),
+                     AD_OK);
+    assert_field(out, "next", "\"ab.1\"");
+    json_decref(out);
+    ck_assert_int_eq(eng_list_prefix(e, NULL, NULL, "ab", "ab.1", 2, &out),
+                     AD_OK);
+    actors = json_object_get(out, "actors");
+    ck_assert_int_eq(json_array_size(actors), 2);
+    assert_field(json_array_get(actors, 0), "name", "\"ab.2\"");
+    assert_field(out, "next", "\"abc\"");
+    json_decref(out);
+    /* A cursor before the range starts at the prefix; one past it ends. */
+    ck_assert_int_eq(eng_list_prefix(e, NULL, NULL, "ab", "a", 1, &out), AD_OK);
+    assert_field(json_array_get(json_object_get(out, "actors"), 0), "name",
+                 "\"ab\"");
+    json_decref(out);
+    ck_assert_int_eq(eng_list_prefix(e, NULL, NULL, "ab", "abc", 5, &out),
+                     AD_OK);
+    actors = json_object_get(out, "actors");
+    ck_assert_int_eq(json_array_size(actors), 1);
+    assert_field(json_array_get(actors, 0), "name", "\"ab~\"");
+    json_decref(out);
+    ck_assert_int_eq(eng_list_prefix(e, NULL, NULL, "ab", "ab~", 5, &out),
+                     AD_OK);
+    assert_json(out, "{\"actors\": [], \"next\": null}");
+    json_decref(out);
+
+    /* With the other filters. */
+    ck_assert_int_eq(
+        eng_list_prefix(e, "collector", NULL, "ab", NULL, 10, &out), AD_OK);
+    actors = json_object_get(out, "actors");
+    ck_assert_int_eq(json_array_size(actors), 1);
+    assert_field(json_array_get(actors, 0), "name", "\"abc\"");
+    json_decref(out);
+    json_t *doc = NULL;
+    ck_assert_int_eq(eng_kill(e, "ab.2", &doc), AD_OK);
+    json_decref(doc);
+    ck_assert_int_eq(
+        eng_list_prefix(e, "counter", "killed", "ab", NULL, 10, &out), AD_OK);
+    actors = json_object_get(out, "actors");
+    ck_assert_int_eq(json_array_size(actors), 1);
+    assert_field(json_array_get(actors, 0), "name", "\"ab.2\"");
+    json_decref(out);
+
+    /* "" is no filter; "." is a prefix; what no name starts with is not. */
+    ck_assert_int_eq(eng_list_prefix(e, NULL, NULL, "", NULL, 100, &out),
+                     AD_OK);
+    ck_assert_int_eq(json_array_size(json_object_get(out, "actors")), 8);
+    json_decref(out);
+    ck_assert_int_eq(eng_list_prefix(e, NULL, NULL, ".", NULL, 10, &out),
+                     AD_OK);
+    assert_json(out, "{\"actors\": [], \"next\": null}");
+    json_decref(out);
+    ck_assert_int_eq(eng_list_prefix(e, NULL, NULL, "a b", NULL, 10, &out),
+                     AD_EINVAL);
+    ck_assert_int_eq(eng_list_prefix(e, NULL, NULL, "a/", NULL, 10, &out),
+                     AD_EINVAL);
+    close_eng(e);
+}
+END_TEST
+
+START_TEST(test_get_ties_and_timers)
+{
+    struct eng *e = open_eng();
+    spawn(e, "t", "puppet", NULL);
+    /* w watches t; l links to t and traps exits; al sets a repeating
+     * timer to t. */
+    spawn(e, "w", "watcher", "{\"target\": {\"$address\": \"t\"}}");
+    spawn(e, "l", "linker",
+          "{\"link\": {\"$address\": \"t\"}, \"trap\": true}");
+    spawn(e, "al", "alarm",
+          "{\"to\": {\"$address\": \"t\"}, \"ms\": 600000, "
+          "\"every\": 60000}");
+    run(e);
+
+    json_t *doc = get_doc(e, "t");
+    assert_field(doc, "version", "1");
+    assert_field(doc, "monitored_by", "[\"w\"]");
+    assert_field(doc, "monitors", "[]");
+    assert_field(doc, "links", "[\"l\"]");
+    assert_field(doc, "trap_exit", "false");
+    assert_field(doc, "timers", "[]");
+    json_decref(doc);
+
+    doc = get_doc(e, "w");
+    assert_field(doc, "monitors", "[\"t\"]");
+    assert_field(doc, "monitored_by", "[]");
+    json_decref(doc);
+
+    doc = get_doc(e, "l");
+    assert_field(doc, "links", "[\"t\"]");
+    assert_field(doc, "trap_exit", "true");
+    json_decref(doc);
+
+    doc = get_doc(e, "al");
+    json_t *timers = json_object_get(doc, "timers");
+    ck_assert_int_eq(json_array_size(timers), 1);
+    json_t *t = json_array_get(timers, 0);
+    assert_field(t, "to", "\"t\"");
+    assert_field(t, "message", "{\"ring\": true}");
+    assert_field(t, "every_ms", "60000");
+    ck_assert(json_is_integer(json_object_get(t, "id")));
+    ck_assert(json_integer_value(json_object_get(t, "id")) ==
+              json_integer_value(
+                  json_object_get(json_object_get(doc, "state"), "timer")));
+    ck_assert_int_eq(strlen(json_string_value(json_object_get(t, "due"))), 24);
+    json_decref(doc);
+
+    /* The listing gives version but not what ties the actor: a page
+     * reads one row an actor. */
+    json_t *out = NULL;
+    ck_assert_int_eq(eng_list(e, "alarm", NULL, NULL, 10, &out), AD_OK);
+    json_t *a = json_array_get(json_object_get(out, "actors"), 0);
+    assert_field(a, "version", "1");
+    ck_assert_ptr_null(json_object_get(a, "timers"));
+    ck_assert_ptr_null(json_object_get(a, "links"));
+    json_decref(out);
+
+    /* When t ends its ties go, and the document says so. */
+    send(e, "t", "{\"op\": \"exit\", \"result\": 1}");
+    run(e);
+    doc = get_doc(e, "t");
+    assert_field(doc, "status", "\"exited\"");
+    assert_field(doc, "monitored_by", "[]");
+    assert_field(doc, "links", "[]");
+    json_decref(doc);
+    close_eng(e);
+}
+END_TEST
+
 static Suite *
 eng_reads_suite(void)
 {
@@ -254,11 +409,13 @@ eng_reads_suite(void)
 
     tc = tcase("get");
     tcase_add_test(tc, test_get_documents);
+    tcase_add_test(tc, test_get_ties_and_timers);
     suite_add_tcase(s, tc);
 
     tc = tcase("list");
     tcase_add_test(tc, test_list);
     tcase_add_test(tc, test_list_paging_all);
+    tcase_add_test(tc, test_list_prefix);
     suite_add_tcase(s, tc);
 
     tc = tcase("mailbox");
@@ -274,6 +431,7 @@ eng_reads_suite(void)
 int
 main(void)
 {
-    static const struct behavior *const used[] = {&puppet, &selective, NULL};
+    static const struct behavior *const used[] = {
+        &puppet, &selective, &watcher, &linker, &alarm_behavior, NULL};
     return run_engine_suite("test_eng_reads", used, eng_reads_suite());
 }

@@ -117,6 +117,10 @@ man_finds() {
 for m in actord.8 actorctl.8 actord-behavior.3 actord-lua.7; do
     expect_true "man finds ${m%.*}(${m##*.})" man_finds "${m##*.}" "${m%.*}"
 done
+for f in index.html app.js console.css; do
+    expect_true "the console's $f is in /usr/share/actord/console, where the sites serve it from" \
+        test -f "/usr/share/actord/console/$f"
+done
 expect_true "pkg-config --variable=plugindir actord is /usr/lib/actord/plugins" \
     test "$(pkg-config --variable=plugindir actord)" = /usr/lib/actord/plugins
 if command -v systemd-analyze >/dev/null; then
