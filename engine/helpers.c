@@ -75,7 +75,8 @@ eng__args_abandon(struct eng *e, int64_t id)
 {
     if (e->args_cache == NULL)
         return;
-    struct eng__args_slot *slot = &e->args_cache[(uint64_t)id % ENG__ARGS_SLOTS];
+    struct eng__args_slot *slot =
+        &e->args_cache[(uint64_t)id % ENG__ARGS_SLOTS];
     if (slot->id != id)
         return;
     free(slot->text);

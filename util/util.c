@@ -149,6 +149,16 @@ ad_realtime_in(struct timespec *ts, int64_t ms)
     }
 }
 
+/* Writes v as n decimal digits ending at p + n. */
+static void
+ad__digits(char *p, int n, int v)
+{
+    while (n-- > 0) {
+        p[n] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
 char *
 ad_time_iso(int64_t ms, char *buf)
 {
@@ -173,17 +183,15 @@ ad_time_iso(int64_t ms, char *buf)
     int d = (int)(doy - (153 * mp + 2) / 5 + 1);
     int m = (int)(mp < 10 ? mp + 3 : mp - 9);
     int y = (int)(yoe + era * 400 + (m <= 2));
-    int f[] = {y / 1000, y / 100 % 10, y / 10 % 10, y % 10, -1,
-               m / 10,   m % 10,       -1,          d / 10, d % 10,
-               -2,       (int)(sod / 36000), (int)(sod / 3600 % 10), -3,
-               (int)(sod % 3600 / 600), (int)(sod % 3600 / 60 % 10), -3,
-               (int)(sod % 60 / 10), (int)(sod % 10), -4,
-               (int)(ms % 1000 / 100), (int)(ms % 100 / 10), (int)(ms % 10),
-               -5};
-    static const char sep[] = {0, '-', 'T', ':', '.', 'Z'};
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-        buf[i] = f[i] >= 0 ? (char)('0' + f[i]) : sep[-f[i]];
-    buf[sizeof f / sizeof f[0]] = '\0';
+    static const char form[] = "0000-00-00T00:00:00.000Z";
+    memcpy(buf, form, sizeof form);
+    ad__digits(buf, 4, y);
+    ad__digits(buf + 5, 2, m);
+    ad__digits(buf + 8, 2, d);
+    ad__digits(buf + 11, 2, (int)(sod / 3600));
+    ad__digits(buf + 14, 2, (int)(sod % 3600 / 60));
+    ad__digits(buf + 17, 2, (int)(sod % 60));
+    ad__digits(buf + 20, 3, (int)(ms % 1000));
     return buf;
 }
 

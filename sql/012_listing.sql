@@ -1,4 +1,4 @@
--- 011_listing: indexes for what the console and GET /actors read.
+-- 012_listing: indexes for what the console and GET /actors read.
 --
 -- GET /actors?status=S pages by name through the actors of one status:
 -- without an index it walked the name index and skipped every actor of
