@@ -396,21 +396,26 @@ store__prefix_above(const char *prefix, char *above)
 }
 
 /* Built per call (the filters vary) from fixed text only: every value
- * is a bound parameter.  Each filter is a range of an index: name (the
- * unique index), behavior (actors_by_behavior) or status
- * (actors_by_status), all in name order, so that a page costs its rows
- * whatever page it is.  With a prefix and a cursor there is one lower
- * bound, the cursor: store_actor_list_prefix drops a cursor below the
- * prefix. */
+ * is a bound parameter but the status, which is one of store_status_name's
+ * constants written into the text, so that the planner can see whether
+ * the partial index of ended actors (actors_ended, migration 012) holds
+ * it.  Each filter is then a range of an index: name (the unique index),
+ * behavior (actors_by_behavior) or an ended status (actors_ended), all in
+ * name order, so that a page costs its rows whatever page it is; a live
+ * status (runnable, waiting) filters the name index.  With a prefix and
+ * a cursor there is one lower bound, the cursor: store_actor_list_prefix
+ * drops a cursor below the prefix. */
 void
-store__list_sql(char *buf, size_t len, int flags)
+store__list_sql(char *buf, size_t len, int flags, enum store_status status)
 {
     int after = flags & STORE_LIST_AFTER;
     snprintf(buf, len,
              "SELECT " ACTOR_COLS " FROM actors WHERE behavior NOT GLOB "
-             "'_*'%s%s%s%s ORDER BY name LIMIT ?4",
+             "'_*'%s%s%s%s%s%s ORDER BY name LIMIT ?4",
              flags & STORE_LIST_BEHAVIOR ? " AND behavior = ?1" : "",
-             flags & STORE_LIST_STATUS ? " AND status = ?2" : "",
+             flags & STORE_LIST_STATUS ? " AND status = '" : "",
+             flags & STORE_LIST_STATUS ? store_status_name(status) : "",
+             flags & STORE_LIST_STATUS ? "'" : "",
              after ? " AND name > ?3" : "",
              !(flags & STORE_LIST_PREFIX) ? ""
              : after                      ? " AND name < ?6"
@@ -441,20 +446,22 @@ store_actor_list_prefix(struct store *s, const char *behavior,
         if (after != NULL && strcmp(after, prefix) < 0)
             after = NULL;
     }
+    enum store_status stat = STORE_RUNNABLE;
+    if (status != NULL && store_status_parse(status, &stat) != AD_OK)
+        return AD_EINVAL;
     char text[512];
     store__list_sql(text, sizeof text,
                     (behavior ? STORE_LIST_BEHAVIOR : 0) |
                         (status ? STORE_LIST_STATUS : 0) |
                         (after ? STORE_LIST_AFTER : 0) |
-                        (prefix ? STORE_LIST_PREFIX : 0));
+                        (prefix ? STORE_LIST_PREFIX : 0),
+                    stat);
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(s->db, text, -1, &st, NULL);
     if (rc != SQLITE_OK)
         return store__err(s, rc);
     if (behavior)
         sqlite3_bind_text(st, 1, behavior, -1, SQLITE_STATIC);
-    if (status)
-        sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
     if (after)
         sqlite3_bind_text(st, 3, after, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, (int64_t)limit + 1);

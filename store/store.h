@@ -253,8 +253,9 @@ int store_actor_list(struct store *s, const char *behavior, const char *status,
 /*
  * As store_actor_list, and only the actors whose name starts with prefix
  * (NULL or "": every name).  Every filter is a range of an index (name,
- * actors_by_behavior, actors_by_status), so that a page costs the same
- * among a million actors as among ten.  AD_EINVAL for a prefix longer
+ * actors_by_behavior, actors_ended), so that a page costs the same among
+ * a million actors as among ten; but a live status (runnable, waiting)
+ * filters the name index row by row.  AD_EINVAL for a prefix longer
  * than AD_NAME_MAX or holding a byte outside ASCII's printable range.
  */
 int store_actor_list_prefix(struct store *s, const char *behavior,

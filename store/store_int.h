@@ -229,15 +229,17 @@ int store__tie(struct store *s, int64_t a, int bit, int64_t b);
 
 /* Flags of store__list_sql: which filters a listing has. */
 #define STORE_LIST_BEHAVIOR 1 /* behavior = ?1 */
-#define STORE_LIST_STATUS 2   /* status = ?2 */
+#define STORE_LIST_STATUS 2   /* status = 'its name' */
 #define STORE_LIST_AFTER 4    /* name > ?3 (the cursor) */
 #define STORE_LIST_PREFIX 8   /* name >= ?5 (unless AFTER) AND name < ?6 */
 
 /* Writes into buf (len bytes) the text of the listing's query for the
- * filters in flags (STORE_LIST_*); ?4 is the row limit.  Its one caller
+ * filters in flags (STORE_LIST_*), status among them when flags has
+ * STORE_LIST_STATUS; ?4 is the row limit.  Its one caller
  * is store_actor_list_prefix; tests/unit/test_store_listing.c checks
  * each text's query plan. */
-void store__list_sql(char *buf, size_t len, int flags);
+void store__list_sql(char *buf, size_t len, int flags,
+                     enum store_status status);
 
 /* --- mailbox.c, ties.c, calls.c: what an actor leaves behind --- */
 

@@ -157,16 +157,24 @@ START_TEST(test_list_plans)
     sqlite3 *raw = raw_open(db.path);
     char sql[1024];
     for (int flags = 0; flags < 16; flags++) {
-        store__list_sql(sql, sizeof sql, flags);
-        /* Every filter but none: a range of an index.  None: the name
-         * index read in order, stopped at the limit. */
-        int search = flags != 0;
-        const char *index = NULL;
-        if ((flags & STORE_LIST_STATUS) && !(flags & STORE_LIST_BEHAVIOR))
-            index = "actors_by_status";
-        else if ((flags & STORE_LIST_BEHAVIOR) && !(flags & STORE_LIST_STATUS))
-            index = "actors_by_behavior";
-        assert_plan(raw, sql, search, index);
+        for (int ended = 0; ended < 2; ended++) {
+            if (ended && !(flags & STORE_LIST_STATUS))
+                continue;
+            enum store_status st = ended ? STORE_FAILED : STORE_WAITING;
+            store__list_sql(sql, sizeof sql, flags, st);
+            /* An ended status: a range of the ended actors' index, or of
+             * the behaviour's.  A live status alone: the name index read
+             * in order (most actors wait), as with no filter; with other
+             * filters, a range of their index. */
+            int others = flags & ~STORE_LIST_STATUS;
+            int search = ended || others != 0;
+            const char *index = NULL;
+            if (ended && !(flags & STORE_LIST_BEHAVIOR))
+                index = "actors_ended";
+            else if (flags & STORE_LIST_BEHAVIOR && !ended)
+                index = "actors_by_behavior";
+            assert_plan(raw, sql, search, index);
+        }
     }
     /* The actor document's reads: its ties both ways and its timers. */
     assert_plan(raw,
