@@ -169,7 +169,7 @@ actor_spawn(struct actor *a, const char *behavior, json_t *args)
                          (long long)a->row->spawned);
         if (n < 0 || n > AD_NAME_MAX)
             eng__random_name(name, sizeof name);
-        int err = eng__create(a->e, name, b, args, NULL);
+        int err = eng__create(a->e, name, b, args, NULL, NULL);
         if (err == AD_EEXISTS)
             continue;
         if (err != AD_OK) {
@@ -305,7 +305,7 @@ actor_spawn_named(struct actor *a, const char *name, const char *behavior,
     if (a->err != AD_OK || !ad_name_valid(name, strlen(name)) ||
         eng__check_spawn(a->e, behavior, 0, args, &b, NULL) != AD_OK)
         goto out;
-    int err = eng__create(a->e, name, b, args, NULL);
+    int err = eng__create(a->e, name, b, args, NULL, NULL);
     if (err == AD_OK) {
         addr = json_pack("{s:s}", "$address", name);
         if (addr == NULL)

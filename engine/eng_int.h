@@ -291,10 +291,12 @@ int eng__check_spawn(struct eng *e, const char *behavior, int version,
 /*
  * Inserts a runnable actor name of behaviour b with args (borrowed, may
  * be NULL).  An ended actor of that name is replaced; a live one is
- * AD_EEXISTS.  *new_id (may be NULL) is its row id.
+ * AD_EEXISTS.  *new_id (may be NULL) is its row id; *doc (doc may be
+ * NULL) its document as eng__doc makes it, from the row as inserted
+ * rather than read back.
  */
 int eng__create(struct eng *e, const char *name, const struct behavior *b,
-                const json_t *args, int64_t *new_id);
+                const json_t *args, int64_t *new_id, json_t **doc);
 
 /* ---- ties.c ---- */
 

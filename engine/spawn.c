@@ -69,7 +69,7 @@ actor_check_args(const char *behavior, const json_t *args)
  */
 int
 eng__create(struct eng *e, const char *name, const struct behavior *b,
-            const json_t *args, int64_t *new_id)
+            const json_t *args, int64_t *new_id, json_t **doc)
 {
     int64_t id;
     enum store_status status;
@@ -93,6 +93,7 @@ eng__create(struct eng *e, const char *name, const struct behavior *b,
         .version = b->version,
         .status = STORE_RUNNABLE,
         .args = args_text,
+        .state = (char *)"{}",
         .created = now,
         .updated = now,
     };
@@ -100,6 +101,8 @@ eng__create(struct eng *e, const char *name, const struct behavior *b,
     free(args_text);
     if (err == AD_OK && new_id)
         *new_id = a.id;
+    if (err == AD_OK && doc && (*doc = eng__doc(&a)) == NULL)
+        err = AD_ENOMEM;
     return err;
 }
 
@@ -131,8 +134,8 @@ eng__spawn_tx(struct store *st, void *ctx)
     for (int tries = 0;; tries++) {
         if (sc->name == NULL)
             eng__random_name(gen, sizeof gen);
-        err =
-            eng__create(sc->e, sc->name ? sc->name : gen, sc->b, sc->args, &id);
+        err = eng__create(sc->e, sc->name ? sc->name : gen, sc->b, sc->args,
+                          &id, sc->doc);
         if (err != AD_EEXISTS || sc->name != NULL || tries == 8)
             break;
     }
@@ -152,8 +155,6 @@ eng__spawn_tx(struct store *st, void *ctx)
         if (err == AD_OK)
             err = store_monitor_add(st, id, wid);
     }
-    if (err == AD_OK)
-        err = eng__doc_by_name(sc->e, sc->name ? sc->name : gen, sc->doc);
     return err;
 }
 

@@ -33,6 +33,18 @@ START_TEST(test_spawn_document)
     ck_assert_int_eq(created[23], 'Z');
     ck_assert_ptr_nonnull(json_string_value(json_object_get(doc, "updated")));
     ck_assert_int_eq(eng_doc_ended(doc), 0);
+    /* The document is made from the row as inserted, not read back: each
+     * of its fields is what a read of the stored row gives. */
+    json_t *got = get_doc(e, "c1");
+    const char *key;
+    json_t *v;
+    ck_assert_int_ge(json_object_size(doc), 12);
+    json_object_foreach(doc, key, v)
+    {
+        json_t *w = json_object_get(got, key);
+        ck_assert_msg(w != NULL && json_equal(v, w), "field %s differs", key);
+    }
+    json_decref(got);
     json_decref(doc);
 
     /* The first step sets the state and waits. */
