@@ -1,7 +1,9 @@
 /*
  * test_eng_watchdog.c - the Check suite of engine/watchdog.c: a step
  * spinning in its own code, or in calls to the engine, is cut off and
- * undone, its actor fails, and the others go on.
+ * undone, its actor fails, and the others go on; within one run of
+ * eng_run, messages sent earlier in the run and consumed by the cut-off
+ * step are not lost.
  */
 #include "engine/engine.h"
 
@@ -63,6 +65,53 @@ START_TEST(test_limit_step_calls_loop)
 }
 END_TEST
 
+/*
+ * Messages sent within one run of eng_run and consumed in it by a step
+ * that the watchdog then cuts off: the steps before it (p's sends and
+ * w's first) stand, the cut-off step is undone, and what w had not
+ * consumed becomes a dead letter, each message once.
+ */
+START_TEST(test_limit_step_in_batch)
+{
+    struct eng_opts o = {.busy_timeout_ms = 50, .step_limit_ms = 100};
+    struct eng *e = open_eng_opts(&o);
+    spawn(e, "w", "spinner", NULL);
+    spawn(e, "p", "puppet", NULL);
+    run(e);
+    send(e, "p", "{\"op\": \"send\", \"to\": \"w\", \"msg\": {\"ok\": 3}}");
+    send(e, "p",
+         "{\"op\": \"send\", \"to\": \"w\", \"msg\": {\"spin\": \"pure\"}}");
+    send(e, "p", "{\"op\": \"send\", \"to\": \"w\", \"msg\": {\"ok\": 4}}");
+    run(e);
+    json_t *doc = get_doc(e, "w");
+    assert_field(json_object_get(doc, "error"), "error", "\"step_timeout\"");
+    assert_field(doc, "state", "{\"total\": 3}");
+    json_decref(doc);
+    json_t *out = NULL;
+    ck_assert_int_eq(eng_dead_letters(e, 0, 1000, &out), AD_OK);
+    json_t *dead = json_object_get(out, "dead_letters");
+    ck_assert_int_eq(json_array_size(dead), 2);
+    assert_field(json_array_get(dead, 0), "from", "\"p\"");
+    assert_field(json_array_get(dead, 0), "body", "{\"spin\": \"pure\"}");
+    assert_field(json_array_get(dead, 0), "reason", "\"unread at failure\"");
+    assert_field(json_array_get(dead, 1), "body", "{\"ok\": 4}");
+    /* ok 4 was in w's mailbox when it failed, or sent after. */
+    const char *why =
+        json_string_value(json_object_get(json_array_get(dead, 1), "reason"));
+    ck_assert(strcmp(why, "unread at failure") == 0 ||
+              strcmp(why, "actor ended") == 0);
+    /* p's last send said which. */
+    assert_actor(e, "p", "state",
+                 strcmp(why, "actor ended") == 0 ? "{\"send_rc\": 1}"
+                                                 : "{\"send_rc\": 0}");
+    json_decref(out);
+    assert_mailbox(e, "w", "[]");
+    assert_mailbox(e, "p", "[]");
+    assert_mailbox_counts();
+    close_eng(e);
+}
+END_TEST
+
 static Suite *
 eng_watchdog_suite(void)
 {
@@ -72,6 +121,7 @@ eng_watchdog_suite(void)
     tc = tcase("watchdog");
     tcase_add_test(tc, test_limit_step_pure_loop);
     tcase_add_test(tc, test_limit_step_calls_loop);
+    tcase_add_test(tc, test_limit_step_in_batch);
     suite_add_tcase(s, tc);
     return s;
 }
@@ -79,6 +129,7 @@ eng_watchdog_suite(void)
 int
 main(void)
 {
-    static const struct behavior *const used[] = {&spinner, &twoshape, NULL};
+    static const struct behavior *const used[] = {&spinner, &twoshape, &puppet,
+                                                  NULL};
     return run_engine_suite("test_eng_watchdog", used, eng_watchdog_suite());
 }
