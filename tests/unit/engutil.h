@@ -513,6 +513,30 @@ assert_dead(struct eng *e, const char *want)
     json_decref(out);
 }
 
+/*
+ * Asserts the two dead letters a failed actor left: first, unread when it
+ * failed, then last, which was in its mailbox when it failed or was sent
+ * after it had ended.  Returns 1 in the second case, 0 in the first.
+ */
+static inline int
+assert_dead_after_failure(struct eng *e, const char *first, const char *last)
+{
+    json_t *out = NULL;
+    ck_assert_int_eq(eng_dead_letters(e, 0, 1000, &out), AD_OK);
+    json_t *dead = json_object_get(out, "dead_letters");
+    ck_assert_int_eq(json_array_size(dead), 2);
+    assert_field(json_array_get(dead, 0), "body", first);
+    assert_field(json_array_get(dead, 0), "reason", "\"unread at failure\"");
+    assert_field(json_array_get(dead, 1), "body", last);
+    const char *why =
+        json_string_value(json_object_get(json_array_get(dead, 1), "reason"));
+    ck_assert(strcmp(why, "unread at failure") == 0 ||
+              strcmp(why, "actor ended") == 0);
+    int ended = strcmp(why, "actor ended") == 0;
+    json_decref(out);
+    return ended;
+}
+
 /* Runs sql on the test database through a connection of its own. */
 static inline void
 raw_sql(const char *sql)

@@ -498,18 +498,7 @@ START_TEST(test_fast_undo_in_batch)
     /* fourth was in c's mailbox when it failed, or sent after (the
      * order of p's and c's steps within the transaction is the run
      * queue's). */
-    json_t *out = NULL;
-    ck_assert_int_eq(eng_dead_letters(e, 0, 1000, &out), AD_OK);
-    json_t *dead = json_object_get(out, "dead_letters");
-    ck_assert_int_eq(json_array_size(dead), 2);
-    assert_field(json_array_get(dead, 0), "body", "\"third-0123456789\"");
-    assert_field(json_array_get(dead, 0), "reason", "\"unread at failure\"");
-    assert_field(json_array_get(dead, 1), "body", "\"fourth\"");
-    const char *why =
-        json_string_value(json_object_get(json_array_get(dead, 1), "reason"));
-    ck_assert(strcmp(why, "unread at failure") == 0 ||
-              strcmp(why, "actor ended") == 0);
-    json_decref(out);
+    assert_dead_after_failure(e, "\"third-0123456789\"", "\"fourth\"");
     assert_mailbox(e, "c", "[]");
     assert_mailbox_counts();
     close_eng(e);
