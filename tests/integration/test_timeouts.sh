@@ -67,13 +67,13 @@ for ((i = 0; i < 50; i++)); do
         [ "$(it_jq '[.state.messages[] | select(. == "rep")] | length')" -ge 1 ] && break
     sleep 0.1
 done
-# A backlog would be 4 or 5 at once.  Fired on time, the repeater sends
-# one for the periods it missed, then keeps its period on the grid of its
-# first due time (engine/time.c), so the next can come at any moment of
-# the following 0.8 s: one for the missed periods, plus one for each grid
-# point since the restart, at most 1 + seen_ms / 800 of them (and one
-# more under valgrind, IT_SLOW > 1, whose start is slower still).
-# Half a period more, so that a backlog, fired 5 ms apart, is all there.
+# Half a period more, so that a backlog, fired 5 ms apart, is all there:
+# it would be 4 or 5 at once.  Fired on time, the repeater sends one for
+# the periods it missed, then keeps its period on the grid of its first
+# due time (engine/time.c), so the next can come at any moment of the
+# following 0.8 s.  Allowed: that one, plus one per grid point in the
+# seen_ms since the restart (at most 1 + seen_ms / 800 of them), plus one
+# under valgrind (IT_SLOW > 1), whose start is slower still.
 sleep 0.4
 it_req GET /actors/inbox
 seen_ms=$(($(date +%s%3N) - restarted_ms))
