@@ -36,6 +36,15 @@ eng__run_tx(struct store *st, void *ctx)
     struct eng *e = rc->e;
     rc->in_tx = 0;
     rc->idle = 0;
+    /* Messages sent and taken within the transaction need never be
+     * written (store_hold_begin).  A transaction run again with a
+     * savepoint per step writes them at each one, so it does not hold;
+     * nor does one of a single step, which would only pay for it. */
+    if (!e->careful && e->opts.batch_steps > 1) {
+        int held = store_hold_begin(st);
+        if (held != AD_OK)
+            return held;
+    }
     /* Looked for at most every ENG__DUE_EVERY_MS, not in every
      * transaction (two statements, a fifth of a step that commits
      * alone). */

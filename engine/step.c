@@ -101,15 +101,20 @@ eng__match_release(struct match_ctx *mc)
 }
 
 /* Looks through the mailbox of actor id after seq after for the first
- * message that matches one of shapes; fills mc. */
+ * message that matches one of shapes; fills mc.  stored is the number of
+ * its messages in the messages table (its count less those the
+ * transaction holds in memory): with none, only the held are read. */
 static int
 eng__find(struct eng *e, int64_t id, const json_t *shapes, int64_t after,
-          struct match_ctx *mc)
+          int64_t stored, struct match_ctx *mc)
 {
     memset(mc, 0, sizeof *mc);
     mc->shapes = shapes;
     mc->last = after;
-    int err = store_mailbox_scan(e->st, id, after, 0, eng__match_one, mc);
+    int err =
+        stored > 0
+            ? store_mailbox_scan(e->st, id, after, 0, eng__match_one, mc)
+            : store_mailbox_scan_held(e->st, id, after, eng__match_one, mc);
     if (err != AD_OK) {
         json_decref(mc->msg);
         mc->msg = NULL;
@@ -186,7 +191,8 @@ eng__step_match(struct eng *e, struct step *s)
     if (s->shapes == NULL)
         return AD_OK;
     struct store_actor *row = &s->row;
-    int err = eng__find(e, row->id, s->shapes, row->scanned, &s->mc);
+    int64_t stored = row->mailbox - store_mailbox_held(e->st, row->id);
+    int err = eng__find(e, row->id, s->shapes, row->scanned, stored, &s->mc);
     if (err != AD_OK)
         return err;
     if (s->mc.msg != NULL) {
@@ -329,7 +335,11 @@ eng__step_wait(struct eng *e, struct step *s)
                 next.last = s->mc.ahead_seq[i];
         }
     } else {
-        err = eng__find(e, row->id, s->a.shapes, from, &next);
+        /* Its stored count has grown by the messages it sent itself,
+         * and will lose the one it took. */
+        int64_t stored = row->mailbox - row->taken + e->running_self -
+                         store_mailbox_held(e->st, row->id);
+        err = eng__find(e, row->id, s->a.shapes, from, stored, &next);
         json_decref(next.msg);
         eng__match_release(&next);
     }

@@ -339,6 +339,7 @@ store_close(struct store *s)
         return;
     store__ended(s);
     store__shapes_free(s);
+    store__held_free(s);
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     if (s->db && !sqlite3_get_autocommit(s->db))

@@ -295,6 +295,31 @@ int store_mailbox_scan(struct store *s, int64_t actor, int64_t after, int limit,
                                  const char *body, size_t len, int64_t hops),
                        void *ctx);
 
+/*
+ * As store_mailbox_scan, for a caller that knows actor has no stored
+ * messages with seq > after: reads only the messages held in memory
+ * (store_hold_begin), without a statement.
+ */
+int store_mailbox_scan_held(struct store *s, int64_t actor, int64_t after,
+                            int (*fn)(void *ctx, int64_t seq,
+                                      const char *sender, const char *body,
+                                      size_t len, int64_t hops),
+                            void *ctx);
+
+/* How many of actor's messages are held in memory now (counted in its
+ * stored count, not yet in the messages table). */
+int64_t store_mailbox_held(struct store *s, int64_t actor);
+
+/*
+ * (held.c) Inside a write transaction: from now until it ends, appended
+ * messages are held in memory with their seqs, and one taken in the same
+ * transaction is never written; what is left is written when the
+ * transaction commits, before anything else reads the messages table,
+ * and before a savepoint.  Every function here sees them as stored.
+ * AD_EINVAL outside a write transaction.
+ */
+int store_hold_begin(struct store *s);
+
 /* Deletes the message seq.  The caller counts it in its row's taken. */
 int store_mailbox_take(struct store *s, int64_t seq);
 

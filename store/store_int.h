@@ -11,6 +11,8 @@
  *   actors.c   statuses and the actor rows, the run queue, the listing,
  *              the ties bits
  *   mailbox.c  messages: append, scan, take, count, bury
+ *   held.c     messages held in memory within a write transaction, and
+ *              written (or not) when it commits
  *   ties.c     monitors, links, trap_exit
  *   timers.c   timers, and receive deadlines coming due (fire_due)
  *   calls.c    abandoned calls
@@ -82,6 +84,11 @@ enum stmt_id {
     Q_MAILBOX_CLEAR,
     Q_MAILBOX_EMPTIED,
     Q_MAILBOX_BURY,
+    /* held.c */
+    Q_HELD_LAST,
+    Q_HELD_INSERT,
+    Q_HELD_RAISE,
+    Q_HELD_SEQUENCE,
     /* ties.c */
     Q_MONITOR_ADD,
     Q_MONITOR_TAKE,
@@ -146,10 +153,43 @@ struct store_shapes {
     int mark; /* entries at the step's savepoint */
 };
 
+/* One message held in memory (held.c); its seq is its index + base. */
+struct store_held_msg {
+    int64_t actor;
+    char *text;     /* owned: the body, NUL, then the sender's name, NUL;
+                       NULL once taken */
+    size_t len;     /* the body's bytes */
+    int has_sender; /* 0: from outside (sender NULL) */
+    int64_t created, hops;
+    long next; /* index of the next held for the same actor, or -1 */
+};
+
+/* The held messages of one actor: a list through msg[].next. */
+struct store_held_box {
+    int64_t actor; /* 0: an empty slot */
+    long first;    /* index of its first (maybe taken), or -1 */
+    long last;     /* index of its last */
+    int64_t held;  /* of them, not taken */
+};
+
+/* The messages a write transaction holds in memory (held.c). */
+struct store_held {
+    int on;                    /* 1 from store_hold_begin to the end of
+                                  the transaction */
+    int64_t next;              /* the next seq to give, 0: not read yet */
+    int64_t base;              /* the seq of msg[0] */
+    int64_t raised;            /* sqlite_sequence covers the seqs below */
+    struct store_held_msg *msg; /* owned, in seq order */
+    size_t n, cap;
+    struct store_held_box *box; /* owned: by actor, open addressing */
+    size_t nbox, nbox_cap;      /* nbox_cap: a power of two, or 0 */
+};
+
 /* One connection: never exposed outside store/. */
 struct store {
     sqlite3 *db;                 /* owned */
     struct store_shapes shapes;  /* interned texts seen */
+    struct store_held held;      /* messages held in memory */
     pthread_mutex_t *write_mu;   /* borrowed: see store_opts, or NULL */
     int busy_ms;                 /* the busy timeout, ms */
     int writing;                 /* 1 inside store_begin's transaction */
@@ -246,6 +286,41 @@ void store__list_sql(char *buf, size_t len, int flags,
 /* Deletes every message of actor; its stored count is left as it is
  * (the caller deletes the row or zeroes the count). */
 int store__mailbox_clear(struct store *s, int64_t actor);
+
+/* --- held.c --- */
+
+/* 1 while the transaction holds messages in memory. */
+int store__held_on(struct store *s);
+
+/* Holds a message for store_mailbox_append; sets *seq. */
+int store__held_append(struct store *s, int64_t actor, const char *sender,
+                       const char *body, size_t len, int64_t now,
+                       int64_t hops, int64_t *seq);
+
+/* Calls fn for actor's held messages with seq > after, as
+ * store_mailbox_scan does, counting *limit down (< 0: no limit).
+ * Returns 0, 1 when fn or the limit stopped it, or fn's error. */
+int store__held_scan(struct store *s, int64_t actor, int64_t after, int *limit,
+                     int (*fn)(void *ctx, int64_t seq, const char *sender,
+                               const char *body, size_t len, int64_t hops),
+                     void *ctx);
+
+/* Forgets the held message seq, if it is one (*taken = 1). */
+int store__held_take(struct store *s, int64_t seq, int *taken);
+
+/* Writes what is held into the messages table and raises sqlite_sequence
+ * to the last seq given; holding goes on. */
+int store__held_flush(struct store *s);
+
+/* Forgets what is held, and holds on (a savepoint undone: it wrote
+ * what was held before it). */
+void store__held_undo(struct store *s);
+
+/* Forgets what is held, and stops holding (a rollback, the end). */
+void store__held_drop(struct store *s);
+
+/* Frees the connection's held memory (store_close). */
+void store__held_free(struct store *s);
 
 /* Deletes every watch and link actor id is part of; *monitors and
  * *links (either may be NULL) count the rows deleted. */

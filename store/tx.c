@@ -3,7 +3,8 @@
  * process's write mutex when there is one) and read, the savepoint of a
  * step, commit and rollback, the helpers that run a function inside a
  * transaction, and store_changed.  It keeps the shapes cache in step
- * with what a rollback undoes (shapes.c).
+ * with what a rollback undoes (shapes.c), and writes the messages held
+ * in memory (held.c) before a commit or a savepoint.
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -84,6 +85,11 @@ store_begin(struct store *s)
 int
 store_savepoint(struct store *s)
 {
+    /* What a step undone would undo is then all in SQLite, or held
+     * since. */
+    int err = store__held_flush(s);
+    if (err != AD_OK)
+        return err;
     store__shapes_savepoint(s);
     return store__txn(s, Q_SAVEPOINT);
 }
@@ -92,6 +98,7 @@ int
 store_savepoint_undo(struct store *s)
 {
     store__shapes_undo(s);
+    store__held_undo(s);
     int err = store__txn(s, Q_ROLLBACK_TO);
     return err == AD_OK ? store__txn(s, Q_RELEASE) : err;
 }
@@ -120,8 +127,14 @@ store_commit_seconds(struct ad_hist *out)
 int
 store_commit(struct store *s)
 {
+    int err = store__held_flush(s);
+    if (err != AD_OK) {
+        store_rollback(s);
+        return err;
+    }
+    store__held_drop(s);
     double t0 = ad_mono_s();
-    int err = store__txn(s, Q_COMMIT);
+    err = store__txn(s, Q_COMMIT);
     ad_hist_observe(&commit_seconds, ad_mono_s() - t0);
     if (err != AD_OK)
         store_rollback(s);
@@ -134,6 +147,7 @@ store_commit(struct store *s)
 void
 store_rollback(struct store *s)
 {
+    store__held_drop(s);
     if (!sqlite3_get_autocommit(s->db))
         store__txn(s, Q_ROLLBACK);
     /* The rows of shapes added since the last commit are gone. */
