@@ -30,10 +30,9 @@
 #include "store/store_int.h"
 
 static const char *const sql[Q_COUNT] = {
-    [Q_HELD_LAST] =
-        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence "
-        "WHERE name = 'messages'), 0), coalesce((SELECT max(seq) "
-        "FROM messages), 0))",
+    [Q_HELD_LAST] = "SELECT max(coalesce((SELECT seq FROM sqlite_sequence "
+                    "WHERE name = 'messages'), 0), coalesce((SELECT max(seq) "
+                    "FROM messages), 0))",
     [Q_HELD_INSERT] = "INSERT INTO messages (seq, actor, sender, body, "
                       "created, hops) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_HELD_RAISE] = "UPDATE sqlite_sequence SET seq = ?1 "
@@ -241,8 +240,7 @@ store__held_flush(struct store *s)
         sqlite3_bind_int64(st, 1, h->base + (int64_t)i);
         sqlite3_bind_int64(st, 2, m->actor);
         store__bind_text(st, 3, m->has_sender ? m->text + m->len + 1 : NULL);
-        sqlite3_bind_text64(st, 4, m->text, m->len, SQLITE_STATIC,
-                            SQLITE_UTF8);
+        sqlite3_bind_text64(st, 4, m->text, m->len, SQLITE_STATIC, SQLITE_UTF8);
         sqlite3_bind_int64(st, 5, m->created);
         sqlite3_bind_int64(st, 6, m->hops);
         err = store__done(s, st);

@@ -40,8 +40,8 @@ store_mailbox_append(struct store *s, int64_t actor, const char *sender,
     int err = AD_OK;
     int64_t given = 0;
     if (store__held_on(s)) {
-        err = store__held_append(s, actor, sender, body, len, now, hops,
-                                 &given);
+        err =
+            store__held_append(s, actor, sender, body, len, now, hops, &given);
     } else {
         sqlite3_stmt *st = store__stmt(s, sql, Q_MAILBOX_APPEND, &err);
         if (st == NULL)

@@ -174,11 +174,11 @@ struct store_held_box {
 
 /* The messages a write transaction holds in memory (held.c). */
 struct store_held {
-    int on;                    /* 1 from store_hold_begin to the end of
-                                  the transaction */
-    int64_t next;              /* the next seq to give, 0: not read yet */
-    int64_t base;              /* the seq of msg[0] */
-    int64_t raised;            /* sqlite_sequence covers the seqs below */
+    int on;                     /* 1 from store_hold_begin to the end of
+                                   the transaction */
+    int64_t next;               /* the next seq to give, 0: not read yet */
+    int64_t base;               /* the seq of msg[0] */
+    int64_t raised;             /* sqlite_sequence covers the seqs below */
     struct store_held_msg *msg; /* owned, in seq order */
     size_t n, cap;
     struct store_held_box *box; /* owned: by actor, open addressing */
@@ -294,8 +294,8 @@ int store__held_on(struct store *s);
 
 /* Holds a message for store_mailbox_append; sets *seq. */
 int store__held_append(struct store *s, int64_t actor, const char *sender,
-                       const char *body, size_t len, int64_t now,
-                       int64_t hops, int64_t *seq);
+                       const char *body, size_t len, int64_t now, int64_t hops,
+                       int64_t *seq);
 
 /* Calls fn for actor's held messages with seq > after, as
  * store_mailbox_scan does, counting *limit down (< 0: no limit).
