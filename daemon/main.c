@@ -245,11 +245,8 @@ serve_fastcgi(struct options *o, int fd)
         eng_group_free(group);
         return 1;
     }
-    pthread_create(&sig, NULL, signal_main, &set);
-    pthread_create(&sched, NULL, scheduler_main, NULL);
-    pthread_create(&waiter, NULL, park_main, we);
-    for (int i = 0; i < o->threads; i++)
-        pthread_create(&workers[i], NULL, worker_main, NULL);
+    /* Logged before any thread serves, so it comes before the log of
+     * any request (a client may connect as soon as a worker accepts). */
     ad_log(AD_LOG_INFO, "start",
            "version=%s listen=%s db=%s threads=%d waiters=%ld open_files=%ld "
            "sync=%s",
@@ -259,6 +256,11 @@ serve_fastcgi(struct options *o, int fd)
                                  : "stdin",
            o->db, o->threads, park_capacity(), park_open_files(),
            o->eng.sync_full ? "full" : "normal");
+    pthread_create(&sig, NULL, signal_main, &set);
+    pthread_create(&sched, NULL, scheduler_main, NULL);
+    pthread_create(&waiter, NULL, park_main, we);
+    for (int i = 0; i < o->threads; i++)
+        pthread_create(&workers[i], NULL, worker_main, NULL);
     for (int i = 0; i < o->threads; i++)
         pthread_join(workers[i], NULL);
     /* The waiter answers what is parked with what there is, then ends. */
