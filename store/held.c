@@ -53,6 +53,16 @@ held__box(struct store_held *h, int64_t actor)
     return &h->box[i];
 }
 
+/* The box of actor, or NULL when none of its messages is held. */
+static struct store_held_box *
+held__find(struct store_held *h, int64_t actor)
+{
+    if (h->nbox == 0)
+        return NULL;
+    struct store_held_box *b = held__box(h, actor);
+    return b->actor == actor ? b : NULL;
+}
+
 /* Makes room for one more box (the table is kept at most half full). */
 static int
 held__boxes_grow(struct store_held *h)
@@ -90,12 +100,9 @@ held__clear(struct store_held *h)
 int
 store_hold_begin(struct store *s)
 {
-    struct store_held *h = &s->held;
-    held__clear(h);
-    h->on = s->writing;
-    h->next = h->base = 0; /* read at the first append */
-    h->raised = 0;
-    return h->on ? AD_OK : AD_EINVAL;
+    store__held_drop(s); /* next: read at the first append */
+    s->held.on = s->writing;
+    return s->held.on ? AD_OK : AD_EINVAL;
 }
 
 int
@@ -117,7 +124,7 @@ store__held_append(struct store *s, int64_t actor, const char *sender,
             return err;
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW)
-            h->next = h->base = h->raised = sqlite3_column_int64(st, 0) + 1;
+            h->next = h->base = sqlite3_column_int64(st, 0) + 1;
         else
             err = store__err(s, rc);
         store__finish(st);
@@ -167,11 +174,8 @@ store__held_append(struct store *s, int64_t actor, const char *sender,
 int64_t
 store_mailbox_held(struct store *s, int64_t actor)
 {
-    struct store_held *h = &s->held;
-    if (h->nbox == 0)
-        return 0;
-    struct store_held_box *b = held__box(h, actor);
-    return b->actor == actor ? b->held : 0;
+    struct store_held_box *b = held__find(&s->held, actor);
+    return b ? b->held : 0;
 }
 
 int
@@ -181,10 +185,8 @@ store__held_scan(struct store *s, int64_t actor, int64_t after, int *limit,
                  void *ctx)
 {
     struct store_held *h = &s->held;
-    if (h->nbox == 0)
-        return AD_OK;
-    struct store_held_box *b = held__box(h, actor);
-    if (b->actor != actor)
+    struct store_held_box *b = held__find(h, actor);
+    if (b == NULL)
         return AD_OK;
     /* Taken ones at the front are passed over once, not at every scan. */
     while (b->first >= 0 && h->msg[b->first].text == NULL)
@@ -211,7 +213,7 @@ store__held_take(struct store *s, int64_t seq, int *taken)
 {
     struct store_held *h = &s->held;
     *taken = 0;
-    if (!h->on || h->n == 0 || seq < h->base || seq >= h->base + (int64_t)h->n)
+    if (seq < h->base || seq >= h->base + (int64_t)h->n)
         return AD_OK;
     struct store_held_msg *m = &h->msg[seq - h->base];
     if (m->text == NULL)
@@ -227,7 +229,7 @@ int
 store__held_flush(struct store *s)
 {
     struct store_held *h = &s->held;
-    if (!h->on || h->next == 0)
+    if (h->n == 0) /* nothing given since the last flush */
         return AD_OK;
     int err = AD_OK;
     for (size_t i = 0; i < h->n && err == AD_OK; i++) {
@@ -246,18 +248,14 @@ store__held_flush(struct store *s)
         err = store__done(s, st);
     }
     /* An insert raises sqlite_sequence to its seq; when the last seq
-     * given was taken in memory instead, it is raised here. */
+     * given (since the last flush) was taken in memory instead, it is
+     * raised here. */
     int64_t last = h->next - 1;
-    int written = h->n > 0 && h->msg[h->n - 1].text != NULL;
-    if (err == AD_OK && written)
-        h->raised = h->next;
-    if (err == AD_OK && last >= h->raised) {
+    if (err == AD_OK && h->msg[h->n - 1].text == NULL) {
         int64_t changes = 0;
         err = store__run(s, sql, Q_HELD_RAISE, 1, &last, &changes);
         if (err == AD_OK && changes == 0)
             err = store__run(s, sql, Q_HELD_SEQUENCE, 1, &last, NULL);
-        if (err == AD_OK)
-            h->raised = h->next;
     }
     if (err == AD_OK)
         held__clear(h);

@@ -178,7 +178,6 @@ struct store_held {
                                    the transaction */
     int64_t next;               /* the next seq to give, 0: not read yet */
     int64_t base;               /* the seq of msg[0] */
-    int64_t raised;             /* sqlite_sequence covers the seqs below */
     struct store_held_msg *msg; /* owned, in seq order */
     size_t n, cap;
     struct store_held_box *box; /* owned: by actor, open addressing */
