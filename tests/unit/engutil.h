@@ -514,17 +514,21 @@ assert_dead(struct eng *e, const char *want)
 }
 
 /*
- * Asserts the two dead letters a failed actor left: first, unread when it
- * failed, then last, which was in its mailbox when it failed or was sent
- * after it had ended.  Returns 1 in the second case, 0 in the first.
+ * Asserts the two dead letters a failed actor left, both sent by from (a
+ * JSON text, e.g. "\"p\""): first, unread when it failed, then last,
+ * which was in its mailbox when it failed or was sent after it had
+ * ended.  Returns 1 in the second case, 0 in the first.
  */
 static inline int
-assert_dead_after_failure(struct eng *e, const char *first, const char *last)
+assert_dead_after_failure(struct eng *e, const char *from, const char *first,
+                          const char *last)
 {
     json_t *out = NULL;
     ck_assert_int_eq(eng_dead_letters(e, 0, 1000, &out), AD_OK);
     json_t *dead = json_object_get(out, "dead_letters");
     ck_assert_int_eq(json_array_size(dead), 2);
+    assert_field(json_array_get(dead, 0), "from", from);
+    assert_field(json_array_get(dead, 1), "from", from);
     assert_field(json_array_get(dead, 0), "body", first);
     assert_field(json_array_get(dead, 0), "reason", "\"unread at failure\"");
     assert_field(json_array_get(dead, 1), "body", last);

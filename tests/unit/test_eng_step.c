@@ -508,7 +508,7 @@ START_TEST(test_fast_undo_in_batch)
     /* fourth was in c's mailbox when it failed, or sent after (the
      * order of p's and c's steps within the transaction is the run
      * queue's). */
-    assert_dead_after_failure(e, "\"third-0123456789\"", "\"fourth\"");
+    assert_dead_after_failure(e, "\"p\"", "\"third-0123456789\"", "\"fourth\"");
     assert_mailbox(e, "c", "[]");
     assert_mailbox_counts();
     close_eng(e);

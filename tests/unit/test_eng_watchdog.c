@@ -89,8 +89,8 @@ START_TEST(test_limit_step_in_batch)
     json_decref(doc);
     /* ok 4 was in w's mailbox when it failed, or sent after: p's last
      * send said which. */
-    int ended =
-        assert_dead_after_failure(e, "{\"spin\": \"pure\"}", "{\"ok\": 4}");
+    int ended = assert_dead_after_failure(e, "\"p\"", "{\"spin\": \"pure\"}",
+                                          "{\"ok\": 4}");
     assert_actor(e, "p", "state",
                  ended ? "{\"send_rc\": 1}" : "{\"send_rc\": 0}");
     assert_mailbox(e, "w", "[]");

@@ -165,8 +165,8 @@ END_TEST
 
 START_TEST(test_held_written_before_readers)
 {
-    /* Burying, counting and clearing read the messages table: what is
-     * held is written first, in seq order, and holding goes on. */
+    /* Burying and counting read the messages table: what is held is
+     * written first, in seq order, and holding goes on. */
     int64_t m, o;
     struct store *s = open_logged(&m, &o);
     int64_t first = append(s, m, "\"one\"");
